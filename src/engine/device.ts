@@ -1,0 +1,223 @@
+import { CpuBackend } from './cpu-backend.js';
+import { WebGpuBackend } from './webgpu-backend.js';
+import type { Backend } from './backend.js';
+
+/**
+ * Which adapter to use. 'auto' prefers a hardware GPU, then software WebGPU, then fails (it never
+ * falls back to the CPU reference silently). The pinned names select one software adapter exactly.
+ */
+export type AdapterChoice = 'auto' | 'gpu' | 'software' | 'cpu' | 'gl' | 'swiftshader' | 'vulkan';
+
+const CHOICES: AdapterChoice[] = ['auto', 'gpu', 'software', 'cpu', 'gl', 'swiftshader', 'vulkan'];
+const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+];
+
+export interface DeviceOptions {
+  adapter?: AdapterChoice;
+}
+
+/** Raised when no adapter of the requested kind exists; lists what was tried and how to fix it. */
+export class NoAdapterError extends Error {
+  constructor(choice: string, tried: string[], hint: string) {
+    super(
+      `causalmix: no WebGPU adapter for '${choice}'. Tried:\n  - ${tried.join('\n  - ')}\n${hint}`,
+    );
+    this.name = 'NoAdapterError';
+  }
+}
+
+function isNode(): boolean {
+  return (
+    typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined'
+  );
+}
+
+/**
+ * The adapter choice: CAUSALMIX_ADAPTER (used by tests and CI) pins what 'auto' means; an
+ * explicit choice in code wins over it.
+ */
+export function resolveAdapterChoice(requested: AdapterChoice | undefined): AdapterChoice {
+  const env = typeof process !== 'undefined' ? process.env?.CAUSALMIX_ADAPTER : undefined;
+  const auto = requested === undefined || requested === 'auto';
+  const choice = (auto && env && env.length > 0 ? env : (requested ?? 'auto')) as AdapterChoice;
+  if (!CHOICES.includes(choice)) {
+    throw new Error(
+      `causalmix: unknown adapter '${choice}' (expected one of ${CHOICES.join(', ')})`,
+    );
+  }
+  return choice;
+}
+
+/** The limits we ask for: everything the adapter allows that kernels can use. */
+function wantedLimits(adapter: GPUAdapter): Record<string, number> {
+  const names = [
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxComputeWorkgroupSizeZ',
+    'maxComputeWorkgroupStorageSize',
+    'maxStorageBuffersPerShaderStage',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupsPerDimension',
+  ] as const;
+  const out: Record<string, number> = {};
+  for (const n of names) out[n] = adapter.limits[n];
+  return out;
+}
+
+function adapterName(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  const parts = [i.description, i.device, i.vendor, i.architecture].filter(
+    (s) => s && s.length > 0,
+  );
+  return parts.length > 0 ? parts[0] : 'unnamed WebGPU adapter';
+}
+
+function isSoftware(adapter: GPUAdapter): boolean {
+  const name =
+    `${adapter.info.description} ${adapter.info.device} ${adapter.info.vendor}`.toLowerCase();
+  return (
+    (adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|softpipe|mesa|software/.test(name)
+  );
+}
+
+/** Dawn instances must outlive their devices: a collected instance takes the device down with it. */
+const liveInstances = new Set<unknown>();
+
+async function openDevice(
+  adapter: GPUAdapter,
+  featureLevel: string,
+  instance: unknown,
+): Promise<Backend> {
+  const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
+  liveInstances.add(instance);
+  device.lost.then(() => liveInstances.delete(instance));
+  return new WebGpuBackend(device, adapterName(adapter), featureLevel);
+}
+
+type NodeGpu = { create(flags: string[]): GPU; globals: Record<string, unknown> };
+
+async function loadDawn(): Promise<NodeGpu> {
+  // A variable specifier keeps bundlers from pulling Dawn into browser builds.
+  const name = 'webgpu';
+  const mod = (await import(/* @vite-ignore */ name)) as NodeGpu;
+  Object.assign(globalThis, mod.globals);
+  return mod;
+}
+
+interface Attempt {
+  label: string;
+  /** the adapter, and the instance that owns it */
+  run: () => Promise<[GPUAdapter | null, unknown]>;
+  featureLevel: string;
+  accept?: (a: GPUAdapter) => boolean;
+}
+
+async function nodeAttempts(choice: AdapterChoice): Promise<Attempt[]> {
+  const dawn = await loadDawn();
+  const { existsSync } = await import('node:fs');
+  const hardware: Attempt = {
+    label: 'hardware GPU (Dawn default backend)',
+    featureLevel: 'core',
+    run: () => request(dawn.create([]), { powerPreference: 'high-performance' }),
+    accept: (a) => !isSoftware(a),
+  };
+  const gl: Attempt = {
+    label: 'OpenGL ES compatibility adapter (Mesa llvmpipe, EGL_PLATFORM=surfaceless)',
+    featureLevel: 'compatibility',
+    run: () => {
+      process.env.EGL_PLATFORM ??= 'surfaceless';
+      return request(dawn.create(['backend=opengles']), { featureLevel: 'compatibility' });
+    },
+  };
+  const swiftshader: Attempt = {
+    label: `SwiftShader Vulkan core adapter (${SWIFTSHADER_ICDS[0]}, from Debian's chromium)`,
+    featureLevel: 'core',
+    run: async () => {
+      const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
+      if (!icd) return [null, null];
+      process.env.VK_ICD_FILENAMES = icd;
+      process.env.XDG_RUNTIME_DIR ??= '/tmp';
+      return request(dawn.create(['backend=vulkan']), {});
+    },
+  };
+  const vulkan: Attempt = {
+    label: 'any Vulkan adapter (VK_ICD_FILENAMES as set in the environment)',
+    featureLevel: 'core',
+    run: () => request(dawn.create(['backend=vulkan']), {}),
+  };
+  switch (choice) {
+    case 'gpu':
+      return [hardware];
+    case 'gl':
+      return [gl];
+    case 'swiftshader':
+      return [swiftshader];
+    case 'vulkan':
+      return [vulkan];
+    case 'software':
+      return [gl, swiftshader];
+    default:
+      return [hardware, gl, swiftshader];
+  }
+}
+
+async function request(
+  gpu: GPU,
+  options: GPURequestAdapterOptions,
+): Promise<[GPUAdapter | null, unknown]> {
+  return [await gpu.requestAdapter(options), gpu];
+}
+
+function browserAttempts(): Attempt[] {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  return [
+    {
+      label: 'navigator.gpu (core)',
+      featureLevel: 'core',
+      run: async () => (gpu ? request(gpu, { powerPreference: 'high-performance' }) : [null, null]),
+    },
+    {
+      label: 'navigator.gpu (compatibility)',
+      featureLevel: 'compatibility',
+      run: async () =>
+        gpu
+          ? request(gpu, { featureLevel: 'compatibility' } as GPURequestAdapterOptions)
+          : [null, null],
+    },
+  ];
+}
+
+/** Finds an adapter for `choice`, opens a device with the adapter's higher limits, or throws. */
+export async function acquireBackend(options: DeviceOptions = {}): Promise<Backend> {
+  const choice = resolveAdapterChoice(options.adapter);
+  if (choice === 'cpu') return new CpuBackend();
+  const attempts = isNode() ? await nodeAttempts(choice) : browserAttempts();
+  const tried: string[] = [];
+  for (const a of attempts) {
+    try {
+      const [adapter, instance] = await a.run();
+      if (!adapter) {
+        tried.push(`${a.label}: no adapter`);
+        continue;
+      }
+      if (a.accept && !a.accept(adapter)) {
+        tried.push(`${a.label}: only a software adapter (${adapterName(adapter)})`);
+        continue;
+      }
+      const level = (adapter as { featureLevel?: string }).featureLevel ?? a.featureLevel;
+      return await openDevice(adapter, level, instance);
+    } catch (e) {
+      tried.push(`${a.label}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const hint = isNode()
+    ? "Fix: on Linux without a GPU, Mesa's EGL/GLES (libegl1, libgles2, libgl1-mesa-dri) gives the 'gl' adapter, and " +
+      "`apt-get install chromium libvulkan1` gives 'swiftshader'; or pass adapter: 'cpu' for the float64 reference backend."
+    : "Fix: use a browser with WebGPU enabled (Chrome/Edge 113+, Safari 26+, Firefox 141+), or pass adapter: 'cpu'.";
+  throw new NoAdapterError(choice, tried, hint);
+}

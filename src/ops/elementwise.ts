@@ -1,0 +1,413 @@
+/**
+ * Element-wise ops (shaders/elementwise.wgsl): unary maps, binary maps with NumPy broadcasting,
+ * and their backward kernels. Every map reads and writes through strides over a 6-D iteration
+ * space, so the same kernel also serves copies, transposes, slices and broadcasts (src/ops/shape.ts).
+ */
+import type { Engine } from '../engine/engine.js';
+import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  MAX_RANK,
+  padTo,
+  sameShape,
+  stridesOf,
+  type Shape,
+} from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { recordOp } from '../autograd/tape.js';
+import { sumToShape } from './reduce.js';
+
+export const UNARY = {
+  identity: 0,
+  neg: 1,
+  exp: 2,
+  log: 3,
+  sigmoid: 4,
+  softplus: 5,
+  tanh: 6,
+  relu: 7,
+  clamp: 8,
+  powScalar: 9,
+  abs: 10,
+  sqrt: 11,
+  square: 12,
+  affine: 13,
+} as const;
+
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5, pow: 6 } as const;
+
+// ---- float64 references -------------------------------------------------------------------------
+
+export function sigmoid64(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export function softplus64(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function pow64(x: number, p: number): number {
+  return x <= 0 ? (p === 0 ? 1 : 0) : x ** p;
+}
+
+/** f(x) for a unary code; f0/f1 are the op's scalars (clamp bounds, exponent, scale/shift). */
+export function unary64(code: number, x: number, f0: number, f1: number): number {
+  switch (code) {
+    case UNARY.identity:
+      return x;
+    case UNARY.neg:
+      return -x;
+    case UNARY.exp:
+      return Math.exp(x);
+    case UNARY.log:
+      return Math.log(x);
+    case UNARY.sigmoid:
+      return sigmoid64(x);
+    case UNARY.softplus:
+      return softplus64(x);
+    case UNARY.tanh:
+      return Math.tanh(x);
+    case UNARY.relu:
+      return Math.max(x, 0);
+    case UNARY.clamp:
+      return Math.min(Math.max(x, f0), f1);
+    case UNARY.powScalar:
+      return pow64(x, f0);
+    case UNARY.abs:
+      return Math.abs(x);
+    case UNARY.sqrt:
+      return Math.sqrt(Math.max(x, 0));
+    case UNARY.square:
+      return x * x;
+    case UNARY.affine:
+      return f0 * x + f1;
+    default:
+      throw new Error(`unknown unary code ${code}`);
+  }
+}
+
+/**
+ * f'(x). One-sided conventions, as PyTorch: relu'(0) = 0; clamp passes the gradient on the closed
+ * interval [lo, hi]; |x|'(0) = 0; at x = 0, d x^p = 1 for p = 1 and 0 otherwise; sqrt'(0) = 0.
+ */
+export function unaryGrad64(code: number, x: number, f0: number, f1: number): number {
+  switch (code) {
+    case UNARY.identity:
+      return 1;
+    case UNARY.neg:
+      return -1;
+    case UNARY.exp:
+      return Math.exp(x);
+    case UNARY.log:
+      return 1 / x;
+    case UNARY.sigmoid: {
+      const s = sigmoid64(x);
+      return s * (1 - s);
+    }
+    case UNARY.softplus:
+      return sigmoid64(x);
+    case UNARY.tanh: {
+      const t = Math.tanh(x);
+      return 1 - t * t;
+    }
+    case UNARY.relu:
+      return x > 0 ? 1 : 0;
+    case UNARY.clamp:
+      return x >= f0 && x <= f1 ? 1 : 0;
+    case UNARY.powScalar:
+      return x <= 0 ? (f0 === 1 ? 1 : 0) : f0 * x ** (f0 - 1);
+    case UNARY.abs:
+      return Math.sign(x);
+    case UNARY.sqrt:
+      return x > 0 ? 0.5 / Math.sqrt(x) : 0;
+    case UNARY.square:
+      return 2 * x;
+    case UNARY.affine:
+      return f0 + 0 * f1;
+    default:
+      throw new Error(`unknown unary code ${code}`);
+  }
+}
+
+export function binary64(code: number, a: number, b: number): number {
+  switch (code) {
+    case BINARY.add:
+      return a + b;
+    case BINARY.sub:
+      return a - b;
+    case BINARY.mul:
+      return a * b;
+    case BINARY.div:
+      return a / b;
+    case BINARY.min:
+      return Math.min(a, b);
+    case BINARY.max:
+      return Math.max(a, b);
+    case BINARY.pow:
+      return pow64(a, b);
+    default:
+      throw new Error(`unknown binary code ${code}`);
+  }
+}
+
+/** (∂/∂a, ∂/∂b); min/max ties split evenly. pow: a ≥ 0, with the conventions of powScalar. */
+export function binaryGrad64(code: number, a: number, b: number): [number, number] {
+  switch (code) {
+    case BINARY.add:
+      return [1, 1];
+    case BINARY.sub:
+      return [1, -1];
+    case BINARY.mul:
+      return [b, a];
+    case BINARY.div:
+      return [1 / b, -a / (b * b)];
+    case BINARY.min:
+      return a === b ? [0.5, 0.5] : a < b ? [1, 0] : [0, 1];
+    case BINARY.max:
+      return a === b ? [0.5, 0.5] : a > b ? [1, 0] : [0, 1];
+    case BINARY.pow:
+      return a <= 0 ? [b === 1 ? 1 : 0, 0] : [b * a ** (b - 1), a ** b * Math.log(a)];
+    default:
+      throw new Error(`unknown binary code ${code}`);
+  }
+}
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+/** Uniform slots (see shaders/elementwise.wgsl). */
+const SLOT = {
+  n: 0,
+  code: 1,
+  offA: 2,
+  offB: 3,
+  offOut: 4,
+  contiguous: 5,
+  shape: 8,
+  strideA: 16,
+  strideB: 24,
+  strideOut: 32,
+};
+
+function offsetOf(p: KernelParams, i: number, strideSlot: number, baseSlot: number): number {
+  if (p.u[SLOT.contiguous] === 1) return p.u[baseSlot] + i;
+  let rem = i;
+  let off = 0;
+  for (let d = MAX_RANK - 1; d >= 0; d--) {
+    const n = p.u[SLOT.shape + d];
+    off += (rem % n) * p.u[strideSlot + d];
+    rem = Math.floor(rem / n);
+  }
+  return p.u[baseSlot] + off;
+}
+const offA = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideA, SLOT.offA);
+const offB = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideB, SLOT.offB);
+const offOut = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideOut, SLOT.offOut);
+
+export const unaryKernel: KernelDef = {
+  name: 'unary',
+  shader: 'elementwise',
+  entryPoint: 'unary',
+  cpu: ([a], [out], p) => {
+    for (let i = 0; i < p.u[SLOT.n]; i++)
+      out[offOut(p, i)] = unary64(p.u[SLOT.code], a[offA(p, i)], p.f[0], p.f[1]);
+  },
+};
+
+export const unaryGradKernel: KernelDef = {
+  name: 'unary_grad',
+  shader: 'elementwise',
+  entryPoint: 'unary_grad',
+  cpu: ([x, dy], [out], p) => {
+    for (let i = 0; i < p.u[SLOT.n]; i++) {
+      out[offOut(p, i)] =
+        dy[offB(p, i)] * unaryGrad64(p.u[SLOT.code], x[offA(p, i)], p.f[0], p.f[1]);
+    }
+  },
+};
+
+export const binaryKernel: KernelDef = {
+  name: 'binary',
+  shader: 'elementwise',
+  entryPoint: 'binary',
+  cpu: ([a, b], [out], p) => {
+    for (let i = 0; i < p.u[SLOT.n]; i++)
+      out[offOut(p, i)] = binary64(p.u[SLOT.code], a[offA(p, i)], b[offB(p, i)]);
+  },
+};
+
+export const binaryGradKernel: KernelDef = {
+  name: 'binary_grad',
+  shader: 'elementwise',
+  entryPoint: 'binary_grad',
+  cpu: ([a, b, dy], [da, db], p) => {
+    for (let i = 0; i < p.u[SLOT.n]; i++) {
+      const [ga, gb] = binaryGrad64(p.u[SLOT.code], a[offA(p, i)], b[offB(p, i)]);
+      da[i] = ga * dy[i];
+      db[i] = gb * dy[i];
+    }
+  },
+};
+
+/** Strided access of one operand: element offset and strides over the iteration shape. */
+export interface Access {
+  offset: number;
+  strides: readonly number[];
+}
+
+const contiguous = (shape: Shape): Access => ({ offset: 0, strides: stridesOf(shape) });
+
+function mapParams(
+  code: number,
+  shape: Shape,
+  a: Access,
+  b: Access,
+  out: Access,
+  f: number[],
+): KernelParams {
+  const n = shape.reduce((x, y) => x * y, 1);
+  const c = stridesOf(shape);
+  const isContig = (s: Access) => s.offset === 0 && sameShape(s.strides, c);
+  const allContig = isContig(a) && isContig(b) && isContig(out);
+  const u = new Array<number>(40).fill(0);
+  u[SLOT.n] = n;
+  u[SLOT.code] = code;
+  u[SLOT.offA] = a.offset;
+  u[SLOT.offB] = b.offset;
+  u[SLOT.offOut] = out.offset;
+  u[SLOT.contiguous] = allContig ? 1 : 0;
+  const put = (slot: number, v: readonly number[], fill: number) =>
+    padTo(v, fill).forEach((x, i) => (u[slot + i] = x));
+  put(SLOT.shape, shape, 1);
+  put(SLOT.strideA, a.strides, 0);
+  put(SLOT.strideB, b.strides, 0);
+  put(SLOT.strideOut, out.strides, 0);
+  return { u, f: [f[0] ?? 0, f[1] ?? 0] };
+}
+
+/**
+ * Low-level strided unary map: for every index of `shape`, dst[dstAccess] = f(src[srcAccess]).
+ * Code 0 (identity) is the copy behind transpose, slice, concat and broadcastTo.
+ */
+export function stridedMap(
+  code: number,
+  src: Tensor,
+  srcAccess: Access,
+  dst: Tensor,
+  dstAccess: Access,
+  shape: Shape,
+  f: number[] = [],
+): void {
+  const p = mapParams(code, shape, srcAccess, srcAccess, dstAccess, f);
+  src.engine.run(unaryKernel, [src], [dst], p, linearGrid(p.u[SLOT.n], 64));
+}
+
+// ---- ops ----------------------------------------------------------------------------------------
+
+function unaryOp(code: number, x: Tensor, f0 = 0, f1 = 0): Tensor {
+  const e: Engine = x.engine;
+  const out = e.empty(x.shape);
+  stridedMap(code, x, contiguous(x.shape), out, contiguous(x.shape), x.shape, [f0, f1]);
+  return recordOp('unary', [x], out, { code, f0, f1 });
+}
+
+export const neg = (x: Tensor) => unaryOp(UNARY.neg, x);
+export const exp = (x: Tensor) => unaryOp(UNARY.exp, x);
+/** Natural log (x > 0). */
+export const log = (x: Tensor) => unaryOp(UNARY.log, x);
+export const sigmoid = (x: Tensor) => unaryOp(UNARY.sigmoid, x);
+export const softplus = (x: Tensor) => unaryOp(UNARY.softplus, x);
+export const tanh = (x: Tensor) => unaryOp(UNARY.tanh, x);
+export const relu = (x: Tensor) => unaryOp(UNARY.relu, x);
+export const abs = (x: Tensor) => unaryOp(UNARY.abs, x);
+export const sqrt = (x: Tensor) => unaryOp(UNARY.sqrt, x);
+export const square = (x: Tensor) => unaryOp(UNARY.square, x);
+/** A fresh copy (differentiable). */
+export const copy = (x: Tensor) => unaryOp(UNARY.identity, x);
+/** Clamps to [lo, hi]; the gradient passes on the closed interval. */
+export const clamp = (x: Tensor, lo: number, hi: number) => unaryOp(UNARY.clamp, x, lo, hi);
+/** x^p for x ≥ 0 (0 at x = 0 for p > 0, 1 for p = 0). */
+export const powScalar = (x: Tensor, p: number) => unaryOp(UNARY.powScalar, x, p);
+/** scale·x + shift in one dispatch. */
+export const affine = (x: Tensor, scale: number, shift = 0) =>
+  unaryOp(UNARY.affine, x, scale, shift);
+export const mulScalar = (x: Tensor, c: number) => affine(x, c, 0);
+export const addScalar = (x: Tensor, c: number) => affine(x, 1, c);
+
+function binaryOp(code: number, a: Tensor, b: Tensor): Tensor {
+  if (a.engine !== b.engine)
+    throw new Error('causalmix: tensors from two engines cannot be combined');
+  const shape = broadcastShapes(a.shape, b.shape);
+  const out = a.engine.empty(shape);
+  const p = mapParams(
+    code,
+    shape,
+    { offset: 0, strides: broadcastStrides(a.shape, shape) },
+    { offset: 0, strides: broadcastStrides(b.shape, shape) },
+    contiguous(shape),
+    [],
+  );
+  a.engine.run(binaryKernel, [a, b], [out], p, linearGrid(p.u[SLOT.n], 64));
+  return recordOp('binary', [a, b], out, { code });
+}
+
+export const add = (a: Tensor, b: Tensor) => binaryOp(BINARY.add, a, b);
+export const sub = (a: Tensor, b: Tensor) => binaryOp(BINARY.sub, a, b);
+export const mul = (a: Tensor, b: Tensor) => binaryOp(BINARY.mul, a, b);
+export const div = (a: Tensor, b: Tensor) => binaryOp(BINARY.div, a, b);
+export const minimum = (a: Tensor, b: Tensor) => binaryOp(BINARY.min, a, b);
+export const maximum = (a: Tensor, b: Tensor) => binaryOp(BINARY.max, a, b);
+/** a^b element-wise for a ≥ 0. */
+export const pow = (a: Tensor, b: Tensor) => binaryOp(BINARY.pow, a, b);
+
+// ---- backward rules -----------------------------------------------------------------------------
+
+registerGradient({
+  op: 'unary',
+  saves: 'the input x (f′ is recomputed from it in the same dispatch)',
+  grad: (dy, { inputs: [x], attrs }) => {
+    const out = x.engine.empty(x.shape);
+    const p = mapParams(
+      attrs.code as number,
+      x.shape,
+      contiguous(x.shape),
+      contiguous(x.shape),
+      contiguous(x.shape),
+      [attrs.f0 as number, attrs.f1 as number],
+    );
+    x.engine.run(unaryGradKernel, [x, dy], [out], p, linearGrid(p.u[SLOT.n], 64));
+    return [out];
+  },
+});
+
+registerGradient({
+  op: 'binary',
+  saves: 'both inputs (read through their broadcast strides)',
+  grad: (dy, { inputs: [a, b], attrs }) => {
+    const e = a.engine;
+    const shape = dy.shape;
+    const da = e.empty(shape);
+    const db = e.empty(shape);
+    const p = mapParams(
+      attrs.code as number,
+      shape,
+      { offset: 0, strides: broadcastStrides(a.shape, shape) },
+      { offset: 0, strides: broadcastStrides(b.shape, shape) },
+      contiguous(shape),
+      [],
+    );
+    e.run(binaryGradKernel, [a, b, dy], [da, db], p, linearGrid(p.u[SLOT.n], 64));
+    return [reduceTo(da, a.shape), reduceTo(db, b.shape)];
+  },
+});
+
+/** Sums a broadcast gradient back to `shape` (and frees the full-size one). */
+function reduceTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const r = sumToShape(g, shape);
+  g.dispose();
+  return r;
+}
