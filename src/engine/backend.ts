@@ -78,6 +78,8 @@ export interface Backend {
   execute(cmds: readonly Command[]): void;
   /** Frees what a command holds (its uniform buffer) once it will not run again. */
   retire(cmd: Command): void;
+  /** Resolves when all submitted work has finished. */
+  sync(): Promise<void>;
   /** Throws if the device was lost or a validation error was reported. */
   checkHealth(): void;
 

@@ -75,6 +75,8 @@ export class CpuBackend implements Backend {
 
   retire(): void {}
 
+  async sync(): Promise<void> {}
+
   checkHealth(): void {}
 
   /** Sizes in bytes, as on the GPU (8 per float64 element). */

@@ -119,6 +119,8 @@ interface Attempt {
 
 async function nodeAttempts(choice: AdapterChoice): Promise<Attempt[]> {
   const dawn = await loadDawn();
+  // The Vulkan loader complains on stderr without a runtime dir (harmless, but noisy).
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const { existsSync } = await import('node:fs');
   const hardware: Attempt = {
     label: 'hardware GPU (Dawn default backend)',

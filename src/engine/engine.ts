@@ -218,6 +218,12 @@ export class Engine {
     this.counters.dispatches += cmds.filter((c) => c.kind === 'dispatch').length;
   }
 
+  /** Submits queued work and waits until the device has finished everything (for timing). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.backend.sync();
+  }
+
   async read(t: Tensor): Promise<Float64Array> {
     if (this.recording)
       throw new Error('causalmix: tensors cannot be read while a program is being recorded');

@@ -29,7 +29,7 @@ export class WebGpuBackend implements Backend {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private failure: string | null = null;
-  private lostWaiters: ((e: Error) => void)[] = [];
+  private readonly lostWaiters = new Set<(e: Error) => void>();
 
   constructor(
     readonly device: GPUDevice,
@@ -61,7 +61,7 @@ export class WebGpuBackend implements Backend {
       }
       const err = new DeviceLostError(`causalmix: ${this.failure}`);
       this.lostWaiters.forEach((w) => w(err));
-      this.lostWaiters = [];
+      this.lostWaiters.clear();
     });
     device.addEventListener('uncapturederror', (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
@@ -126,20 +126,30 @@ export class WebGpuBackend implements Backend {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(s.gpu, s.byteOffset, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
-    // A lost device rejects the wait instead of leaving it pending forever.
-    await new Promise<void>((resolve, reject) => {
-      this.lostWaiters.push(reject);
-      staging
-        .mapAsync(MAP_READ)
-        .then(resolve, (e: Error) =>
-          reject(this.failure ? new DeviceLostError(`causalmix: ${this.failure}`) : e),
-        );
-    });
+    await this.guard(staging.mapAsync(MAP_READ));
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
     this.checkHealth();
     return Float64Array.from(dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw));
+  }
+
+  /** Waits for `p`, but rejects with a clear error if the device is lost meanwhile (no hang). */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onLost = (e: Error) => reject(e);
+      this.lostWaiters.add(onLost);
+      p.then(
+        (v) => {
+          this.lostWaiters.delete(onLost);
+          resolve(v);
+        },
+        (e: Error) => {
+          this.lostWaiters.delete(onLost);
+          reject(this.failure ? new DeviceLostError(`causalmix: ${this.failure}`) : e);
+        },
+      );
+    });
   }
 
   private pipeline(k: KernelDef): GPUComputePipeline {
@@ -222,6 +232,12 @@ export class WebGpuBackend implements Backend {
     }
     if (pass) pass.end();
     this.device.queue.submit([enc.finish()]);
+  }
+
+  async sync(): Promise<void> {
+    this.checkHealth();
+    await this.guard(this.device.queue.onSubmittedWorkDone());
+    this.checkHealth();
   }
 
   retire(cmd: Command): void {

@@ -1,3 +1,7 @@
 /** Every op family; importing this module registers all gradient rules. */
 export * from './elementwise.js';
 export * from './reduce.js';
+export * from './optim.js';
+export * from './loss.js';
+export * from './matmul.js';
+export * from './shape.js';

@@ -1,0 +1,166 @@
+/**
+ * Masked mean losses (shaders/loss.wgsl): MSE and Huber as fused kernels. Each returns the scalar
+ *
+ *   L = Σ w·ℓ(pred − target) / max(Σ w, 1)
+ *
+ * with mask weights w (0/1; all ones when the mask is omitted), i.e. the mean over unmasked
+ * elements, and 0 when nothing is unmasked. Forward and backward are one single-workgroup dispatch
+ * each; the backward kernel reads the upstream gradient from its device tensor and recomputes Σ w
+ * itself, so nothing is read back. The mask is a constant: it gets no gradient.
+ */
+import type { KernelDef, KernelParams } from '../engine/kernel.js';
+import { formatShape, sameShape } from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { recordOp } from '../autograd/tape.js';
+
+export const LOSS = { mse: 0, huber: 1 } as const;
+
+/** Uniform slots (see shaders/loss.wgsl); F0 is the Huber δ. */
+const SLOT = { n: 0, code: 1, hasMask: 2 };
+
+// ---- float64 references -------------------------------------------------------------------------
+
+/** ℓ(d): d² for MSE; PyTorch's Huber ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond. */
+export function pointLoss64(code: number, d: number, delta: number): number {
+  if (code === LOSS.mse) return d * d;
+  const a = Math.abs(d);
+  return a <= delta ? 0.5 * d * d : delta * (a - 0.5 * delta);
+}
+
+/** ℓ′(d): 2d for MSE; clamp(d, −δ, δ) for Huber (continuous at ±δ). */
+export function pointLossGrad64(code: number, d: number, delta: number): number {
+  if (code === LOSS.mse) return 2 * d;
+  return Math.min(Math.max(d, -delta), delta);
+}
+
+const weight64 = (mask: Float64Array, p: KernelParams, i: number) =>
+  p.u[SLOT.hasMask] === 1 ? mask[i] : 1;
+
+function count64(mask: Float64Array, p: KernelParams): number {
+  let c = 0;
+  for (let i = 0; i < p.u[SLOT.n]; i++) c += weight64(mask, p, i);
+  return c;
+}
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+export const lossKernel: KernelDef = {
+  name: 'loss_forward',
+  shader: 'loss',
+  entryPoint: 'loss_forward',
+  cpu: ([pred, target, mask], [out], p) => {
+    let acc = 0;
+    for (let i = 0; i < p.u[SLOT.n]; i++) {
+      const w = weight64(mask, p, i);
+      // skipped rather than multiplied by 0, as on the GPU (where ℓ may overflow to inf)
+      if (w !== 0) acc += w * pointLoss64(p.u[SLOT.code], pred[i] - target[i], p.f[0]);
+    }
+    out[0] = acc / Math.max(count64(mask, p), 1);
+  },
+};
+
+export const lossGradKernel: KernelDef = {
+  name: 'loss_backward',
+  shader: 'loss',
+  entryPoint: 'loss_backward',
+  cpu: ([pred, target, mask, dy], [dpred, dtarget], p) => {
+    const scale = dy[0] / Math.max(count64(mask, p), 1);
+    for (let i = 0; i < p.u[SLOT.n]; i++) {
+      const w = weight64(mask, p, i);
+      const g =
+        w !== 0 ? scale * w * pointLossGrad64(p.u[SLOT.code], pred[i] - target[i], p.f[0]) : 0;
+      dpred[i] = g;
+      dtarget[i] = -g;
+    }
+  },
+};
+
+/** Both kernels run as one workgroup of 256 invocations striding over every element. */
+const ONE_GROUP: [number, number, number] = [1, 1, 1];
+
+function lossParams(code: number, n: number, hasMask: boolean, delta: number): KernelParams {
+  return { u: [n, code, hasMask ? 1 : 0], f: [delta] };
+}
+
+// ---- ops ----------------------------------------------------------------------------------------
+
+function checkOperands(what: string, pred: Tensor, target: Tensor, mask: Tensor | undefined): void {
+  const named: [string, Tensor | undefined][] = [
+    ['pred', pred],
+    ['target', target],
+    ['mask', mask],
+  ];
+  for (const [name, t] of named) {
+    if (!t) continue;
+    t.assertAlive();
+    if (t.engine !== pred.engine)
+      throw new Error(`causalmix: ${what}: ${name} belongs to another engine than pred`);
+    if (t.dtype !== 'float32')
+      throw new Error(`causalmix: ${what}: ${name} must be float32, got ${t.dtype}`);
+    if (!sameShape(t.shape, pred.shape)) {
+      throw new Error(
+        `causalmix: ${what}: ${name} has shape ${formatShape(t.shape)} but pred has shape ${formatShape(pred.shape)} (they must match)`,
+      );
+    }
+  }
+}
+
+function maskedLoss(
+  what: string,
+  code: number,
+  pred: Tensor,
+  target: Tensor,
+  mask: Tensor | undefined,
+  delta: number,
+): Tensor {
+  checkOperands(what, pred, target, mask);
+  const e = pred.engine;
+  const out = e.empty([]);
+  // Without a mask, pred fills the mask binding (never read: the flag says every weight is 1).
+  const p = lossParams(code, pred.size, mask !== undefined, delta);
+  e.run(lossKernel, [pred, target, mask ?? pred], [out], p, ONE_GROUP);
+  // An alias keeps the mask alive for the backward pass even if the caller disposes it.
+  const saved = mask ? [e.alias(mask, mask.shape)] : [];
+  return recordOp('masked_loss', [pred, target], out, { code, delta }, saved);
+}
+
+/**
+ * Mean squared error over the unmasked elements: Σ mask·(pred − target)² / max(Σ mask, 1).
+ * `mask` (same shape, 0/1 weights) defaults to all ones; it gets no gradient.
+ */
+export function mseLoss(pred: Tensor, target: Tensor, mask?: Tensor): Tensor {
+  return maskedLoss('mseLoss', LOSS.mse, pred, target, mask, 0);
+}
+
+/**
+ * Huber loss (PyTorch's HuberLoss) over the unmasked elements: with d = pred − target,
+ * ℓ = ½d² for |d| ≤ δ and δ(|d| − ½δ) otherwise; Σ mask·ℓ / max(Σ mask, 1).
+ */
+export function huberLoss(pred: Tensor, target: Tensor, delta: number, mask?: Tensor): Tensor {
+  if (!(Number.isFinite(delta) && delta > 0))
+    throw new Error(`causalmix: huberLoss: delta must be a positive finite number, got ${delta}`);
+  return maskedLoss('huberLoss', LOSS.huber, pred, target, mask, delta);
+}
+
+// ---- backward rule ------------------------------------------------------------------------------
+
+registerGradient({
+  op: 'masked_loss',
+  saves: 'an alias of the mask, if any (pred and target are read again; ℓ′ is recomputed)',
+  grad: (dy, { inputs: [pred, target], saved, attrs }) => {
+    const e = pred.engine;
+    const mask = saved[0] as Tensor | undefined;
+    const dpred = e.empty(pred.shape);
+    const dtarget = e.empty(target.shape);
+    const p = lossParams(
+      attrs.code as number,
+      pred.size,
+      mask !== undefined,
+      attrs.delta as number,
+    );
+    // One dispatch writes both gradients (dtarget = −dpred), scaled by dy read on the device.
+    e.run(lossGradKernel, [pred, target, mask ?? pred, dy], [dpred, dtarget], p, ONE_GROUP);
+    return [dpred, dtarget];
+  },
+});

@@ -1,0 +1,283 @@
+/**
+ * Batched matrix multiply (shaders/matmul.wgsl): C = op(A)·op(B) over NumPy-broadcast batch dims,
+ * where op transposes the last two axes when asked. The kernel reads both operands through
+ * strides, so transposes and broadcast batches cost no copies, and the backward pass runs the same
+ * kernel on the same tensors with the roles and transposes swapped.
+ */
+import { type KernelDef, type KernelParams } from '../engine/kernel.js';
+import {
+  broadcastShapes,
+  formatShape,
+  MAX_RANK,
+  numel,
+  padTo,
+  stridesOf,
+  type Shape,
+} from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { recordOp } from '../autograd/tape.js';
+import { sumToShape } from './reduce.js';
+
+export interface MatmulOptions {
+  /** use the transpose of a's last two axes: a is [..., K, M] */
+  transposeA?: boolean;
+  /** use the transpose of b's last two axes: b is [..., N, K] */
+  transposeB?: boolean;
+}
+
+/** Uniform slots (see shaders/matmul.wgsl). */
+const SLOT = {
+  m: 0,
+  n: 1,
+  k: 2,
+  batches: 3,
+  batchShape: 4,
+  aBatch: 8,
+  aRow: 12,
+  aCol: 13,
+  bBatch: 16,
+  bRow: 20,
+  bCol: 21,
+};
+/** Batch dims the uniforms carry (the last two of MAX_RANK are the matrix). */
+const BATCH_RANK = MAX_RANK - 2;
+/** Outputs per workgroup along M and N (8×8 invocations, each a 4×4 block). */
+const TILE = 32;
+const MAX_GROUPS = 65535;
+
+// ---- kernel -------------------------------------------------------------------------------------
+
+function batchOffset(u: number[], z: number, strideSlot: number): number {
+  let rem = z;
+  let off = 0;
+  for (let d = BATCH_RANK - 1; d >= 0; d--) {
+    const n = u[SLOT.batchShape + d];
+    off += (rem % n) * u[strideSlot + d];
+    rem = Math.floor(rem / n);
+  }
+  return off;
+}
+
+function matmul64([a, b]: Float64Array[], [c]: Float64Array[], p: KernelParams): void {
+  const u = p.u;
+  const [m, n, k, batches] = [u[SLOT.m], u[SLOT.n], u[SLOT.k], u[SLOT.batches]];
+  const [sam, sak, sbk, sbn] = [u[SLOT.aRow], u[SLOT.aCol], u[SLOT.bRow], u[SLOT.bCol]];
+  for (let z = 0; z < batches; z++) {
+    const a0 = batchOffset(u, z, SLOT.aBatch);
+    const b0 = batchOffset(u, z, SLOT.bBatch);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let l = 0; l < k; l++) acc += a[a0 + i * sam + l * sak] * b[b0 + l * sbk + j * sbn];
+        c[(z * m + i) * n + j] = acc;
+      }
+    }
+  }
+}
+
+export const matmulKernel: KernelDef = {
+  name: 'matmul',
+  shader: 'matmul',
+  entryPoint: 'matmul',
+  cpu: matmul64,
+};
+
+/** How the kernel reads one matrix operand: strides over the batch dims, its rows, its columns. */
+interface Operand {
+  t: Tensor;
+  batch: readonly number[];
+  row: number;
+  col: number;
+}
+
+const transposed = (o: Operand): Operand => ({ ...o, row: o.col, col: o.row });
+
+/** Reads `t` ([..., r, c], contiguous) as a matrix per batch of `batchShape` (broadcasting). */
+function operand(t: Tensor, batchShape: Shape, transpose: boolean): Operand {
+  const s = stridesOf(t.shape);
+  const own = t.shape.slice(0, -2);
+  const lead = batchShape.length - own.length;
+  const batch = batchShape.map((_, i) => (i < lead || own[i - lead] === 1 ? 0 : s[i - lead]));
+  const o: Operand = { t, batch, row: s[t.rank - 2], col: s[t.rank - 1] };
+  return transpose ? transposed(o) : o;
+}
+
+/**
+ * True when the batch dims continue an inner index of `inner` steps of `stride` as one run
+ * (offset = (z·inner + i)·stride), so that batch and inner index can be merged into one.
+ */
+function chains(batch: readonly number[], shape: Shape, inner: number, stride: number): boolean {
+  let expected = inner * stride;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && batch[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
+/** Queues out[z] = a[z]·b[z] ([m, k]·[k, n]) for every batch z of `batchShape`. */
+function dispatch(
+  out: Tensor,
+  a: Operand,
+  b: Operand,
+  m: number,
+  n: number,
+  k: number,
+  batchShape: Shape,
+): void {
+  const batches = numel(batchShape);
+  if (m * n * batches === 0) return; // nothing to write
+  const u = new Array<number>(24).fill(0);
+  u[SLOT.m] = m;
+  u[SLOT.n] = n;
+  u[SLOT.k] = k;
+  u[SLOT.batches] = batches;
+  const put = (slot: number, v: readonly number[], fill: number) =>
+    padTo(v, fill, BATCH_RANK).forEach((x, i) => (u[slot + i] = x));
+  put(SLOT.batchShape, batchShape, 1);
+  put(SLOT.aBatch, a.batch, 0);
+  put(SLOT.bBatch, b.batch, 0);
+  u[SLOT.aRow] = a.row;
+  u[SLOT.aCol] = a.col;
+  u[SLOT.bRow] = b.row;
+  u[SLOT.bCol] = b.col;
+  const grid: [number, number, number] = [
+    Math.min(Math.ceil(n / TILE), MAX_GROUPS),
+    Math.min(Math.ceil(m / TILE), MAX_GROUPS),
+    Math.min(batches, MAX_GROUPS),
+  ];
+  out.engine.run(matmulKernel, [a.t, b.t], [out], { u, f: [] }, grid);
+}
+
+/**
+ * A fresh tensor of `shape` (same layout as [...batchShape, m, n]) holding a·b per batch. When b
+ * is the same matrix for every batch and a's batches follow its rows in memory (the usual
+ * [B, M, K]·[K, N]), the batches are folded into M: one [B·M, K]·[K, N] product fills the tiles.
+ */
+function gemm(
+  a: Operand,
+  b: Operand,
+  m: number,
+  n: number,
+  k: number,
+  batchShape: Shape,
+  shape: Shape,
+): Tensor {
+  const out = a.t.engine.empty(shape);
+  if (b.batch.every((s) => s === 0) && chains(a.batch, batchShape, m, a.row)) {
+    dispatch(out, { ...a, batch: [] }, { ...b, batch: [] }, m * numel(batchShape), n, k, []);
+  } else {
+    dispatch(out, a, b, m, n, k, batchShape);
+  }
+  return out;
+}
+
+interface Dims {
+  m: number;
+  n: number;
+  k: number;
+  /** the broadcast batch shape */
+  batch: number[];
+}
+
+function dims(as: Shape, bs: Shape, transposeA: boolean, transposeB: boolean): Dims {
+  const what = `matmul of ${formatShape(as)}${transposeA ? 'ᵀ' : ''} and ${formatShape(bs)}${transposeB ? 'ᵀ' : ''}`;
+  if (as.length < 2 || bs.length < 2)
+    throw new Error(`causalmix: ${what}: both operands need at least 2 dimensions`);
+  const [ar, ac] = as.slice(-2);
+  const [br, bc] = bs.slice(-2);
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== kb) throw new Error(`causalmix: ${what}: inner dimensions ${k} and ${kb} differ`);
+  let batch: number[];
+  try {
+    batch = broadcastShapes(as.slice(0, -2), bs.slice(0, -2));
+  } catch {
+    throw new Error(`causalmix: ${what}: batch dimensions cannot be broadcast together`);
+  }
+  return { m, n, k, batch };
+}
+
+// ---- ops ----------------------------------------------------------------------------------------
+
+/** The shape of `matmul(a, b, options)`: [...broadcast batch, M, N]. Throws when they do not fit. */
+export function matmulShape(as: Shape, bs: Shape, options: MatmulOptions = {}): number[] {
+  const d = dims(as, bs, options.transposeA ?? false, options.transposeB ?? false);
+  return [...d.batch, d.m, d.n];
+}
+
+/**
+ * op(a)·op(b) for a [..., M, K] and b [..., K, N] (or [..., K, M] / [..., N, K] when transposed),
+ * with the batch dims (all but the last two) broadcast NumPy-style: [B, M, K]·[K, N],
+ * [1, M, K]·[B, K, N] and [2, 1, M, K]·[3, K, N] all work. Both operands need rank ≥ 2.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  if (a.engine !== b.engine)
+    throw new Error('causalmix: tensors from two engines cannot be combined');
+  const transposeA = options.transposeA ?? false;
+  const transposeB = options.transposeB ?? false;
+  const { m, n, k, batch } = dims(a.shape, b.shape, transposeA, transposeB);
+  const out = gemm(operand(a, batch, transposeA), operand(b, batch, transposeB), m, n, k, batch, [
+    ...batch,
+    m,
+    n,
+  ]);
+  return recordOp('matmul', [a, b], out, { transposeA, transposeB });
+}
+
+// ---- backward rule ------------------------------------------------------------------------------
+
+/**
+ * The gradient of input `t` ([...own, rows, cols]) as x·y per batch ([rows, inner]·[inner, cols]),
+ * summed over the batch dims `t` was broadcast along. A matrix shared by every batch is one product
+ * whose contraction runs over batch and inner index together when memory allows (dW = Σ_z Xᵀ_z·dY_z
+ * = Xᵀ·dY with X as [B·M, K]); otherwise the per-batch products are summed by a reduction.
+ */
+function gradOf(
+  t: Tensor,
+  x: Operand,
+  y: Operand,
+  rows: number,
+  cols: number,
+  inner: number,
+  batch: Shape,
+): Tensor {
+  const own = t.shape.slice(0, -2);
+  if (numel(own) === numel(batch)) return gemm(x, y, rows, cols, inner, batch, t.shape);
+  const shared = numel(own) === 1;
+  if (shared && chains(x.batch, batch, inner, x.col) && chains(y.batch, batch, inner, y.row)) {
+    const flat = (o: Operand): Operand => ({ ...o, batch: [] });
+    return gemm(flat(x), flat(y), rows, cols, inner * numel(batch), [], t.shape);
+  }
+  const full = gemm(x, y, rows, cols, inner, batch, [...batch, rows, cols]);
+  const g = sumToShape(full, t.shape);
+  full.dispose();
+  return g;
+}
+
+registerGradient({
+  op: 'matmul',
+  saves: 'nothing beyond both inputs (read in place through swapped strides)',
+  grad: (dy, { inputs: [a, b], attrs }) => {
+    const transposeA = attrs.transposeA as boolean;
+    const transposeB = attrs.transposeB as boolean;
+    const { m, n, k, batch } = dims(a.shape, b.shape, transposeA, transposeB);
+    const opA = operand(a, batch, transposeA);
+    const opB = operand(b, batch, transposeB);
+    const dC = operand(dy, batch, false);
+    // d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC; a transposed input takes the transpose of its
+    // gradient, (X·Y)ᵀ = Yᵀ·Xᵀ, which is again one product of strided operands.
+    const da = !a.requiresGrad
+      ? null
+      : transposeA
+        ? gradOf(a, opB, transposed(dC), k, m, n, batch)
+        : gradOf(a, dC, transposed(opB), m, k, n, batch);
+    const db = !b.requiresGrad
+      ? null
+      : transposeB
+        ? gradOf(b, transposed(dC), opA, n, k, m, batch)
+        : gradOf(b, transposed(opA), dC, k, n, m, batch);
+    return [da, db];
+  },
+});

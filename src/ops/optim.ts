@@ -1,0 +1,357 @@
+/**
+ * The parameter arena and its optimizer (shaders/optim.wgsl). All parameters live in one flat
+ * buffer (and their gradients, first and second moments in three more), each as a segment starting
+ * at a multiple of 256 elements, so that global-norm clipping over groups of parameters and a
+ * fused AdamW step over every parameter take two dispatches in total.
+ */
+import type { Engine } from '../engine/engine.js';
+import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { formatShape, numel, sameShape, type Shape } from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+
+const CHUNK = 256;
+/** config slots before the per-segment weight decays */
+const HYPER = 8;
+
+export interface ParamSpec {
+  name: string;
+  shape: Shape;
+  /** initial values (row-major); zeros when omitted */
+  init?: ArrayLike<number>;
+  /** clip group index (see `clipNorms`); default 0 */
+  group?: number;
+  /** AdamW weight decay for this parameter (default: the optimizer's) */
+  weightDecay?: number;
+}
+
+export interface AdamWOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** max global norm per clip group (index = group); 0 or missing = no clipping for that group */
+  clipNorms?: number[];
+}
+
+interface Segment {
+  spec: ParamSpec;
+  offset: number;
+  length: number;
+  group: number;
+}
+
+// ---- float64 references (same layout as the WGSL) -----------------------------------------------
+
+function segOf(layout: Float64Array, s: number) {
+  return { offset: layout[4 * s], length: layout[4 * s + 1], group: layout[4 * s + 2] };
+}
+
+function clipScale64(
+  layout: Float64Array,
+  config: Float64Array,
+  partial: Float64Array,
+  nSeg: number,
+  s: number,
+): number {
+  const g = segOf(layout, s).group;
+  const maxNorm = config[HYPER + nSeg + g];
+  if (maxNorm <= 0) return 1;
+  let sq = 0;
+  for (let t = 0; t < nSeg; t++) if (segOf(layout, t).group === g) sq += partial[t];
+  return Math.min(1, maxNorm / (Math.sqrt(sq) + 1e-6));
+}
+
+/** Visits every arena element that belongs to a segment (padding is skipped). */
+function forEachElement(
+  layout: Float64Array,
+  p: KernelParams,
+  fn: (i: number, s: number) => void,
+): void {
+  const [nSeg, , nChunks] = p.u;
+  for (let c = 0; c < nChunks; c++) {
+    const s = layout[4 * nSeg + c];
+    const { offset, length } = segOf(layout, s);
+    for (let i = c * CHUNK; i < Math.min((c + 1) * CHUNK, offset + length); i++) fn(i, s);
+  }
+}
+
+export const segSumSqKernel: KernelDef = {
+  name: 'seg_sumsq',
+  shader: 'optim',
+  entryPoint: 'seg_sumsq',
+  cpu: ([layout, grad], [partial], p) => {
+    for (let s = 0; s < p.u[0]; s++) {
+      const { offset, length } = segOf(layout, s);
+      let acc = 0;
+      for (let i = offset; i < offset + length; i++) acc += grad[i] * grad[i];
+      partial[s] = acc;
+    }
+  },
+};
+
+export const adamwKernel: KernelDef = {
+  name: 'adamw',
+  shader: 'optim',
+  entryPoint: 'adamw',
+  cpu: ([layout, config, partial, grad], [param, m, v], p) => {
+    const nSeg = p.u[0];
+    const [lr, b1, b2, eps, bias1, bias2] = config;
+    const scales = Array.from({ length: nSeg }, (_, s) =>
+      clipScale64(layout, config, partial, nSeg, s),
+    );
+    forEachElement(layout, p, (i, s) => {
+      const g = grad[i] * scales[s];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      const decayed = param[i] * (1 - lr * config[HYPER + s]);
+      param[i] = decayed - (lr / bias1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bias2) + eps));
+    });
+  },
+};
+
+export const clipGradsKernel: KernelDef = {
+  name: 'clip_grads',
+  shader: 'optim',
+  entryPoint: 'clip_grads',
+  cpu: ([layout, config, partial], [grad], p) => {
+    const nSeg = p.u[0];
+    const scales = Array.from({ length: nSeg }, (_, s) =>
+      clipScale64(layout, config, partial, nSeg, s),
+    );
+    forEachElement(layout, p, (i, s) => (grad[i] *= scales[s]));
+  },
+};
+
+export const fillKernel: KernelDef = {
+  name: 'fill',
+  shader: 'optim',
+  entryPoint: 'fill',
+  cpu: (_, [out], p) => out.fill(p.f[0], 0, p.u[3]),
+};
+
+/** Fills `t` with `value` on the device (recordable, unlike host writes). */
+export function fill(t: Tensor, value: number): void {
+  t.engine.run(
+    fillKernel,
+    [],
+    [t],
+    { u: [0, 0, 0, t.size], f: [value] },
+    linearGrid(t.size, CHUNK),
+  );
+}
+
+/**
+ * Parameters, gradients and AdamW moments in four flat buffers. `param(name)` tensors are views
+ * into the arena (they require gradients); `setGrads` gathers a backward pass's gradients into the
+ * gradient arena; `step` clips and updates everything in two dispatches.
+ */
+export class ParameterArena {
+  readonly size: number;
+  private readonly segments: Segment[] = [];
+  private readonly views = new Map<string, Tensor>();
+  private readonly gradViews = new Map<string, Tensor>();
+  private readonly params: Tensor;
+  private readonly grads: Tensor;
+  private readonly m: Tensor;
+  private readonly v: Tensor;
+  private readonly layout: Tensor;
+  private readonly config: Tensor;
+  private readonly partial: Tensor;
+  private readonly nGroups: number;
+  private readonly nChunks: number;
+  private configValues: Float64Array;
+  /** AdamW steps taken (bias correction uses it) */
+  stepCount = 0;
+
+  constructor(
+    readonly engine: Engine,
+    specs: ParamSpec[],
+    defaults: { weightDecay?: number } = {},
+  ) {
+    if (specs.length === 0)
+      throw new Error('causalmix: a parameter arena needs at least one parameter');
+    let offset = 0;
+    const names = new Set<string>();
+    for (const spec of specs) {
+      if (names.has(spec.name))
+        throw new Error(`causalmix: parameter '${spec.name}' is declared twice`);
+      names.add(spec.name);
+      const length = numel(spec.shape);
+      if (spec.init && spec.init.length !== length) {
+        throw new Error(
+          `causalmix: parameter '${spec.name}' ${formatShape(spec.shape)} got ${spec.init.length} initial values`,
+        );
+      }
+      this.segments.push({ spec, offset, length, group: spec.group ?? 0 });
+      offset += Math.max(1, Math.ceil(length / CHUNK)) * CHUNK;
+    }
+    this.size = offset;
+    this.nChunks = offset / CHUNK;
+    this.nGroups = Math.max(...this.segments.map((s) => s.group)) + 1;
+
+    const init = new Float64Array(offset);
+    this.segments.forEach((s) => s.spec.init && init.set(Array.from(s.spec.init), s.offset));
+    this.params = engine.keep(engine.tensor(init, [offset]));
+    this.grads = engine.keep(engine.zeros([offset]));
+    this.m = engine.keep(engine.zeros([offset]));
+    this.v = engine.keep(engine.zeros([offset]));
+
+    const nSeg = this.segments.length;
+    const layout = new Float64Array(4 * nSeg + this.nChunks);
+    this.segments.forEach((s, i) => layout.set([s.offset, s.length, s.group, 0], 4 * i));
+    this.segments.forEach((s, i) => {
+      for (let c = s.offset / CHUNK; c < (s.offset + Math.max(s.length, 1)) / CHUNK; c++)
+        layout[4 * nSeg + c] = i;
+    });
+    this.layout = engine.keep(engine.tensor(layout, [layout.length], 'int32'));
+    this.configValues = new Float64Array(HYPER + nSeg + this.nGroups);
+    this.configValues.set([0, 0.9, 0.999, 1e-8, 1, 1]);
+    this.segments.forEach(
+      (s, i) => (this.configValues[HYPER + i] = s.spec.weightDecay ?? defaults.weightDecay ?? 0),
+    );
+    this.config = engine.keep(engine.tensor(this.configValues, [this.configValues.length]));
+    this.partial = engine.keep(engine.zeros([nSeg]));
+
+    for (const s of this.segments) {
+      this.views.set(
+        s.spec.name,
+        engine.keep(engine.sliceView(this.params, s.offset, s.spec.shape)).requireGrad(),
+      );
+      this.gradViews.set(
+        s.spec.name,
+        engine.keep(engine.sliceView(this.grads, s.offset, s.spec.shape)),
+      );
+    }
+  }
+
+  /** The parameter tensor (a view into the arena, updated in place by `step`). */
+  param(name: string): Tensor {
+    const t = this.views.get(name);
+    if (!t) throw new Error(`causalmix: no parameter named '${name}'`);
+    return t;
+  }
+
+  /** The gradient slot of a parameter (filled by `setGrads`). */
+  grad(name: string): Tensor {
+    const t = this.gradViews.get(name);
+    if (!t) throw new Error(`causalmix: no parameter named '${name}'`);
+    return t;
+  }
+
+  get names(): string[] {
+    return this.segments.map((s) => s.spec.name);
+  }
+
+  /**
+   * Writes a backward pass's gradients into the gradient arena: parameters absent from `grads`
+   * get zeros. One fill dispatch plus one buffer copy per parameter.
+   */
+  setGrads(grads: Map<Tensor, Tensor>): void {
+    fill(this.grads, 0);
+    for (const s of this.segments) {
+      const g = grads.get(this.views.get(s.spec.name)!);
+      if (!g) continue;
+      if (!sameShape(g.shape, s.spec.shape)) {
+        throw new Error(
+          `causalmix: gradient of '${s.spec.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(s.spec.shape)}`,
+        );
+      }
+      this.engine.copy(g, this.gradViews.get(s.spec.name)!);
+    }
+  }
+
+  private params64(): KernelParams {
+    return { u: [this.segments.length, this.nGroups, this.nChunks, this.size], f: [] };
+  }
+
+  /**
+   * Sets the step's hyper-parameters (host write, before the work that uses them is submitted).
+   * Called by `step` outside recording; a recorded program calls it before each `run()`.
+   */
+  setHyper(o: AdamWOptions): void {
+    this.stepCount++;
+    const b1 = o.beta1 ?? 0.9;
+    const b2 = o.beta2 ?? 0.999;
+    const c = this.configValues;
+    c.set([o.lr, b1, b2, o.eps ?? 1e-8, 1 - b1 ** this.stepCount, 1 - b2 ** this.stepCount]);
+    const nSeg = this.segments.length;
+    if (o.weightDecay !== undefined)
+      this.segments.forEach((s, i) => (c[HYPER + i] = s.spec.weightDecay ?? o.weightDecay!));
+    for (let g = 0; g < this.nGroups; g++) c[HYPER + nSeg + g] = o.clipNorms?.[g] ?? 0;
+    this.config.write(c);
+  }
+
+  /** Queues the sums of squares per parameter (the clipping norms' inputs): one dispatch. */
+  private sumSquares(): void {
+    this.engine.run(
+      segSumSqKernel,
+      [this.layout, this.grads],
+      [this.partial],
+      this.params64(),
+      linearGrid(this.segments.length, 1),
+    );
+  }
+
+  /** Queues clipping + AdamW on the current gradients: two dispatches, no host work. */
+  queueStep(): void {
+    this.sumSquares();
+    this.engine.run(
+      adamwKernel,
+      [this.layout, this.config, this.partial, this.grads],
+      [this.params, this.m, this.v],
+      this.params64(),
+      linearGrid(this.nChunks, 1),
+    );
+  }
+
+  /** One eager AdamW step: sets the hyper-parameters and queues the update. */
+  step(o: AdamWOptions): void {
+    this.setHyper(o);
+    this.queueStep();
+  }
+
+  /** Scales the gradients in place so each group's global norm is at most its max (no update). */
+  clipGradients(clipNorms: number[]): void {
+    const c = this.configValues;
+    const nSeg = this.segments.length;
+    for (let g = 0; g < this.nGroups; g++) c[HYPER + nSeg + g] = clipNorms[g] ?? 0;
+    this.config.write(c);
+    this.sumSquares();
+    this.engine.run(
+      clipGradsKernel,
+      [this.layout, this.config, this.partial],
+      [this.grads],
+      this.params64(),
+      linearGrid(this.nChunks, 1),
+    );
+  }
+
+  /** Global gradient norm of each clip group, before clipping (reads back; not for the hot loop). */
+  async gradNorms(): Promise<number[]> {
+    const part = await this.partial.toArray();
+    const out = new Array<number>(this.nGroups).fill(0);
+    this.segments.forEach((s, i) => (out[s.group] += part[i]));
+    return out.map(Math.sqrt);
+  }
+
+  /** Current values of every parameter, by name. */
+  async read(): Promise<Map<string, Float64Array>> {
+    const all = await this.params.toArray();
+    return new Map(
+      this.segments.map((s) => [s.spec.name, all.slice(s.offset, s.offset + s.length)]),
+    );
+  }
+
+  /** Overwrites parameter values (e.g. restoring a checkpoint); moments are kept. */
+  write(values: Map<string, ArrayLike<number>>): void {
+    for (const [name, data] of values) this.param(name).write(data);
+  }
+
+  dispose(): void {
+    [...this.views.values(), ...this.gradViews.values()].forEach((t) => t.dispose());
+    [this.params, this.grads, this.m, this.v, this.layout, this.config, this.partial].forEach((t) =>
+      t.dispose(),
+    );
+  }
+}
