@@ -34,7 +34,8 @@ function timeOne(
     const bench = new Benchmark(c.name, {
       defer: true,
       maxTime,
-      minSamples: 3,
+      minSamples: 2,
+      initCount: 1,
       fn: (deferred: { resolve: () => void }) => {
         for (let i = 0; i < reps; i++) program.run();
         e.sync().then(() => deferred.resolve(), reject);

@@ -3,7 +3,8 @@
  * side in one run, with dispatch counts. Sizes follow the model: R×T×C = 190×102×13 (the paper's
  * panel), H = 280. Options: --adapter NAME (default auto), --quick (small sizes), --json FILE.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backward } from '../src/autograd/backward.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
@@ -146,7 +147,9 @@ console.log(
 );
 const rows = await runCases(dev, cpu, cases);
 printTable(`causalmix core ops, R=${R} T=${T} C=${C} H=${H}`, dev, rows);
-if (values.json)
+if (values.json) {
+  mkdirSync(dirname(values.json), { recursive: true });
   writeFileSync(values.json, JSON.stringify({ adapter: dev.adapterName, rows }, null, 2));
+}
 dev.destroy();
 cpu.destroy();

@@ -13,22 +13,16 @@ import {
 } from '../src/ops/elementwise.js';
 import {
   cpuValues,
-  destroyEngines,
   expectClose,
   finiteDiff,
-  makeEngines,
   randArray,
   rng,
-  type Engines,
   type Tolerance,
+  useEngines,
 } from './helpers.js';
 import { TOL } from './tolerances.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 interface UnaryCase {
   name: string;

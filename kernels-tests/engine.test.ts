@@ -6,13 +6,9 @@ import { WebGpuBackend } from '../src/engine/webgpu-backend.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import * as ops from '../src/ops/index.js';
 import { ParameterArena } from '../src/ops/optim.js';
-import { destroyEngines, makeEngines, rng, type Engines } from './helpers.js';
+import { rng, useEngines } from './helpers.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 test(`the device under test is ${process.env.CAUSALMIX_ADAPTER ?? 'auto'}`, () => {
   // Printed so the CI log names the adapter each run used.

@@ -21,8 +21,21 @@ export async function makeEngines(): Promise<Engines> {
 }
 
 export function destroyEngines(e: Engines | undefined): void {
-  e?.dev.destroy();
-  e?.cpu.destroy();
+  e?.dev?.destroy();
+  e?.cpu?.destroy();
+}
+
+/**
+ * Creates both engines before a test file's tests and destroys them after: one shared device per
+ * test process, as Dawn prefers. The returned object is filled in by `beforeAll`.
+ */
+export function useEngines(): Engines {
+  const engines = {} as Engines;
+  beforeAll(async () => {
+    Object.assign(engines, await makeEngines());
+  });
+  afterAll(() => destroyEngines(engines));
+  return engines;
 }
 
 export function rng(seed = 1): Rng {

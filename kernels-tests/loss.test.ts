@@ -3,24 +3,11 @@ import type { Engine } from '../src/engine/engine.js';
 import { numel } from '../src/engine/shape.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { huberLoss, mseLoss } from '../src/ops/loss.js';
-import {
-  cpuValues,
-  destroyEngines,
-  expectClose,
-  finiteDiff,
-  makeEngines,
-  randArray,
-  rng,
-  type Engines,
-} from './helpers.js';
+import { cpuValues, expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
 import type { Rng } from '../src/engine/random.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 // ---- float64 reference (written independently of src/ops/loss.ts) --------------------------------
 

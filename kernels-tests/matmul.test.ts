@@ -3,23 +3,10 @@ import { broadcastShapes, numel } from '../src/engine/shape.js';
 import type { Engine } from '../src/engine/engine.js';
 import * as ops from '../src/ops/index.js';
 import { matmul, matmulShape } from '../src/ops/matmul.js';
-import {
-  cpuValues,
-  destroyEngines,
-  expectClose,
-  finiteDiff,
-  makeEngines,
-  randArray,
-  rng,
-  type Engines,
-} from './helpers.js';
+import { cpuValues, expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { matmulTol, TOL } from './tolerances.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 /** One product: logical op(A) [...batchA, M, K] times op(B) [...batchB, K, N]. */
 interface Case {

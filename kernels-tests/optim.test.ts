@@ -1,20 +1,9 @@
 import { ParameterArena, type ParamSpec } from '../src/ops/optim.js';
-import {
-  destroyEngines,
-  expectClose,
-  makeEngines,
-  randArray,
-  rng,
-  type Engines,
-} from './helpers.js';
+import { expectClose, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
 import type { Engine } from '../src/engine/engine.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 /** PyTorch's AdamW (decoupled weight decay, bias correction) after clip_grad_norm_ per group. */
 function adamwReference(

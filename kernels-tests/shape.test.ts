@@ -16,22 +16,16 @@ import {
 } from '../src/ops/shape.js';
 import {
   cpuValues,
-  destroyEngines,
   expectClose,
   finiteDiff,
-  makeEngines,
   randArray,
   rng,
-  type Engines,
   type Tolerance,
+  useEngines,
 } from './helpers.js';
 import { TOL } from './tolerances.js';
 
-let E: Engines;
-beforeAll(async () => {
-  E = await makeEngines();
-});
-afterAll(() => destroyEngines(E));
+const E = useEngines();
 
 // ---- independent float64 references ------------------------------------------------------------
 // Every shape op copies input elements to output positions, so a reference is the list of the
