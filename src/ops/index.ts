@@ -5,3 +5,4 @@ export * from './optim.js';
 export * from './loss.js';
 export * from './matmul.js';
 export * from './shape.js';
+export * from './gru.js';

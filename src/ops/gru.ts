@@ -1,0 +1,234 @@
+/**
+ * GRU over whole sequences (shaders/gru.wgsl), PyTorch equations and gate order (r, z, n):
+ *   r = σ(W_ir u + b_ir + W_hr h + b_hr),  z = σ(W_iz u + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in u + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
+ * The input projection of all timesteps is one matmul; the recurrence is one dispatch (one
+ * workgroup per region looping over T). BPTT is one dispatch in reverse plus matmuls and sums.
+ */
+import type { Tensor } from '../engine/tensor.js';
+import type { KernelDef } from '../engine/kernel.js';
+import { registerGradient } from '../autograd/registry.js';
+import { noGrad, recordOp } from '../autograd/tape.js';
+import type { Engine } from '../engine/engine.js';
+import { add, sigmoid64 } from './elementwise.js';
+import { concat, reshape, slice } from './shape.js';
+import { matmul } from './matmul.js';
+import { sum } from './reduce.js';
+
+/** Largest hidden size: the shaders' workgroup arrays hold MAX_H floats per buffer. */
+export const GRU_MAX_H = 512;
+
+export const gruForwardKernel: KernelDef = {
+  name: 'gru_forward',
+  shader: 'gru',
+  entryPoint: 'gru_forward',
+  cpu: ([gi, h0, whh, bih, bhh], [hOut, saved], p) => {
+    const [R, T, H, r0] = p.u;
+    const hcur = new Float64Array(H);
+    for (let reg = 0; reg < R; reg++) {
+      hcur.set(h0.subarray(0, H));
+      for (let t = 0; t < T; t++) {
+        const row = reg * T + t;
+        const grow = (reg + r0) * T + t;
+        const hnext = new Float64Array(H);
+        for (let j = 0; j < H; j++) {
+          let ar = bhh[j];
+          let az = bhh[H + j];
+          let an = bhh[2 * H + j];
+          for (let k = 0; k < H; k++) {
+            ar += whh[j * H + k] * hcur[k];
+            az += whh[(H + j) * H + k] * hcur[k];
+            an += whh[(2 * H + j) * H + k] * hcur[k];
+          }
+          const g = row * 3 * H;
+          const r = sigmoid64(gi[g + j] + bih[j] + ar);
+          const z = sigmoid64(gi[g + H + j] + bih[H + j] + az);
+          const n = Math.tanh(gi[g + 2 * H + j] + bih[2 * H + j] + r * an);
+          hnext[j] = (1 - z) * n + z * hcur[j];
+          hOut[grow * H + j] = hnext[j];
+          const s = row * 4 * H;
+          saved[s + j] = r;
+          saved[s + H + j] = z;
+          saved[s + 2 * H + j] = n;
+          saved[s + 3 * H + j] = an;
+        }
+        hcur.set(hnext);
+      }
+    }
+  },
+};
+
+export const gruBackwardKernel: KernelDef = {
+  name: 'gru_backward',
+  shader: 'gru',
+  entryPoint: 'gru_backward',
+  cpu: ([dh, h, h0, saved, whh], [dgi, dgh, hprev, dh0], p) => {
+    const [R, T, H, r0] = p.u;
+    for (let reg = 0; reg < R; reg++) {
+      let carry = new Float64Array(H);
+      for (let t = T - 1; t >= 0; t--) {
+        const row = reg * T + t;
+        const grow = (reg + r0) * T + t;
+        const s = row * 4 * H;
+        const g = row * 3 * H;
+        const next = new Float64Array(H);
+        for (let j = 0; j < H; j++) {
+          const hp = t > 0 ? h[(grow - 1) * H + j] : h0[j];
+          const r = saved[s + j];
+          const z = saved[s + H + j];
+          const n = saved[s + 2 * H + j];
+          const hn = saved[s + 3 * H + j];
+          const d = dh[grow * H + j] + carry[j];
+          const dnp = d * (1 - z) * (1 - n * n);
+          const drp = dnp * hn * r * (1 - r);
+          const dzp = d * (hp - n) * z * (1 - z);
+          dgi[g + j] = drp;
+          dgi[g + H + j] = dzp;
+          dgi[g + 2 * H + j] = dnp;
+          dgh[g + j] = drp;
+          dgh[g + H + j] = dzp;
+          dgh[g + 2 * H + j] = dnp * r;
+          hprev[row * H + j] = hp;
+          next[j] = d * z;
+        }
+        // dh_{t-1}[k] += Σ_j W_hh[j, k]·dgh[j]
+        for (let j = 0; j < 3 * H; j++) {
+          const gj = dgh[g + j];
+          for (let k = 0; k < H; k++) next[k] += whh[j * H + k] * gj;
+        }
+        carry = next;
+      }
+      dh0.set(carry, reg * H);
+    }
+  },
+};
+
+function checkShapes(u: Tensor, h0: Tensor, wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor) {
+  const [R, T, I] = u.shape;
+  const H = h0.shape[0];
+  const ok =
+    u.shape.length === 3 &&
+    h0.shape.length === 1 &&
+    wih.shape.join() === `${3 * H},${I}` &&
+    whh.shape.join() === `${3 * H},${H}` &&
+    bih.shape.join() === `${3 * H}` &&
+    bhh.shape.join() === `${3 * H}`;
+  if (!ok)
+    throw new Error('causalmix: gruSequence shapes do not match u [R,T,I], h0 [H], W [3H,·]');
+  if (H > GRU_MAX_H) throw new Error(`causalmix: gruSequence supports H ≤ ${GRU_MAX_H}, got ${H}`);
+  return { R, T, I, H };
+}
+
+/**
+ * h [R,T,H] of a GRU run over u [R,T,I] from the shared initial state h0 [H], with PyTorch's
+ * weight layout W_ih [3H,I], W_hh [3H,H], b_ih [3H], b_hh [3H] (gate order r, z, n).
+ */
+export function gruSequence(
+  u: Tensor,
+  h0: Tensor,
+  wih: Tensor,
+  whh: Tensor,
+  bih: Tensor,
+  bhh: Tensor,
+): Tensor {
+  const { R, T, I, H } = checkShapes(u, h0, wih, whh, bih, bhh);
+  const e = u.engine;
+  const h = e.empty([R, T, H]);
+  const saved: Tensor[] = [];
+  const chunks = regionChunks(e, R, T, I, H);
+  noGrad(e, () => {
+    for (const [r0, rc] of chunks) {
+      // Hoisted input projection: every timestep of the chunk's regions in one matmul.
+      const uc = regionRows(u, r0, rc);
+      const gi = matmul(uc, wih, { transposeB: true });
+      const s = e.empty([rc, T, 4 * H]);
+      const p = { u: [rc, T, H, r0], f: [] };
+      e.run(gruForwardKernel, [gi, h0, whh, bih, bhh], [h, s], p, [rc, 1, 1]);
+      uc.dispose();
+      gi.dispose();
+      saved.push(s);
+    }
+  });
+  // The backward pass reuses the forward's chunks (one saved tensor each).
+  return recordOp('gru', [u, h0, wih, whh, bih, bhh], h, { R, T, I, H, chunks }, saved);
+}
+
+/** Regions [r0, r0 + rc) of u [R,T,I] as a [rc·T, I] matrix (an alias when that is all of u). */
+function regionRows(u: Tensor, r0: number, rc: number): Tensor {
+  const [R, T, I] = u.shape;
+  if (rc === R) return u.engine.alias(u, [R * T, I]);
+  const part = slice(u, [r0, 0, 0], [rc, T, I]);
+  const rows = reshape(part, [rc * T, I]);
+  if (rows !== part) part.dispose();
+  return rows;
+}
+
+/**
+ * [first region, count] chunks such that every per-chunk buffer (u, the gate tensors, the saved
+ * [rc,T,4H]) fits maxStorageBufferBindingSize. The full h [R,T,H] itself must fit.
+ */
+function regionChunks(e: Engine, R: number, T: number, I: number, H: number): [number, number][] {
+  const maxFloats = Math.floor(e.backend.limits.maxStorageBufferBindingSize / 4);
+  if (R * T * Math.max(H, I) > maxFloats) {
+    throw new Error(
+      `causalmix: gruSequence output [${R},${T},${Math.max(H, I)}] exceeds the binding-size limit`,
+    );
+  }
+  const perRegion = T * Math.max(4 * H, I);
+  const rc = Math.max(1, Math.min(R, Math.floor(maxFloats / perRegion)));
+  const chunks: [number, number][] = [];
+  for (let r0 = 0; r0 < R; r0 += rc) chunks.push([r0, Math.min(rc, R - r0)]);
+  return chunks;
+}
+
+registerGradient({
+  op: 'gru',
+  saves: 'per step r, z, n and hn = W_hn·h + b_hn ([R,T,4H]); h itself is the output',
+  grad: (dy, { inputs: [u, h0, wih, whh], output: h, saved, attrs }) => {
+    const e = u.engine;
+    const { T, I, H, chunks } = attrs as {
+      T: number;
+      I: number;
+      H: number;
+      chunks: [number, number][];
+    };
+    const du: Tensor[] = [];
+    const acc: Tensor[] = []; // dh0, dW_ih, dW_hh, db_ih, db_hh, summed over chunks
+    chunks.forEach(([r0, rc], c) => {
+      const dgi = e.empty([rc * T, 3 * H]);
+      const dgh = e.empty([rc * T, 3 * H]);
+      const hprev = e.empty([rc * T, H]);
+      const dh0r = e.empty([rc, H]);
+      const p = { u: [rc, T, H, r0], f: [] };
+      e.run(gruBackwardKernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, [rc, 1, 1]);
+      const uc = regionRows(u, r0, rc);
+      const duc = matmul(dgi, wih);
+      du.push(e.alias(duc, [rc, T, I]));
+      // dW_hh = Σ over (r, t) of dG_hᵀ·h_{t−1}: one matmul over the [rc·T] axis.
+      const parts = [
+        sum(dh0r, 0),
+        matmul(dgi, uc, { transposeA: true }),
+        matmul(dgh, hprev, { transposeA: true }),
+        sum(dgi, 0),
+        sum(dgh, 0),
+      ];
+      parts.forEach((g, i) => {
+        if (c === 0) acc.push(g);
+        else {
+          const s = add(acc[i], g);
+          acc[i].dispose();
+          g.dispose();
+          acc[i] = s;
+        }
+      });
+      for (const t of [uc, duc, dgi, dgh, hprev, dh0r]) t.dispose();
+    });
+    let dU = du[0];
+    if (du.length > 1) {
+      dU = concat(du, 0);
+      du.forEach((t) => t.dispose());
+    }
+    const [dh0, dwih, dwhh, dbih, dbhh] = acc;
+    return [dU, dh0, dwih, dwhh, dbih, dbhh];
+  },
+});
