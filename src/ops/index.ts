@@ -6,3 +6,4 @@ export * from './loss.js';
 export * from './matmul.js';
 export * from './shape.js';
 export * from './gru.js';
+export * from './media-transform.js';

@@ -1,0 +1,249 @@
+// Fused media transform (src/ops/media-transform.ts): adstock → Hill → DAG mix, one invocation per
+// region handling all C ≤ 64 channels (the DAG mixes channels within a week), time loop inside.
+// Uniforms: U0 R, U1 T, U2 C, U3 mask (0 strictly upper-triangular, 1 off-diagonal),
+// U4 upstreamCompat Hill; F0 temperature τ.
+// Forward:  x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw → out.
+// Backward: x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw, dy → work, where work holds dx
+//           ([R,T,C]) followed by per-region partial raw-parameter gradients (R × P, P = 4C + C²).
+// Reduce:   work → dx, dalphaRaw, dslopeRaw, dhalfSatRaw, ddagLogits, dmixRaw (sums over R).
+// The backward pass is split this way to stay within 8 storage buffers per stage.
+
+const MAXC: u32 = 64u;
+
+@group(0) @binding(1) var<storage, read> mx: array<f32>;
+@group(0) @binding(2) var<storage, read> malpha: array<f32>;
+@group(0) @binding(3) var<storage, read> mslope: array<f32>;
+@group(0) @binding(4) var<storage, read> mhalf: array<f32>;
+@group(0) @binding(5) var<storage, read> mdag: array<f32>;
+@group(0) @binding(6) var<storage, read> mmix: array<f32>;
+
+@group(0) @binding(7) var<storage, read_write> mout: array<f32>;
+
+@group(0) @binding(7) var<storage, read> mdy: array<f32>;
+@group(0) @binding(8) var<storage, read_write> mwork: array<f32>;
+
+@group(0) @binding(1) var<storage, read> rwork: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rdx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rdalpha: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rdslope: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rdhalf: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rddag: array<f32>;
+@group(0) @binding(7) var<storage, read_write> rdmix: array<f32>;
+
+fn alpha_of(c: u32) -> f32 { return min(sigmoid_safe(malpha[c]), 0.8); }
+fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), 2.0, 5.0); }
+fn half_of(c: u32) -> f32 { return clamp(softplus_safe(mhalf[c]), 0.01, 1.0); }
+
+fn mask_of(i: u32, j: u32) -> f32 {
+  if (U(3u) == 0u) { return select(0.0, 1.0, i < j); }
+  return select(0.0, 1.0, i != j);
+}
+
+// σ(dagLogits[i, j] / τ) (the mask is applied by the caller).
+fn edge_sigmoid(i: u32, j: u32) -> f32 {
+  return sigmoid_safe(mdag[i * U(2u) + j] / F(0u));
+}
+
+// Hill saturation of adstock value a with slope s and half-saturation g.
+fn hill(a: f32, s: f32, g: f32) -> f32 {
+  if (U(4u) == 0u) {
+    // log-space sigmoid: no x^s overflow/underflow; exactly 0 at x = 0
+    let x = max(a, 0.0);
+    if (x <= 0.0) { return 0.0; }
+    return sigmoid_safe(s * (log(x) - log(g)));
+  }
+  let x = max(a, 0.0) + 1e-8;
+  let n = pow_safe(x, s);
+  let gs = pow_safe(g, s);
+  return clamp(n / (n + gs + 1e-8), 0.0, 1.0);
+}
+
+// (∂h/∂a, ∂h/∂s, ∂h/∂g) of hill(a, s, g).
+fn hill_grad(a: f32, s: f32, g: f32) -> vec3<f32> {
+  if (U(4u) == 0u) {
+    let x = max(a, 0.0);
+    if (x <= 0.0) { return vec3<f32>(0.0); }
+    let lx = log(x) - log(g);
+    let h = sigmoid_safe(s * lx);
+    let k = h * (1.0 - h);
+    return vec3<f32>(k * s / x, k * lx, -k * s / g);
+  }
+  let x = max(a, 0.0) + 1e-8;
+  let n = pow_safe(x, s);
+  let gs = pow_safe(g, s);
+  let d = n + gs + 1e-8;
+  let dn = (gs + 1e-8) / (d * d);
+  let dg = -n / (d * d);
+  // max(a, 0) passes the gradient at a ≥ 0 (PyTorch clamp convention)
+  let through = select(0.0, 1.0, a >= 0.0);
+  return vec3<f32>(through * dn * s * n / x, dn * n * log(x) + dg * gs * log(g), dg * s * gs / g);
+}
+
+@compute @workgroup_size(64)
+fn media_forward(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let r = linear_index(wid, nwg, lid, 64u);
+  let T = U(1u);
+  let C = U(2u);
+  if (r >= U(0u)) { return; }
+  var st: array<f32, MAXC>;
+  var h: array<f32, MAXC>;
+  for (var t = 0u; t < T; t++) {
+    let base = (r * T + t) * C;
+    for (var c = 0u; c < C; c++) {
+      let xv = mx[base + c];
+      if (t == 0u) {
+        st[c] = xv;
+      } else {
+        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, 10.0);
+      }
+      h[c] = hill(st[c], slope_of(c), half_of(c));
+    }
+    for (var j = 0u; j < C; j++) {
+      var p = 0.0;
+      for (var i = 0u; i < C; i++) {
+        p += edge_sigmoid(i, j) * mask_of(i, j) * h[i];
+      }
+      let m = sigmoid_safe(mmix[j]);
+      mout[base + j] = (1.0 - m) * h[j] + m * p;
+    }
+  }
+}
+
+@compute @workgroup_size(64)
+fn media_backward(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let r = linear_index(wid, nwg, lid, 64u);
+  let R = U(0u);
+  let T = U(1u);
+  let C = U(2u);
+  if (r >= R) { return; }
+  let P = 4u * C + C * C;
+  let pbase = R * T * C + r * P;
+  let tau = F(0u);
+
+  // Pass 1: recompute the adstock and park it in dx's slots (overwritten in reverse below).
+  var st: array<f32, MAXC>;
+  for (var t = 0u; t < T; t++) {
+    let base = (r * T + t) * C;
+    for (var c = 0u; c < C; c++) {
+      let xv = mx[base + c];
+      if (t == 0u) {
+        st[c] = xv;
+      } else {
+        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, 10.0);
+      }
+      mwork[base + c] = st[c];
+    }
+  }
+  for (var k = 0u; k < C * C; k++) { mwork[pbase + 4u * C + k] = 0.0; }
+
+  // Pass 2: reverse time.
+  var h: array<f32, MAXC>;
+  var q: array<f32, MAXC>;
+  var carry: array<f32, MAXC>;
+  var gal: array<f32, MAXC>;
+  var gs: array<f32, MAXC>;
+  var gg: array<f32, MAXC>;
+  var gm: array<f32, MAXC>;
+  for (var c = 0u; c < C; c++) {
+    carry[c] = 0.0; gal[c] = 0.0; gs[c] = 0.0; gg[c] = 0.0; gm[c] = 0.0;
+  }
+  for (var tt = 0u; tt < T; tt++) {
+    let t = T - 1u - tt;
+    let base = (r * T + t) * C;
+    for (var c = 0u; c < C; c++) {
+      st[c] = mwork[base + c];
+      h[c] = hill(st[c], slope_of(c), half_of(c));
+    }
+    // x̃_j = (1 − m_j)·h_j + m_j·p_j: gradients to m_j and, via q_j = m_j·dy_j, to A and h
+    for (var j = 0u; j < C; j++) {
+      var p = 0.0;
+      for (var i = 0u; i < C; i++) {
+        p += edge_sigmoid(i, j) * mask_of(i, j) * h[i];
+      }
+      let dy = mdy[base + j];
+      gm[j] += dy * (p - h[j]);
+      q[j] = sigmoid_safe(mmix[j]) * dy;
+    }
+    for (var i = 0u; i < C; i++) {
+      var dh = (1.0 - sigmoid_safe(mmix[i])) * mdy[base + i];
+      for (var j = 0u; j < C; j++) {
+        let mk = mask_of(i, j);
+        if (mk != 0.0) {
+          let sg = edge_sigmoid(i, j);
+          dh += sg * q[j];
+          mwork[pbase + 4u * C + i * C + j] += q[j] * h[i] * sg * (1.0 - sg) / tau;
+        }
+      }
+      let hg = hill_grad(st[i], slope_of(i), half_of(i));
+      gs[i] += dh * hg.y;
+      gg[i] += dh * hg.z;
+      let da = dh * hg.x + carry[i];
+      if (t == 0u) {
+        mwork[base + i] = da; // a_0 = x_0: no clamp
+      } else {
+        let prev = mwork[base - C + i];
+        let al = alpha_of(i);
+        let s = mx[base + i] + al * prev;
+        if (s >= 0.0 && s <= 10.0) {
+          mwork[base + i] = da;
+          gal[i] += prev * da;
+          carry[i] = al * da;
+        } else {
+          mwork[base + i] = 0.0;
+          carry[i] = 0.0;
+        }
+      }
+    }
+  }
+
+  // Per-region partials, already chained through the raw parameterisations.
+  for (var c = 0u; c < C; c++) {
+    let sa = sigmoid_safe(malpha[c]);
+    let ka = select(0.0, sa * (1.0 - sa), sa <= 0.8);
+    let ssp = softplus_safe(mslope[c]);
+    let ks = select(0.0, sigmoid_safe(mslope[c]), ssp >= 2.0 && ssp <= 5.0);
+    let shp = softplus_safe(mhalf[c]);
+    let kh = select(0.0, sigmoid_safe(mhalf[c]), shp >= 0.01 && shp <= 1.0);
+    let sm = sigmoid_safe(mmix[c]);
+    mwork[pbase + c] = gal[c] * ka;
+    mwork[pbase + C + c] = gs[c] * ks;
+    mwork[pbase + 2u * C + c] = gg[c] * kh;
+    mwork[pbase + 3u * C + c] = gm[c] * sm * (1.0 - sm);
+  }
+}
+
+@compute @workgroup_size(64)
+fn media_reduce(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linear_index(wid, nwg, lid, 64u);
+  let R = U(0u);
+  let C = U(2u);
+  let n = R * U(1u) * C;
+  let P = 4u * C + C * C;
+  if (i < n) { rdx[i] = rwork[i]; }
+  if (i >= P) { return; }
+  var acc = 0.0;
+  for (var r = 0u; r < R; r++) { acc += rwork[n + r * P + i]; }
+  if (i < C) {
+    rdalpha[i] = acc;
+  } else if (i < 2u * C) {
+    rdslope[i - C] = acc;
+  } else if (i < 3u * C) {
+    rdhalf[i - 2u * C] = acc;
+  } else if (i < 4u * C) {
+    rdmix[i - 3u * C] = acc;
+  } else {
+    rddag[i - 4u * C] = acc;
+  }
+}
