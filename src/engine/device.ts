@@ -85,7 +85,11 @@ function isSoftware(adapter: GPUAdapter): boolean {
   );
 }
 
-/** Dawn instances must outlive their devices: a collected instance takes the device down with it. */
+/**
+ * Dawn instances must outlive their devices and the driver threads behind them: a collected
+ * instance crashes the process (seen with llvmpipe and SwiftShader, even after the device was
+ * lost or destroyed). So they live as long as the process; an instance is small.
+ */
 const liveInstances = new Set<unknown>();
 
 async function openDevice(
@@ -95,7 +99,6 @@ async function openDevice(
 ): Promise<Backend> {
   const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
   liveInstances.add(instance);
-  device.lost.then(() => liveInstances.delete(instance));
   return new WebGpuBackend(device, adapterName(adapter), featureLevel);
 }
 

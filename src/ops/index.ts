@@ -7,3 +7,4 @@ export * from './matmul.js';
 export * from './shape.js';
 export * from './gru.js';
 export * from './media-transform.js';
+export * from './expm.js';
