@@ -59,15 +59,29 @@ fn clip_scale(s: u32) -> f32 {
   return min(1.0, max_norm / (sqrt(sq) + 1e-6));
 }
 
+// Element `lid` of 256-element chunk c, its segment, and whether it is a parameter element (not
+// past the last chunk, not in a segment's padding).
+struct ArenaElement {
+  seg: u32,
+  i: u32,
+  live: bool,
+}
+
+fn arena_element(c: u32, lid: u32) -> ArenaElement {
+  if (c >= U(2u)) { return ArenaElement(0u, 0u, false); }
+  let s = chunk_segment(c);
+  let i = c * 256u + lid;
+  return ArenaElement(s, i, i < seg_offset(s) + seg_length(s));
+}
+
 // Fused clip + AdamW (decoupled weight decay, bias correction) over every parameter element.
 @compute @workgroup_size(256)
 fn adamw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
-  let c = wid.y * nwg.x + wid.x;
-  if (c >= U(2u)) { return; }
-  let s = chunk_segment(c);
-  let i = c * 256u + lid;
-  if (i >= seg_offset(s) + seg_length(s)) { return; }
+  let e = arena_element(wid.y * nwg.x + wid.x, lid);
+  if (!e.live) { return; }
+  let s = e.seg;
+  let i = e.i;
   let lr = oconfig[0];
   let b1 = oconfig[1];
   let b2 = oconfig[2];
@@ -86,11 +100,10 @@ fn adamw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 @compute @workgroup_size(256)
 fn clip_grads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let c = wid.y * nwg.x + wid.x;
-  if (c >= U(2u)) { return; }
-  let s = chunk_segment(c);
-  let i = c * 256u + lid;
-  if (i >= seg_offset(s) + seg_length(s)) { return; }
+  let e = arena_element(wid.y * nwg.x + wid.x, lid);
+  if (!e.live) { return; }
+  let s = e.seg;
+  let i = e.i;
   ogrw[i] = ogrw[i] * clip_scale(s);
 }
 
