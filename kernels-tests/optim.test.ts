@@ -166,3 +166,27 @@ test('bad declarations are rejected with the parameter named', () => {
       ]),
   ).toThrow(/'w' is declared twice/);
 });
+
+test('L1/L2 penalties join the gradients before clipping, and their value is reported', async () => {
+  const r = rng(12);
+  const w = randArray(r, 300, -1, 1);
+  w[5] = 0; // sign(0) = 0: no L1 gradient at exactly zero, as PyTorch's abs
+  const g = randArray(r, 300, -0.1, 0.1);
+  const [l1, l2] = [0.03, 0.2];
+  const arena = new ParameterArena(E.dev, [
+    { name: 'w', shape: [300], init: w, l1, l2, group: 0 },
+    { name: 'free', shape: [4], init: [1, -1, 2, -2], group: 0 },
+  ]);
+  arena.grad('w').write(g);
+  arena.grad('free').write([0, 0, 0, 0]);
+  // lr 0: nothing moves, so the gradient arena shows the penalised (unclipped, 1e9) gradients
+  arena.step({ lr: 0, weightDecay: 0, clipNorms: [1e9] });
+  const want = Array.from(g, (x, i) => x + l1 * Math.sign(w[i]) + 2 * l2 * w[i]);
+  expectClose(await arena.grad('w').toArray(), want, TOL.adamw, 'penalised grad');
+  expectClose(await arena.grad('free').toArray(), [0, 0, 0, 0], TOL.exact, 'unpenalised');
+  const value = w.reduce((s, x) => s + l1 * Math.abs(x) + l2 * x * x, 0);
+  expectClose([await arena.penaltyValue()], [value], { atol: 1e-5, rtol: 1e-5 }, 'penalty');
+  const norm = Math.sqrt(want.reduce((s, x) => s + x * x, 0));
+  expectClose(await arena.gradNorms(), [norm], { atol: 1e-5, rtol: 1e-5 }, 'norm after penalty');
+  arena.dispose();
+});

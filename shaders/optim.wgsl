@@ -2,40 +2,66 @@
 // segment starting at a multiple of 256 elements, so a 256-element chunk lies in one segment.
 // layout (i32): per segment [offset, length, clip group, 0], then the segment of every chunk.
 // config (f32): [lr, beta1, beta2, eps, bias1, bias2, 0, 0], weight decay per segment, max norm
-// per clip group (0 = no clipping).
-// Uniforms: U0 segments, U1 groups, U2 chunks, U3 elements; F0 fill value.
+// per clip group (0 = no clipping), then [l1, l2] penalty weights per segment.
+// partial (f32): Σ grad² per segment, then the penalty value per segment.
+// Uniforms: U0 segments, U1 groups, U2 chunks, U3 elements, U4 apply penalties; F0 fill value.
 
 @group(0) @binding(1) var<storage, read> layout_: array<i32>;
-@group(0) @binding(2) var<storage, read> ograd: array<f32>;
-@group(0) @binding(3) var<storage, read_write> opartial: array<f32>;
+@group(0) @binding(2) var<storage, read> pconfig: array<f32>;
+@group(0) @binding(3) var<storage, read> pparam: array<f32>;
+@group(0) @binding(4) var<storage, read_write> pgrad: array<f32>;
+@group(0) @binding(5) var<storage, read_write> opartial: array<f32>;
 
 var<workgroup> osum: array<f32, 256>;
+var<workgroup> opensum: array<f32, 256>;
 
 fn seg_offset(s: u32) -> u32 { return u32(layout_[4u * s]); }
 fn seg_length(s: u32) -> u32 { return u32(layout_[4u * s + 1u]); }
 fn seg_group(s: u32) -> u32 { return u32(layout_[4u * s + 2u]); }
 fn chunk_segment(c: u32) -> u32 { return u32(layout_[4u * U(0u) + c]); }
 
-// partial[s] = Σ grad² over segment s: one workgroup per segment, then a tree sum.
+// One workgroup per segment s. With U4 = 1 it first adds the L1/L2 penalty gradient
+// l1·sign(θ) + 2·l2·θ to the segment's gradients (the penalties are part of the loss, so they
+// are clipped with the rest) and writes the penalty value Σ l1|θ| + l2·θ² to partial[nSeg + s];
+// then partial[s] = Σ grad² (the clipping norms' input).
 @compute @workgroup_size(256)
 fn seg_sumsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let s = wid.y * nwg.x + wid.x;
+  let nseg = U(0u);
+  let penalise = U(4u) == 1u;
   var acc = 0.0;
-  if (s < U(0u)) {
+  var pen = 0.0;
+  if (s < nseg) {
     let off = seg_offset(s);
+    let base = 8u + nseg + U(1u) + 2u * s;
+    let l1 = select(0.0, pconfig[base], penalise);
+    let l2 = select(0.0, pconfig[base + 1u], penalise);
     for (var i = lid; i < seg_length(s); i += 256u) {
-      let g = ograd[off + i];
+      var g = pgrad[off + i];
+      if (penalise) {
+        let w = pparam[off + i];
+        g += l1 * sign(w) + 2.0 * l2 * w;
+        pgrad[off + i] = g;
+        pen += l1 * abs(w) + l2 * w * w;
+      }
       acc += g * g;
     }
   }
   osum[lid] = acc;
+  opensum[lid] = pen;
   workgroupBarrier();
   for (var k = 128u; k > 0u; k >>= 1u) {
-    if (lid < k) { osum[lid] += osum[lid + k]; }
+    if (lid < k) {
+      osum[lid] += osum[lid + k];
+      opensum[lid] += opensum[lid + k];
+    }
     workgroupBarrier();
   }
-  if (s < U(0u) && lid == 0u) { opartial[s] = osum[0]; }
+  if (s < nseg && lid == 0u) {
+    opartial[s] = osum[0];
+    opartial[nseg + s] = opensum[0];
+  }
 }
 
 @group(0) @binding(2) var<storage, read> oconfig: array<f32>;

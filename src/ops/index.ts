@@ -8,3 +8,4 @@ export * from './shape.js';
 export * from './gru.js';
 export * from './media-transform.js';
 export * from './expm.js';
+export * from './dropout.js';

@@ -22,6 +22,10 @@ export interface ParamSpec {
   group?: number;
   /** AdamW weight decay for this parameter (default: the optimizer's) */
   weightDecay?: number;
+  /** L1 penalty weight: the loss gets l1·Σ|θ| (its gradient is added before clipping) */
+  l1?: number;
+  /** L2 penalty weight: the loss gets l2·Σθ² (unlike weight decay, this is clipped and Adam-scaled) */
+  l2?: number;
 }
 
 export interface AdamWOptions {
@@ -80,12 +84,25 @@ export const segSumSqKernel: KernelDef = {
   name: 'seg_sumsq',
   shader: 'optim',
   entryPoint: 'seg_sumsq',
-  cpu: ([layout, grad], [partial], p) => {
-    for (let s = 0; s < p.u[0]; s++) {
+  cpu: ([layout, config, param], [grad, partial], p) => {
+    const [nSeg, nGroups] = p.u;
+    const penalise = p.u[4] === 1;
+    for (let s = 0; s < nSeg; s++) {
       const { offset, length } = segOf(layout, s);
+      const base = HYPER + nSeg + nGroups + 2 * s;
+      const [l1, l2] = penalise ? [config[base], config[base + 1]] : [0, 0];
       let acc = 0;
-      for (let i = offset; i < offset + length; i++) acc += grad[i] * grad[i];
+      let pen = 0;
+      for (let i = offset; i < offset + length; i++) {
+        if (penalise) {
+          const w = param[i];
+          grad[i] += l1 * Math.sign(w) + 2 * l2 * w;
+          pen += l1 * Math.abs(w) + l2 * w * w;
+        }
+        acc += grad[i] * grad[i];
+      }
       partial[s] = acc;
+      partial[nSeg + s] = pen;
     }
   },
 };
@@ -167,7 +184,7 @@ export class ParameterArena {
   constructor(
     readonly engine: Engine,
     specs: ParamSpec[],
-    defaults: { weightDecay?: number } = {},
+    defaults: { weightDecay?: number; l1?: number; l2?: number } = {},
   ) {
     if (specs.length === 0)
       throw new Error('causalmix: a parameter arena needs at least one parameter');
@@ -205,13 +222,18 @@ export class ParameterArena {
         layout[4 * nSeg + c] = i;
     });
     this.layout = engine.keep(engine.tensor(layout, [layout.length], 'int32'));
-    this.configValues = new Float64Array(HYPER + nSeg + this.nGroups);
+    this.configValues = new Float64Array(HYPER + nSeg + this.nGroups + 2 * nSeg);
     this.configValues.set([0, 0.9, 0.999, 1e-8, 1, 1]);
     this.segments.forEach(
       (s, i) => (this.configValues[HYPER + i] = s.spec.weightDecay ?? defaults.weightDecay ?? 0),
     );
+    this.segments.forEach((s, i) => {
+      const base = HYPER + nSeg + this.nGroups + 2 * i;
+      this.configValues[base] = s.spec.l1 ?? defaults.l1 ?? 0;
+      this.configValues[base + 1] = s.spec.l2 ?? defaults.l2 ?? 0;
+    });
     this.config = engine.keep(engine.tensor(this.configValues, [this.configValues.length]));
-    this.partial = engine.keep(engine.zeros([nSeg]));
+    this.partial = engine.keep(engine.zeros([2 * nSeg]));
 
     for (const s of this.segments) {
       this.views.set(
@@ -261,8 +283,8 @@ export class ParameterArena {
     }
   }
 
-  private params64(): KernelParams {
-    return { u: [this.segments.length, this.nGroups, this.nChunks, this.size], f: [] };
+  private params64(penalise = 0): KernelParams {
+    return { u: [this.segments.length, this.nGroups, this.nChunks, this.size, penalise], f: [] };
   }
 
   /**
@@ -282,20 +304,26 @@ export class ParameterArena {
     this.config.write(c);
   }
 
-  /** Queues the sums of squares per parameter (the clipping norms' inputs): one dispatch. */
-  private sumSquares(): void {
+  /**
+   * Queues the sums of squares per parameter (the clipping norms' inputs): one dispatch. With
+   * `penalise` it first adds the L1/L2 penalty gradients and records the penalty values.
+   */
+  private sumSquares(penalise: boolean): void {
     this.engine.run(
       segSumSqKernel,
-      [this.layout, this.grads],
-      [this.partial],
-      this.params64(),
+      [this.layout, this.config, this.params],
+      [this.grads, this.partial],
+      this.params64(penalise ? 1 : 0),
       linearGrid(this.segments.length, 1),
     );
   }
 
-  /** Queues clipping + AdamW on the current gradients: two dispatches, no host work. */
+  /**
+   * Queues penalties + clipping + AdamW on the current gradients: two dispatches, no host work.
+   * The L1/L2 penalties (ParamSpec l1/l2) are added to the gradients before clipping.
+   */
   queueStep(): void {
-    this.sumSquares();
+    this.sumSquares(true);
     this.engine.run(
       adamwKernel,
       [this.layout, this.config, this.partial, this.grads],
@@ -317,7 +345,7 @@ export class ParameterArena {
     const nSeg = this.segments.length;
     for (let g = 0; g < this.nGroups; g++) c[HYPER + nSeg + g] = clipNorms[g] ?? 0;
     this.config.write(c);
-    this.sumSquares();
+    this.sumSquares(false);
     this.engine.run(
       clipGradsKernel,
       [this.layout, this.config, this.partial],
@@ -333,6 +361,14 @@ export class ParameterArena {
     const out = new Array<number>(this.nGroups).fill(0);
     this.segments.forEach((s, i) => (out[s.group] += part[i]));
     return out.map(Math.sqrt);
+  }
+
+  /** The L1/L2 penalty value of the last queued step (Σ over parameters; reads back). */
+  async penaltyValue(): Promise<number> {
+    const part = await this.partial.toArray();
+    let sum = 0;
+    for (let s = 0; s < this.segments.length; s++) sum += part[this.segments.length + s];
+    return sum;
   }
 
   /** Current values of every parameter, by name. */

@@ -1,0 +1,64 @@
+/**
+ * Inverted dropout (shaders/dropout.wgsl) whose mask comes from a hash of (seed, element index):
+ * nothing is stored for the backward pass, and a recorded training step draws a new mask each
+ * run when the caller rewrites the 1-element int32 seed tensor.
+ */
+import { linearGrid, type KernelDef } from '../engine/kernel.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { recordOp } from '../autograd/tape.js';
+
+/** The shader's PCG hash on 32-bit unsigned integers (Math.imul keeps the products in u32). */
+function pcgHash(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** 1 where element i survives dropout with rate p under `seed`, else 0 (the kernel's rule). */
+export function dropoutKeep(seed: number, i: number, p: number): boolean {
+  const h = pcgHash((i ^ pcgHash(seed)) >>> 0);
+  return (h >>> 8) / 16777216 >= p;
+}
+
+export const dropoutKernel: KernelDef = {
+  name: 'dropout',
+  shader: 'dropout',
+  entryPoint: 'dropout',
+  cpu: ([x, seed], [y], p) => {
+    const [rate, scale] = p.f;
+    for (let i = 0; i < p.u[0]; i++) y[i] = dropoutKeep(seed[0], i, rate) ? x[i] * scale : 0;
+  },
+};
+
+function run(x: Tensor, seed: Tensor, p: number): Tensor {
+  const y = x.engine.empty(x.shape);
+  if (x.size > 0)
+    x.engine.run(
+      dropoutKernel,
+      [x, seed],
+      [y],
+      { u: [x.size], f: [p, 1 / (1 - p)] },
+      linearGrid(x.size, 256),
+    );
+  return y;
+}
+
+/**
+ * y = x · mask / (1 − p) with mask drawn from `seed` (an int32 tensor of one element); p in [0, 1).
+ * p = 0 returns x unchanged (no dispatch).
+ */
+export function dropout(x: Tensor, seed: Tensor, p: number): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`causalmix: dropout rate must be in [0, 1), got ${p}`);
+  if (seed.size !== 1 || seed.dtype !== 'int32')
+    throw new Error('causalmix: dropout seed must be an int32 tensor of one element');
+  if (p === 0) return x;
+  return recordOp('dropout', [x, seed], run(x, seed, p), { p });
+}
+
+registerGradient({
+  op: 'dropout',
+  saves:
+    'nothing (the mask is regenerated from the seed tensor, which must not change before backward)',
+  grad: (dy, { inputs, attrs }) => [run(dy, inputs[1], attrs.p as number), null],
+});
