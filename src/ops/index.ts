@@ -9,3 +9,4 @@ export * from './gru.js';
 export * from './media-transform.js';
 export * from './expm.js';
 export * from './dropout.js';
+export * from './dag-penalty.js';

@@ -1,0 +1,77 @@
+// The DAG regulariser of the loss (model-spec §7) over logits L [C, C] (C ≤ 64), one workgroup:
+//   P = σ(L/τ), A = P ∘ M (M: strictly upper triangle, or 1 − I for NOTEARS)
+//   value = F0·ΣA + F1·ΣP(1−P) + F2·Σ|L| + coef[0]·ΣA + coef[1]·Σ_j sqrt(Σ_i A_ij² + 1e-8)
+// F0..F2 are fixed per mode (uniforms); coef is a host-written buffer, so the NOTEARS weights
+// (zero before the warm-up) change between runs of a recorded step.
+// Uniforms: U0 = C, U1 = 1 for the NOTEARS mask; F0..F2 weights, F3 = 1/τ.
+
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> coef: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out_: array<f32>;
+
+var<workgroup> acc: array<f32, 256>;
+var<workgroup> colnorm: array<f32, 64>;
+
+fn dag_mask(i: u32, j: u32) -> f32 {
+  if (U(1u) == 1u) { return select(1.0, 0.0, i == j); }
+  return select(0.0, 1.0, i < j);
+}
+
+fn prob(e: u32) -> f32 {
+  return sigmoid_safe(logits[e] * F(3u));
+}
+
+// Column L2 norms of A into workgroup memory (one invocation per column).
+fn column_norms(lid: u32) {
+  let c = U(0u);
+  if (lid < c) {
+    var s = 0.0;
+    for (var i = 0u; i < c; i++) {
+      let a = prob(i * c + lid) * dag_mask(i, lid);
+      s += a * a;
+    }
+    colnorm[lid] = sqrt(s + 1e-8);
+  }
+}
+
+@compute @workgroup_size(256)
+fn dag_penalty(@builtin(local_invocation_index) lid: u32) {
+  let c = U(0u);
+  var v = 0.0;
+  for (var e = lid; e < c * c; e += 256u) {
+    let p = prob(e);
+    let a = p * dag_mask(e / c, e % c);
+    v += (F(0u) + coef[0]) * a + F(1u) * p * (1.0 - p) + F(2u) * abs(logits[e]);
+  }
+  column_norms(lid);
+  workgroupBarrier();
+  if (lid < c) { v += coef[1] * colnorm[lid]; }
+  acc[lid] = v;
+  workgroupBarrier();
+  for (var k = 128u; k > 0u; k >>= 1u) {
+    if (lid < k) { acc[lid] += acc[lid + k]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out_[0] = acc[0]; }
+}
+
+// Gradient: dy · ∂value/∂L (inputs logits, coef, dy [1]; output dL [C, C]).
+@group(0) @binding(3) var<storage, read> dy_: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dl_: array<f32>;
+
+@compute @workgroup_size(256)
+fn dag_penalty_grad(@builtin(local_invocation_index) lid: u32) {
+  let c = U(0u);
+  column_norms(lid);
+  workgroupBarrier();
+  let g = dy_[0];
+  for (var e = lid; e < c * c; e += 256u) {
+    let j = e % c;
+    let p = prob(e);
+    let m = dag_mask(e / c, j);
+    let dp = p * (1.0 - p) * F(3u);
+    let da = F(0u) + coef[0] + coef[1] * p * m / colnorm[j];
+    let l = logits[e];
+    dl_[e] = g * (da * m * dp + F(1u) * (1.0 - 2.0 * p) * dp + F(2u) * sign(l));
+  }
+}

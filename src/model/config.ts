@@ -1,0 +1,197 @@
+/**
+ * The model and training configuration (model-spec §0), in the upstream's vocabulary (camelCase).
+ * `getDefaultConfig()` returns a fresh copy; `updateConfig` validates overrides by name.
+ */
+export type BurnInMethod = 'exponential' | 'linear' | 'sigmoid';
+export type DagMode = 'triangular' | 'notears';
+
+export interface NotearsConfig {
+  lambda1: number;
+  groupL1: number;
+  rho0: number;
+  alpha0: number;
+  rhoMax: number;
+  /** first epoch of the augmented-Lagrangian term */
+  warmup: number;
+  /** epochs between dual updates */
+  every: number;
+  factor: number;
+  /** ρ grows when h > progress · h_prev */
+  progress: number;
+  threshold: number;
+}
+
+export interface MMMConfig {
+  hiddenDim: number;
+  dropout: number;
+  gruLayers: number;
+  epochs: number;
+  warmStartEpochs: number;
+  warmStartLr: number;
+  warmStartClip: number;
+  learningRate: number;
+  weightDecay: number;
+  burnInWeeks: number;
+  burnInMethod: BurnInMethod;
+  holdoutRatio: number;
+  minTrainWeeks: number;
+  validationWeeks: number;
+  huberDelta: number;
+  dagMode: DagMode;
+  dagTemperature: number;
+  dagWeight: number;
+  sparsityWeight: number;
+  l1Weight: number;
+  l2Weight: number;
+  mediaPrior: number;
+  mediaPriorWeight: number;
+  seasonalPrior: number;
+  seasonalPriorWeight: number;
+  clipCoeff: number;
+  clipOther: number;
+  plateauPatience: number;
+  plateauFactor: number;
+  minLr: number;
+  earlyStoppingPatience: number;
+  notears: NotearsConfig;
+  seed: number;
+  /** epochs between loss readbacks (the step itself never reads back) */
+  logEvery: number;
+  /** reproduce the reference implementation's behaviour (model-spec §9), for parity tests */
+  upstreamCompat: boolean;
+}
+
+const DEFAULTS: MMMConfig = {
+  hiddenDim: 280,
+  dropout: 0.12,
+  gruLayers: 1,
+  epochs: 1500,
+  warmStartEpochs: 50,
+  warmStartLr: 1e-4,
+  warmStartClip: 2,
+  learningRate: 0.01,
+  weightDecay: 5e-5,
+  burnInWeeks: 6,
+  burnInMethod: 'exponential',
+  holdoutRatio: 0.12,
+  minTrainWeeks: 40,
+  validationWeeks: 0,
+  huberDelta: 0.25,
+  dagMode: 'triangular',
+  dagTemperature: 0.5,
+  dagWeight: 0.008,
+  sparsityWeight: 0.001,
+  l1Weight: 5e-5,
+  l2Weight: 2e-4,
+  mediaPrior: 0.4,
+  mediaPriorWeight: 0.5,
+  seasonalPrior: 1.0,
+  seasonalPriorWeight: 0.1,
+  clipCoeff: 1.0,
+  clipOther: 2.0,
+  plateauPatience: 300,
+  plateauFactor: 0.8,
+  minLr: 1e-8,
+  earlyStoppingPatience: 300,
+  notears: {
+    lambda1: 0.005,
+    groupL1: 0.01,
+    rho0: 1,
+    alpha0: 0,
+    rhoMax: 1e16,
+    warmup: 500,
+    every: 100,
+    factor: 3,
+    progress: 0.25,
+    threshold: 0.3,
+  },
+  seed: 42,
+  logEvery: 10,
+  upstreamCompat: false,
+};
+
+export function getDefaultConfig(): MMMConfig {
+  return structuredClone(DEFAULTS);
+}
+
+export type ConfigOverrides = Partial<Omit<MMMConfig, 'notears'>> & {
+  notears?: Partial<NotearsConfig>;
+};
+
+/** A copy of `base` with `overrides` applied; unknown keys and out-of-range values are errors. */
+export function updateConfig(base: MMMConfig, overrides: ConfigOverrides = {}): MMMConfig {
+  const out = structuredClone(base);
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULTS)) {
+      throw new Error(
+        `causalmix: unknown config key '${key}' (known: ${Object.keys(DEFAULTS).join(', ')})`,
+      );
+    }
+    if (key === 'notears') {
+      for (const [k, v] of Object.entries(value as object)) {
+        if (!(k in DEFAULTS.notears))
+          throw new Error(`causalmix: unknown config key 'notears.${k}'`);
+        (out.notears as unknown as Record<string, unknown>)[k] = v;
+      }
+      continue;
+    }
+    const expected = typeof (DEFAULTS as unknown as Record<string, unknown>)[key];
+    if (typeof value !== expected)
+      throw new Error(
+        `causalmix: config '${key}' must be a ${expected}, got ${JSON.stringify(value)}`,
+      );
+    (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  validateConfig(out);
+  return out;
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(`causalmix: config ${message}`);
+}
+
+export function validateConfig(c: MMMConfig): void {
+  check(
+    Number.isInteger(c.hiddenDim) && c.hiddenDim >= 2 && c.hiddenDim % 2 === 0,
+    `hiddenDim must be an even integer ≥ 2, got ${c.hiddenDim}`,
+  );
+  check(
+    c.gruLayers === 1,
+    `gruLayers: only 1 GRU layer is supported (the reference default), got ${c.gruLayers}`,
+  );
+  check(c.dropout >= 0 && c.dropout < 1, `dropout must be in [0, 1), got ${c.dropout}`);
+  check(
+    Number.isInteger(c.epochs) && c.epochs >= 0,
+    `epochs must be a non-negative integer, got ${c.epochs}`,
+  );
+  check(
+    Number.isInteger(c.warmStartEpochs) && c.warmStartEpochs >= 0,
+    `warmStartEpochs must be a non-negative integer`,
+  );
+  check(c.learningRate > 0, `learningRate must be positive, got ${c.learningRate}`);
+  check(
+    Number.isInteger(c.burnInWeeks) && c.burnInWeeks >= 0,
+    `burnInWeeks must be a non-negative integer`,
+  );
+  check(
+    ['exponential', 'linear', 'sigmoid'].includes(c.burnInMethod),
+    `burnInMethod must be exponential, linear or sigmoid, got '${c.burnInMethod}'`,
+  );
+  check(
+    c.holdoutRatio >= 0 && c.holdoutRatio < 1,
+    `holdoutRatio must be in [0, 1), got ${c.holdoutRatio}`,
+  );
+  check(
+    ['triangular', 'notears'].includes(c.dagMode),
+    `dagMode must be 'triangular' or 'notears', got '${c.dagMode}'`,
+  );
+  check(c.dagTemperature > 0, `dagTemperature must be positive`);
+  check(c.huberDelta > 0, `huberDelta must be positive`);
+  check(
+    Number.isInteger(c.validationWeeks) && c.validationWeeks >= 0,
+    `validationWeeks must be a non-negative integer`,
+  );
+  check(Number.isInteger(c.logEvery) && c.logEvery >= 1, `logEvery must be a positive integer`);
+  check(c.plateauFactor > 0 && c.plateauFactor < 1, `plateauFactor must be in (0, 1)`);
+}
