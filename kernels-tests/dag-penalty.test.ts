@@ -68,6 +68,15 @@ describe.each([
   });
 });
 
+test('scale multiplies the fixed weights (the loss folds dagWeight in)', async () => {
+  const e = E.dev;
+  const l = e.tensor(randArray(rng(2), 25, -2, 2), [5, 5]);
+  const coef = e.tensor([0, 0]);
+  const one = await dagPenalty(l, coef).item();
+  const scaled = await dagPenalty(l, coef, { scale: 0.008 }).item();
+  expectClose([scaled], [0.008 * one], { atol: 1e-9, rtol: 1e-5 }, 'scaled');
+});
+
 test('shape errors name the problem', () => {
   const e = E.cpu;
   expect(() => dagPenalty(e.zeros([2, 3]), e.zeros([2]))).toThrow(/logits must be \[C, C\]/);

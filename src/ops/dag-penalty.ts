@@ -74,11 +74,13 @@ export const dagPenaltyGradKernel: KernelDef = {
 export interface DagPenaltyOptions {
   mode?: 'triangular' | 'notears';
   temperature?: number;
+  /** multiplies the fixed weights (the loss's dagWeight; coef is scaled by whoever writes it) */
+  scale?: number;
 }
 
-function params(c: number, notears: boolean, tau: number): KernelParams {
+function params(c: number, notears: boolean, tau: number, scale: number): KernelParams {
   const w = MODE_WEIGHTS[notears ? 'notears' : 'triangular'];
-  return { u: [c, notears ? 1 : 0], f: [w[0], w[1], w[2], 1 / tau] };
+  return { u: [c, notears ? 1 : 0], f: [w[0] * scale, w[1] * scale, w[2] * scale, 1 / tau] };
 }
 
 /**
@@ -94,9 +96,11 @@ export function dagPenalty(logits: Tensor, coef: Tensor, opts: DagPenaltyOptions
   if (coef.size !== 2) throw new Error('causalmix: dagPenalty: coef must hold 2 values');
   const tau = opts.temperature ?? 0.5;
   const notears = opts.mode === 'notears';
+  const scale = opts.scale ?? 1;
   const out = logits.engine.empty([1]);
-  logits.engine.run(dagPenaltyKernel, [logits, coef], [out], params(c, notears, tau), [1, 1, 1]);
-  return recordOp('dag_penalty', [logits, coef], out, { notears, tau });
+  const p = params(c, notears, tau, scale);
+  logits.engine.run(dagPenaltyKernel, [logits, coef], [out], p, [1, 1, 1]);
+  return recordOp('dag_penalty', [logits, coef], out, { p });
 }
 
 registerGradient({
@@ -104,13 +108,12 @@ registerGradient({
   saves: 'nothing (probabilities and column norms are recomputed from the logits)',
   grad: (dy, { inputs, attrs }) => {
     const [logits, coef] = inputs;
-    const c = logits.shape[0];
     const dl = logits.engine.empty(logits.shape);
     logits.engine.run(
       dagPenaltyGradKernel,
       [logits, coef, dy],
       [dl],
-      params(c, attrs.notears as boolean, attrs.tau as number),
+      attrs.p as KernelParams,
       [1, 1, 1],
     );
     return [dl, null];

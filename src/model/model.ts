@@ -1,0 +1,188 @@
+/**
+ * DeepCausalMMM on the engine (model-spec §6–7): parameters in one arena, the forward pass built
+ * from the fused ops (media transform, GRU sequence, fused linear layers, model output + loss, DAG
+ * penalty), so a whole training step records into one program.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { Tensor } from '../engine/tensor.js';
+import {
+  add,
+  concat,
+  dagPenalty,
+  dropout,
+  gruSequence,
+  linear,
+  mediaTransform,
+  mmmOutput,
+  mul,
+  mulScalar,
+  notearsH,
+  ParameterArena,
+  sigmoid,
+  type MmmOutputResult,
+} from '../ops/index.js';
+import type { MMMConfig } from './config.js';
+import { headNames, parameterSpecs, type DataInit, type ModelDims } from './parameters.js';
+
+/** Device inputs of one forward pass: R region sequences of T weeks. */
+export interface ModelBatch {
+  /** share of voice [R, T, C] */
+  media: Tensor;
+  /** scaled controls [R, T, K] */
+  controls: Tensor;
+  /** scaled target ỹ [R, T] (zeros where unknown) */
+  target: Tensor;
+  /** 0/1 weights of the loss [R, T] */
+  lossMask: Tensor;
+  /** seasonal curve S [R, T] */
+  seasonal: Tensor;
+}
+
+export interface ForwardOptions {
+  /** dropout on (training) or off (evaluation) */
+  training?: boolean;
+  /** 'mse' during the warm start, 'huber' otherwise */
+  loss?: 'huber' | 'mse';
+  /** also return the decomposition */
+  outputs?: 'loss' | 'all';
+}
+
+export interface ForwardResult extends MmmOutputResult {
+  /** total differentiable loss [1] without the arena's L1/L2 penalties (added in the step) */
+  total: Tensor;
+  /** the DAG part of the loss, weighted [1] */
+  dag: Tensor;
+  /** NOTEARS h(A) [1] (notears mode only) */
+  h?: Tensor;
+  /** transformed media [R, T, C] */
+  mediaTransformed: Tensor;
+}
+
+export class DeepCausalMMM {
+  readonly arena: ParameterArena;
+  /** int32 [1]: the dropout mask's seed, rewritten before each training step */
+  readonly dropoutSeed: Tensor;
+  /** [λ1, λg]·dagWeight of NOTEARS (zero before the warm-up) */
+  readonly dagCoef: Tensor;
+  /** ½ρ·dagWeight and α·dagWeight of NOTEARS' augmented Lagrangian (zero before the warm-up) */
+  readonly halfRho: Tensor;
+  readonly alpha: Tensor;
+  private readonly dagMask: Tensor | null;
+
+  constructor(
+    readonly engine: Engine,
+    readonly dims: ModelDims,
+    readonly config: MMMConfig,
+    init: DataInit = {},
+  ) {
+    this.arena = new ParameterArena(engine, parameterSpecs(dims, config, init), {
+      weightDecay: config.weightDecay,
+    });
+    const keep = <T extends Tensor>(t: T) => engine.keep(t);
+    this.dropoutSeed = keep(engine.tensor([config.seed], [1], 'int32'));
+    this.dagCoef = keep(engine.zeros([2]));
+    this.halfRho = keep(engine.zeros([1]));
+    this.alpha = keep(engine.zeros([1]));
+    const C = dims.C;
+    this.dagMask =
+      config.dagMode === 'notears'
+        ? keep(
+            engine.tensor(
+              Array.from({ length: C * C }, (_, e) => (e % (C + 1) === 0 ? 0 : 1)),
+              [C, C],
+            ),
+          )
+        : null;
+  }
+
+  param(name: string): Tensor {
+    return this.arena.param(name);
+  }
+
+  /** The forward pass and the loss (model-spec §6–7). */
+  forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
+    const cfg = this.config;
+    const p = (n: string) => this.arena.param(n);
+    const xt = mediaTransform(
+      batch.media,
+      p('adstockRaw'),
+      p('hillSlopeRaw'),
+      p('hillHalfSatRaw'),
+      p('dagLogits'),
+      p('interactionRaw'),
+      { temperature: cfg.dagTemperature, mask: cfg.dagMode, upstreamCompat: cfg.upstreamCompat },
+    );
+    let features = linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh');
+    if (opts.training && cfg.dropout > 0)
+      features = dropout(features, this.dropoutSeed, cfg.dropout);
+    const u = concat([xt, features], 2);
+    const h = gruSequence(
+      u,
+      p('h0'),
+      p('gru.weightIh'),
+      p('gru.weightHh'),
+      p('gru.biasIh'),
+      p('gru.biasHh'),
+    );
+    const head = (prefix: 'mediaHead' | 'ctrlHead') =>
+      headNames(prefix).reduce((x, [w, b], i) => linear(x, p(w), p(b), i < 2 ? 'relu' : 'none'), h);
+    const out = mmmOutput(
+      {
+        headMedia: head('mediaHead'),
+        headCtrl: head('ctrlHead'),
+        mediaMaxRaw: p('mediaCoeffMaxRaw'),
+        ctrlMaxRaw: p('ctrlCoeffMaxRaw'),
+        stableMedia: p('stableMediaCoeff'),
+        stableCtrl: p('stableCtrlCoeff'),
+        xt,
+        z: batch.controls,
+        baselineRaw: p('regionBaselineRaw'),
+        globalBiasRaw: p('globalBiasRaw'),
+        seasonalCoeffRaw: p('seasonalCoeffRaw'),
+        predScaleRaw: p('predictionScaleRaw'),
+        seasonal: batch.seasonal,
+        target: batch.target,
+        lossMask: batch.lossMask,
+      },
+      {
+        burnInWeeks: cfg.burnInWeeks,
+        burnInMethod: cfg.burnInMethod,
+        loss: opts.loss ?? 'huber',
+        huberDelta: cfg.huberDelta,
+        mediaPrior: cfg.mediaPrior,
+        attrWeight: cfg.mediaPriorWeight,
+        seasWeight: cfg.seasonalPriorWeight,
+        outputs: opts.outputs ?? 'loss',
+      },
+    );
+    let dag = dagPenalty(p('dagLogits'), this.dagCoef, {
+      mode: cfg.dagMode,
+      temperature: cfg.dagTemperature,
+      scale: cfg.dagWeight,
+    });
+    let hValue: Tensor | undefined;
+    if (this.dagMask) {
+      // ½ρh² + αh with ρ, α (already × dagWeight) in host-written tensors
+      const A = mul(sigmoid(mulScalar(p('dagLogits'), 1 / cfg.dagTemperature)), this.dagMask);
+      hValue = notearsH(A);
+      dag = add(dag, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
+    }
+    return { ...out, total: add(out.loss, dag), dag, h: hValue, mediaTransformed: xt };
+  }
+
+  /** Sets NOTEARS' dual variables and weights (all zero before the warm-up). */
+  setNotears(active: boolean, rho: number, alpha: number): void {
+    const w = this.config.dagWeight;
+    const n = this.config.notears;
+    this.dagCoef.write(active ? [n.lambda1 * w, n.groupL1 * w] : [0, 0]);
+    this.halfRho.write([active ? 0.5 * rho * w : 0]);
+    this.alpha.write([active ? alpha * w : 0]);
+  }
+
+  dispose(): void {
+    this.arena.dispose();
+    [this.dropoutSeed, this.dagCoef, this.halfRho, this.alpha, this.dagMask].forEach((t) =>
+      t?.dispose(),
+    );
+  }
+}

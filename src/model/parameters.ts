@@ -1,0 +1,127 @@
+/**
+ * Every parameter of the model (model-spec §4) with its shape, initial value, clip group and
+ * penalty weights, in the order the parameter arena lays them out.
+ */
+import { Rng } from '../engine/random.js';
+import type { ParamSpec } from '../ops/optim.js';
+import type { MMMConfig } from './config.js';
+
+export interface ModelDims {
+  /** regions */
+  R: number;
+  /** media channels */
+  C: number;
+  /** controls */
+  K: number;
+  /** GRU hidden size (the control MLP has H/2 outputs) */
+  H: number;
+}
+
+/** Values initialised from the data (model-spec §5); absent ones get neutral defaults. */
+export interface DataInit {
+  baselineRaw?: ArrayLike<number>;
+  stableMedia?: ArrayLike<number>;
+  stableCtrl?: ArrayLike<number>;
+  halfSatRaw?: ArrayLike<number>;
+}
+
+/** Clip groups (model-spec §8): coefficient-related parameters, and all others. */
+export const CLIP_COEFF = 0;
+export const CLIP_OTHER = 1;
+
+export const HEAD_LAYERS = 3;
+
+/** Names of a coefficient head's layers: prefix.{0,1,2}.{weight,bias}. */
+export function headNames(prefix: 'mediaHead' | 'ctrlHead'): [string, string][] {
+  return Array.from({ length: HEAD_LAYERS }, (_, i) => [
+    `${prefix}.${i}.weight`,
+    `${prefix}.${i}.bias`,
+  ]);
+}
+
+const softplusInv = (y: number) => (y > 20 ? y : Math.log(Math.expm1(y)));
+
+/** PyTorch's nn.Linear default: U(±1/√fan_in) for weight and bias. */
+function torchLinear(rng: Rng, out: number, fanIn: number): [Float64Array, Float64Array] {
+  const b = 1 / Math.sqrt(fanIn);
+  return [rng.uniformArray(out * fanIn, -b, b), rng.uniformArray(out, -b, b)];
+}
+
+/** Xavier-uniform with a gain, zero bias (the coefficient heads). */
+function xavier(rng: Rng, out: number, fanIn: number, gain: number): [Float64Array, Float64Array] {
+  const b = gain * Math.sqrt(6 / (fanIn + out));
+  return [rng.uniformArray(out * fanIn, -b, b), new Float64Array(out)];
+}
+
+const filled = (n: number, v: number) => new Float64Array(n).fill(v);
+
+function sized(name: string, v: ArrayLike<number> | undefined, n: number, fallback: number) {
+  if (v === undefined) return filled(n, fallback);
+  if (v.length !== n)
+    throw new Error(`causalmix: init '${name}' has ${v.length} values, expected ${n}`);
+  return Float64Array.from(v);
+}
+
+/** The arena's parameter list, initialised as model-spec §4–5 say (seeded). */
+export function parameterSpecs(
+  dims: ModelDims,
+  config: MMMConfig,
+  init: DataInit = {},
+): ParamSpec[] {
+  const { R, C, K, H } = dims;
+  const Hc = H / 2;
+  const rng = new Rng(config.seed);
+  const l1 = config.l1Weight;
+  const l2 = config.l2Weight;
+  const sparse = config.sparsityWeight;
+  const specs: ParamSpec[] = [];
+  const add = (name: string, shape: number[], values: Float64Array, group: number, extraL1 = 0) =>
+    specs.push({ name, shape, init: values, group, l1: l1 + extraL1, l2 });
+
+  add('adstockRaw', [C], filled(C, 0.8), CLIP_OTHER);
+  add('hillSlopeRaw', [C], filled(C, 2.5), CLIP_OTHER);
+  add('hillHalfSatRaw', [C], sized('halfSatRaw', init.halfSatRaw, C, softplusInv(0.5)), CLIP_OTHER);
+  add(
+    'dagLogits',
+    [C, C],
+    rng.normalArray(C * C, 0, 1).map((x) => 0.3 * x - 0.1),
+    CLIP_OTHER,
+  );
+  add('interactionRaw', [C], filled(C, -1.4), CLIP_OTHER);
+  add(
+    'regionBaselineRaw',
+    [R],
+    sized('baselineRaw', init.baselineRaw, R, softplusInv(1)),
+    CLIP_OTHER,
+  );
+  add('globalBiasRaw', [1], filled(1, 0), CLIP_OTHER);
+  add('predictionScaleRaw', [1], filled(1, 0), CLIP_OTHER);
+  add('seasonalCoeffRaw', [1], filled(1, 1), CLIP_COEFF);
+  add('mediaCoeffMaxRaw', [C], filled(C, 1.0), CLIP_COEFF);
+  add('ctrlCoeffMaxRaw', [K], filled(K, 1.5), CLIP_COEFF);
+  add('h0', [H], rng.normalArray(H, 0, 0.01), CLIP_OTHER);
+  add('stableMediaCoeff', [C], sized('stableMedia', init.stableMedia, C, 0), CLIP_COEFF, sparse);
+  add('stableCtrlCoeff', [K], sized('stableCtrl', init.stableCtrl, K, 0), CLIP_COEFF, sparse);
+  const [cw, cb] = torchLinear(rng, Hc, K);
+  add('ctrlMlp.weight', [Hc, K], cw, CLIP_OTHER);
+  add('ctrlMlp.bias', [Hc], cb, CLIP_OTHER);
+  // GRU: U(±1/√H) for every weight and bias, as PyTorch; the sparsity term covers all of them
+  const I = C + Hc;
+  const g = 1 / Math.sqrt(H);
+  add('gru.weightIh', [3 * H, I], rng.uniformArray(3 * H * I, -g, g), CLIP_OTHER, 0.1 * sparse);
+  add('gru.weightHh', [3 * H, H], rng.uniformArray(3 * H * H, -g, g), CLIP_OTHER, 0.1 * sparse);
+  add('gru.biasIh', [3 * H], rng.uniformArray(3 * H, -g, g), CLIP_OTHER, 0.1 * sparse);
+  add('gru.biasHh', [3 * H], rng.uniformArray(3 * H, -g, g), CLIP_OTHER, 0.1 * sparse);
+  for (const [prefix, out] of [
+    ['mediaHead', C],
+    ['ctrlHead', K],
+  ] as const) {
+    const sizes = [H, H, Hc, out];
+    headNames(prefix).forEach(([wn, bn], i) => {
+      const [w, b] = xavier(rng, sizes[i + 1], sizes[i], 0.1);
+      add(wn, [sizes[i + 1], sizes[i]], w, CLIP_COEFF);
+      add(bn, [sizes[i + 1]], b, CLIP_COEFF);
+    });
+  }
+  return specs;
+}
