@@ -190,3 +190,44 @@ test('L1/L2 penalties join the gradients before clipping, and their value is rep
   expectClose(await arena.gradNorms(), [norm], { atol: 1e-5, rtol: 1e-5 }, 'norm after penalty');
   arena.dispose();
 });
+
+test('clipGlobal clips every group jointly; resetOptimizer forgets the moments', async () => {
+  const r = rng(21);
+  const inits = SHAPES.map((s) =>
+    randArray(
+      r,
+      s.reduce((a, b) => a * b, 1),
+    ),
+  );
+  const grads = SHAPES.map((s) =>
+    randArray(
+      r,
+      s.reduce((a, b) => a * b, 1),
+      -2,
+      2,
+    ),
+  );
+  const arena = makeArena(E.dev, inits);
+  grads.forEach((g, k) => arena.grad(`p${k}`).write(g));
+  arena.step({ lr: 0.01, weightDecay: 0.01, clipGlobal: 0.5 });
+  const got = await arena.read();
+  // one group holding everything = the global norm
+  const want = adamwReference(inits, [grads], [0, 0, 0, 0, 0], { lr: 0.01, wd: 0.01, clip: [0.5] });
+  want.forEach((w, k) => expectClose(got.get(`p${k}`)!, w, TOL.adamw, `p${k}`));
+  // after a reset, the next step is a first Adam step again (moves by lr·sign(g) for wd 0)
+  arena.resetOptimizer();
+  expect(arena.stepCount).toBe(0);
+  const before = await arena.read();
+  grads.forEach((g, k) => arena.grad(`p${k}`).write(g));
+  arena.step({ lr: 0.001, weightDecay: 0, clipNorms: [0, 0] });
+  const after = await arena.read();
+  SHAPES.forEach((_, k) =>
+    expectClose(
+      after.get(`p${k}`)!,
+      before.get(`p${k}`)!.map((x, i) => x - 0.001 * Math.sign(grads[k][i])),
+      TOL.adamw,
+      `first step after reset p${k}`,
+    ),
+  );
+  arena.dispose();
+});

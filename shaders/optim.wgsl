@@ -1,7 +1,7 @@
 // Optimizer kernels over the flat parameter arena (src/ops/optim.ts). Every parameter is a
 // segment starting at a multiple of 256 elements, so a 256-element chunk lies in one segment.
 // layout (i32): per segment [offset, length, clip group, 0], then the segment of every chunk.
-// config (f32): [lr, beta1, beta2, eps, bias1, bias2, 0, 0], weight decay per segment, max norm
+// config (f32): [lr, beta1, beta2, eps, bias1, bias2, global clip flag, 0], weight decay per segment, max norm
 // per clip group (0 = no clipping), then [l1, l2] penalty weights per segment.
 // partial (f32): Σ grad² per segment, then the penalty value per segment.
 // Uniforms: U0 segments, U1 groups, U2 chunks, U3 elements, U4 apply penalties; F0 fill value.
@@ -74,13 +74,15 @@ fn seg_sumsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 @group(0) @binding(4) var<storage, read_write> ogrw: array<f32>;
 
 // min(1, maxNorm / (‖g_group‖ + 1e-6)), PyTorch's clip_grad_norm_ factor; 1 without clipping.
+// With config[6] = 1 every segment is clipped jointly by group 0's max norm (one global norm).
 fn clip_scale(s: u32) -> f32 {
-  let g = seg_group(s);
+  let global = oconfig[6] == 1.0;
+  let g = select(seg_group(s), 0u, global);
   let max_norm = oconfig[8u + U(0u) + g];
   if (max_norm <= 0.0) { return 1.0; }
   var sq = 0.0;
   for (var t = 0u; t < U(0u); t++) {
-    if (seg_group(t) == g) { sq += opart[t]; }
+    if (global || seg_group(t) == g) { sq += opart[t]; }
   }
   return min(1.0, max_norm / (sqrt(sq) + 1e-6));
 }

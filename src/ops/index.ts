@@ -10,3 +10,5 @@ export * from './media-transform.js';
 export * from './expm.js';
 export * from './dropout.js';
 export * from './dag-penalty.js';
+export * from './linear.js';
+export * from './mmm-output.js';

@@ -36,6 +36,8 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** max global norm per clip group (index = group); 0 or missing = no clipping for that group */
   clipNorms?: number[];
+  /** clip all parameters jointly to this norm instead (overrides clipNorms) */
+  clipGlobal?: number;
 }
 
 interface Segment {
@@ -58,11 +60,12 @@ function clipScale64(
   nSeg: number,
   s: number,
 ): number {
-  const g = segOf(layout, s).group;
+  const global = config[6] === 1;
+  const g = global ? 0 : segOf(layout, s).group;
   const maxNorm = config[HYPER + nSeg + g];
   if (maxNorm <= 0) return 1;
   let sq = 0;
-  for (let t = 0; t < nSeg; t++) if (segOf(layout, t).group === g) sq += partial[t];
+  for (let t = 0; t < nSeg; t++) if (global || segOf(layout, t).group === g) sq += partial[t];
   return Math.min(1, maxNorm / (Math.sqrt(sq) + 1e-6));
 }
 
@@ -300,8 +303,17 @@ export class ParameterArena {
     const nSeg = this.segments.length;
     if (o.weightDecay !== undefined)
       this.segments.forEach((s, i) => (c[HYPER + i] = s.spec.weightDecay ?? o.weightDecay!));
-    for (let g = 0; g < this.nGroups; g++) c[HYPER + nSeg + g] = o.clipNorms?.[g] ?? 0;
+    c[6] = o.clipGlobal !== undefined ? 1 : 0;
+    for (let g = 0; g < this.nGroups; g++)
+      c[HYPER + nSeg + g] = o.clipGlobal !== undefined ? o.clipGlobal : (o.clipNorms?.[g] ?? 0);
     this.config.write(c);
+  }
+
+  /** Forgets the AdamW moments and step count (a fresh optimizer over the same parameters). */
+  resetOptimizer(): void {
+    fill(this.m, 0);
+    fill(this.v, 0);
+    this.stepCount = 0;
   }
 
   /**
@@ -343,6 +355,7 @@ export class ParameterArena {
   clipGradients(clipNorms: number[]): void {
     const c = this.configValues;
     const nSeg = this.segments.length;
+    c[6] = 0;
     for (let g = 0; g < this.nGroups; g++) c[HYPER + nSeg + g] = clipNorms[g] ?? 0;
     this.config.write(c);
     this.sumSquares(false);
@@ -377,6 +390,39 @@ export class ParameterArena {
     return new Map(
       this.segments.map((s) => [s.spec.name, all.slice(s.offset, s.offset + s.length)]),
     );
+  }
+
+  /** The whole optimizer state (parameters, moments, step count) for a checkpoint. */
+  async readState(): Promise<{
+    params: Float64Array;
+    m: Float64Array;
+    v: Float64Array;
+    stepCount: number;
+  }> {
+    const [params, m, v] = await Promise.all([this.params, this.m, this.v].map((t) => t.toArray()));
+    return { params, m, v, stepCount: this.stepCount };
+  }
+
+  /** Restores `readState`'s output (same parameter layout). */
+  writeState(
+    params: ArrayLike<number>,
+    m: ArrayLike<number>,
+    v: ArrayLike<number>,
+    stepCount: number,
+  ): void {
+    for (const [name, a] of [
+      ['parameters', params],
+      ['first moments', m],
+      ['second moments', v],
+    ] as const)
+      if (a.length !== this.size)
+        throw new Error(
+          `causalmix: checkpoint ${name} hold ${a.length} values, the model has ${this.size}`,
+        );
+    this.params.write(params);
+    this.m.write(m);
+    this.v.write(v);
+    this.stepCount = stepCount;
   }
 
   /** Overwrites parameter values (e.g. restoring a checkpoint); moments are kept. */

@@ -1,0 +1,168 @@
+/**
+ * The dashboard's input: plain arrays already in original units (no model objects), so the
+ * dashboard can be built from a saved result in Node or in the browser. Arrays are row-major:
+ * [R,W] is region-major over weeks, [R,W,C] adds the channel as the fastest axis.
+ */
+import { DataError } from '../data/errors.js';
+
+/** Any flat numeric array: number[], Float64Array, Float32Array, Uint8Array … */
+export type NumericArray = ArrayLike<number>;
+
+export interface SplitMetrics {
+  r2: number;
+  rmse: number;
+  mae?: number;
+}
+
+/** A fitted Hill curve `y = bottom + (top − bottom)·x^slope / (saturation^slope + x^slope)`. */
+export interface ResponseCurveData {
+  channel: string;
+  top: number;
+  bottom: number;
+  saturation: number;
+  slope: number;
+  r2: number;
+  /** observed (x = weekly input, y = weekly contribution) points the curve was fitted to */
+  points: { x: number; y: number }[];
+}
+
+export interface BudgetRow {
+  channel: string;
+  current: number;
+  optimal: number;
+  currentResponse?: number;
+  optimalResponse?: number;
+}
+
+export interface DashboardData {
+  title?: string;
+  adapterName?: string;
+  /** what the KPI counts, used in labels (default 'KPI'), e.g. 'visits' */
+  kpiName?: string;
+  /** unit of the raw media inputs (default 'impressions') */
+  mediaUnit?: string;
+  /** unit of response-curve inputs and budgets (default: mediaUnit; say 'impressions' when no costs) */
+  spendUnit?: string;
+  /** week labels: numbers, ISO dates ('2023-01-02') or any strings, length W */
+  weeks: (number | string)[];
+  /** the first wTrain weeks are training weeks, the rest holdout (1 ≤ wTrain ≤ W) */
+  wTrain: number;
+  regions: string[];
+  channels: string[];
+  controlNames: string[];
+  /** [R,W] KPI in original units; a cell counts only where observed is 1 and the value is finite */
+  actual: NumericArray;
+  /** [R,W] */
+  predicted: NumericArray;
+  /** [R,W] 1 = observed, 0 = missing/padded */
+  observed: NumericArray;
+  /** [R,W,C] media contributions in KPI units */
+  mediaContrib: NumericArray;
+  /** [R,W,K] control contributions in KPI units */
+  controlContrib: NumericArray;
+  /** [R,W] baseline contribution (without seasonality) in KPI units */
+  baseline: NumericArray;
+  /** [R,W] seasonal contribution in KPI units */
+  seasonal: NumericArray;
+  /** [R,W,C] time-varying media coefficients */
+  mediaCoeffs: NumericArray;
+  /** [R,W,C] raw media inputs (impressions or spend) */
+  mediaInputs: NumericArray;
+  /** [R,W,C] scaled media inputs (share of voice) */
+  mediaShares?: NumericArray;
+  /** [R,W,K] scaled control inputs */
+  controlInputs?: NumericArray;
+  /** adjacency[i][j]: influence of channel i on channel j */
+  dag: { adjacency: number[][]; threshold: number };
+  metrics: { train: SplitMetrics; holdout: SplitMetrics };
+  responseCurves?: ResponseCurveData[];
+  budget?: BudgetRow[];
+}
+
+export interface DashboardDims {
+  R: number;
+  W: number;
+  C: number;
+  K: number;
+}
+
+function checkNames(names: string[], what: string, allowEmpty: boolean): void {
+  if (!Array.isArray(names) || (!allowEmpty && names.length === 0))
+    throw new DataError(`dashboard: ${what} must be a non-empty list of names`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new DataError(`dashboard: ${what} name '${n}' appears twice`);
+    seen.add(n);
+  }
+}
+
+function checkLength(arr: NumericArray | undefined, name: string, dims: number[], axes: string) {
+  if (arr === undefined) return;
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (arr.length !== n)
+    throw new DataError(
+      `dashboard: ${name} has length ${arr.length}, expected ${axes} = ${dims.join('×')} = ${n}`,
+    );
+}
+
+function checkChannelRef(channel: string, channels: string[], where: string): void {
+  if (!channels.includes(channel))
+    throw new DataError(`dashboard: ${where} names channel '${channel}', which is not in channels`);
+}
+
+/** Checks every shape and cross-reference; returns the dimensions. Throws DataError naming the fault. */
+export function validateDashboardData(d: DashboardData): DashboardDims {
+  checkNames(d.regions, 'regions', false);
+  checkNames(d.channels, 'channels', false);
+  checkNames(d.controlNames, 'controlNames', true);
+  if (!Array.isArray(d.weeks) || d.weeks.length === 0)
+    throw new DataError('dashboard: weeks must be a non-empty list');
+  const R = d.regions.length;
+  const W = d.weeks.length;
+  const C = d.channels.length;
+  const K = d.controlNames.length;
+  if (!Number.isInteger(d.wTrain) || d.wTrain < 1 || d.wTrain > W)
+    throw new DataError(`dashboard: wTrain ${d.wTrain} must be an integer in 1..${W} (weeks)`);
+
+  const rw = [R, W];
+  const rwc = [R, W, C];
+  const rwk = [R, W, K];
+  checkLength(d.actual, 'actual', rw, 'R×W');
+  checkLength(d.predicted, 'predicted', rw, 'R×W');
+  checkLength(d.observed, 'observed', rw, 'R×W');
+  checkLength(d.baseline, 'baseline', rw, 'R×W');
+  checkLength(d.seasonal, 'seasonal', rw, 'R×W');
+  checkLength(d.mediaContrib, 'mediaContrib', rwc, 'R×W×C');
+  checkLength(d.mediaCoeffs, 'mediaCoeffs', rwc, 'R×W×C');
+  checkLength(d.mediaInputs, 'mediaInputs', rwc, 'R×W×C');
+  checkLength(d.mediaShares, 'mediaShares', rwc, 'R×W×C');
+  checkLength(d.controlContrib, 'controlContrib', rwk, 'R×W×K');
+  checkLength(d.controlInputs, 'controlInputs', rwk, 'R×W×K');
+
+  const adj = d.dag?.adjacency;
+  if (!Array.isArray(adj) || adj.length !== C || adj.some((row) => row?.length !== C))
+    throw new DataError(`dashboard: dag.adjacency must be ${C}×${C} (channels × channels)`);
+  if (!Number.isFinite(d.dag.threshold))
+    throw new DataError(`dashboard: dag.threshold ${d.dag.threshold} must be a finite number`);
+
+  for (const split of ['train', 'holdout'] as const) {
+    const m = d.metrics?.[split];
+    if (m === undefined || typeof m.r2 !== 'number' || typeof m.rmse !== 'number')
+      throw new DataError(`dashboard: metrics.${split} needs numeric r2 and rmse`);
+  }
+  for (const curve of d.responseCurves ?? []) {
+    checkChannelRef(curve.channel, d.channels, 'responseCurves');
+    for (const key of ['top', 'bottom', 'saturation', 'slope'] as const) {
+      if (!Number.isFinite(curve[key]))
+        throw new DataError(
+          `dashboard: responseCurves '${curve.channel}' ${key} ${curve[key]} is not finite`,
+        );
+    }
+  }
+  for (const row of d.budget ?? []) {
+    checkChannelRef(row.channel, d.channels, 'budget');
+    if (!Number.isFinite(row.current) || !Number.isFinite(row.optimal))
+      throw new DataError(`dashboard: budget '${row.channel}' needs finite current and optimal`);
+  }
+  return { R, W, C, K };
+}

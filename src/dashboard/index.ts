@@ -1,0 +1,17 @@
+/**
+ * Dashboard API. Browser-safe exports only; the Node file writers live in ./svg.js
+ * (loadVegaRuntime, renderChartSvg, writeDashboard) so fs never reaches a browser bundle.
+ */
+export type {
+  BudgetRow,
+  DashboardData,
+  DashboardDims,
+  NumericArray,
+  ResponseCurveData,
+  SplitMetrics,
+} from './data.js';
+export { validateDashboardData } from './data.js';
+export type { ChartDef } from './charts/common.js';
+export { CHANNEL_PALETTE } from './charts/common.js';
+export { buildChartSpecs, compileChart } from './charts/build.js';
+export { renderDashboardHtml, type DashboardHtmlOptions } from './html.js';

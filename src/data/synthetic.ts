@@ -1,0 +1,372 @@
+/**
+ * A synthetic region × week panel with a known generating process, to check that a fitted model
+ * recovers contributions. Everything is additive, in original units:
+ *
+ *   y[r,w] = baseline_r + seasonal[r,w] + Σ_k control[r,w,k] + Σ_c media[r,w,c] + noise[r,w]
+ *   media[r,w,c] = coef_c · Y_r · Hill(adstock(s[r,·,c]))
+ *
+ * Y_r is the region's typical weekly level (log-normal, ~1e3..1e5 visits), s the share of voice
+ * computed exactly as the model computes it (model-spec §2), adstock the model's recursion
+ * a_t = s_t + α·a_{t−1} and Hill σ(slope·(ln a − ln g)) (§6) — so the media effect is something
+ * the model can represent, and per-channel shares of contribution are recoverable. Baseline,
+ * seasonality and control effects scale with the non-media level (1 − mediaShare)·Y_r, which
+ * keeps y > 0 for any mediaShare ≤ 0.9. Coefficients are solved so that media is exactly
+ * `mediaShare` of the noise-free target summed over observed cells, with clearly different
+ * channel shares (log-spaced from 40 % down to 5 % before normalising, in a seeded order).
+ */
+import { DataError } from './errors.js';
+import type { Panel } from './panel.js';
+import { Rng } from '../engine/random.js';
+
+export interface SyntheticPanelOptions {
+  regions?: number;
+  weeks?: number;
+  channels?: number;
+  controls?: number;
+  seed?: number;
+  /** noise sd relative to the region level Y_r (default 0.05) */
+  noise?: number;
+  /** media contribution as a fraction of the noise-free target, pooled (default 0.4) */
+  mediaShare?: number;
+  /** this many regions lose a leading or trailing block of weeks (observed = 0 there) */
+  raggedRegions?: number;
+  /** ISO date; weeks become the Monday dates from this date's week on (default: 0..W−1) */
+  startDate?: string;
+}
+
+/** The generating process. Arrays are flat row-major; unobserved cells hold 0. */
+export interface SyntheticTruth {
+  /** typical weekly level Y_r of each region [R] */
+  regionLevel: Float64Array;
+  /** share of voice per region-week as the model computes it [R, W, C] */
+  shareOfVoice: Float64Array;
+  /** geometric adstock α per channel, in [0.1, 0.7] */
+  adstock: number[];
+  /** Hill slope per channel, in [1.5, 3.5] */
+  slope: number[];
+  /** Hill half-saturation per channel, on the adstocked share-of-voice scale */
+  halfSat: number[];
+  /** media coefficient per channel: effect = coef · Y_r · Hill(adstock(s)) */
+  coef: number[];
+  /** media contributions [R, W, C] */
+  contributions: Float64Array;
+  /** Σ over regions and weeks of each channel's contribution */
+  channelTotals: number[];
+  /** channelTotals / Σ channelTotals (sums to 1) */
+  channelShares: number[];
+  /** effect per raw control unit: contribution = controlCoef_k · base_r · (x − controlCenter_k) */
+  controlCoef: number[];
+  controlCenter: number[];
+  /** control contributions [R, W, K] */
+  controlContributions: Float64Array;
+  /** constant weekly baseline per region [R] (counts on observed weeks only) */
+  baseline: Float64Array;
+  /** yearly seasonal component [R, W] */
+  seasonal: Float64Array;
+  /** the noise draws [R, W]; y − noise is exactly the sum of the components */
+  noise: Float64Array;
+  /** noise sd per region [R] */
+  noiseSd: Float64Array;
+  /** realised media fraction of Σ(y − noise) over observed cells (= the mediaShare option) */
+  mediaShare: number;
+}
+
+const CHANNEL_NAMES = ['tv', 'search', 'social', 'display', 'radio', 'video', 'print', 'ooh'];
+/** Channels with a steady presence; the others run in bursts (flighting). */
+const ALWAYS_ON = new Set(['search', 'social']);
+const CONTROL_NAMES = ['price_index', 'temperature', 'promo'];
+/** Effect per raw unit (× base_r) around a centre: price −2 % per index point, +0.4 % per °C, promo +8 %. */
+const KNOWN_CONTROL_EFFECTS: Record<string, { coef: number; center: number }> = {
+  price_index: { coef: -0.02, center: 100 },
+  temperature: { coef: 0.004, center: 12 },
+  promo: { coef: 0.08, center: 0 },
+};
+const PERIOD = 52;
+
+const pad2 = (i: number) => String(i).padStart(2, '0');
+const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
+const intIn = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng.uniform() * (hi - lo + 1));
+
+function checkInt(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min)
+    throw new DataError(`synthetic panel: ${name} = ${v} must be an integer ≥ ${min}`);
+}
+
+/** Monday on or before `iso`, then one ISO date per week. */
+function mondayWeeks(iso: string, W: number): string[] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  const t = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
+  if (!m || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== iso)
+    throw new DataError(`synthetic panel: startDate '${iso}' is not a valid YYYY-MM-DD date`);
+  const day = 86400000;
+  const monday = t - ((new Date(t).getUTCDay() + 6) % 7) * day;
+  return Array.from({ length: W }, (_, w) =>
+    new Date(monday + 7 * w * day).toISOString().slice(0, 10),
+  );
+}
+
+/**
+ * On/off bursts: on for 3–10 weeks, off for 2–8. The middle third always has an on-week, so the
+ * channel runs in every region however the ragged blocks (at most W/3 at either end) fall.
+ */
+function flightCalendar(rng: Rng, W: number): Float64Array {
+  const cal = new Float64Array(W);
+  let on = rng.uniform() < 0.5;
+  for (let w = 0; w < W;) {
+    const len = on ? intIn(rng, 3, 10) : intIn(rng, 2, 8);
+    const level = Math.exp(0.2 * rng.normal());
+    for (let k = 0; k < len && w < W; k++, w++) cal[w] = on ? level : 0;
+    on = !on;
+  }
+  const third = Math.floor(W / 3);
+  if (!cal.subarray(third, W - third).some((x) => x > 0)) cal[Math.floor(W / 2)] = 1;
+  return cal;
+}
+
+/** Fractions log-spaced from 0.40 to 0.05, normalised, in a seeded order. */
+function targetShares(rng: Rng, C: number): number[] {
+  if (C === 1) return [1];
+  const raw = Array.from({ length: C }, (_, i) => 0.4 * Math.pow(0.05 / 0.4, i / (C - 1)));
+  const sum = raw.reduce((s, x) => s + x, 0);
+  const shares = raw.map((x) => x / sum);
+  for (let i = C - 1; i > 0; i--) {
+    const j = intIn(rng, 0, i);
+    [shares[i], shares[j]] = [shares[j], shares[i]];
+  }
+  return shares;
+}
+
+export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
+  panel: Panel;
+  truth: SyntheticTruth;
+} {
+  const R = opts.regions ?? 20;
+  const W = opts.weeks ?? 104;
+  const C = opts.channels ?? 5;
+  const K = opts.controls ?? 3;
+  const seed = opts.seed ?? 42;
+  const noise = opts.noise ?? 0.05;
+  const m = opts.mediaShare ?? 0.4;
+  const nRagged = opts.raggedRegions ?? 0;
+  checkInt('regions', R, 1);
+  checkInt('weeks', W, 2);
+  checkInt('channels', C, 1);
+  checkInt('controls', K, 0);
+  checkInt('raggedRegions', nRagged, 0);
+  if (!Number.isFinite(seed)) throw new DataError(`synthetic panel: seed = ${seed} is not finite`);
+  if (!(noise >= 0 && noise <= 1))
+    throw new DataError(`synthetic panel: noise = ${noise} must lie in [0, 1]`);
+  if (!(m > 0 && m <= 0.9))
+    throw new DataError(`synthetic panel: mediaShare = ${m} must lie in (0, 0.9]`);
+  if (nRagged > R)
+    throw new DataError(`synthetic panel: raggedRegions = ${nRagged} exceeds regions = ${R}`);
+  if (nRagged > 0 && W < 6)
+    throw new DataError(`synthetic panel: raggedRegions needs weeks ≥ 6 (got ${W})`);
+  const weeks: (number | string)[] =
+    opts.startDate !== undefined
+      ? mondayWeeks(opts.startDate, W)
+      : Array.from({ length: W }, (_, w) => w);
+
+  const rng = new Rng(seed);
+  const regions = Array.from({ length: R }, (_, r) => `region_${pad2(r + 1)}`);
+  const channels = Array.from(
+    { length: C },
+    (_, c) => CHANNEL_NAMES[c] ?? `channel_${pad2(c + 1)}`,
+  );
+  const controlNames = Array.from(
+    { length: K },
+    (_, k) => CONTROL_NAMES[k] ?? `control_${pad2(k + 1)}`,
+  );
+
+  // Region sizes and which weeks each region has.
+  const level = new Float64Array(R);
+  for (let r = 0; r < R; r++)
+    level[r] = Math.min(1e5, Math.max(1e3, Math.exp(Math.log(1e4) + 0.9 * rng.normal())));
+  const observed = new Uint8Array(R * W).fill(1);
+  const order = Array.from({ length: R }, (_, r) => r);
+  for (let i = 0; i < nRagged; i++) {
+    const j = intIn(rng, i, R - 1);
+    [order[i], order[j]] = [order[j], order[i]];
+    const r = order[i];
+    const len = intIn(rng, Math.max(1, Math.floor(W / 8)), Math.floor(W / 3));
+    const leading = rng.uniform() < 0.5;
+    for (let k = 0; k < len; k++) observed[r * W + (leading ? k : W - 1 - k)] = 0;
+  }
+  const obs = (r: number, w: number) => observed[r * W + w] === 1;
+
+  // Media impressions: region size × reach × channel trend × flighting × regional mix × noise.
+  const media = new Float64Array(R * W * C);
+  for (let c = 0; c < C; c++) {
+    const reach = Math.exp(uniform(rng, Math.log(2), Math.log(20)));
+    const trend = uniform(rng, -0.25, 0.25);
+    const cal = ALWAYS_ON.has(channels[c]) ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
+    for (let r = 0; r < R; r++) {
+      const mix = Math.exp(0.4 * rng.normal());
+      for (let w = 0; w < W; w++) {
+        const x = level[r] * reach * mix * Math.exp((trend * w) / PERIOD + 0.2 * rng.normal());
+        if (obs(r, w)) media[(r * W + w) * C + c] = x * cal[w];
+      }
+    }
+  }
+
+  // Share of voice (model-spec §2) and the channel's adstock over each region's observed span.
+  const share = new Float64Array(R * W * C);
+  for (let i = 0; i < R * W; i++) {
+    if (!observed[i]) continue;
+    let tot = 0;
+    for (let c = 0; c < C; c++) tot += media[i * C + c];
+    for (let c = 0; c < C; c++)
+      share[i * C + c] = tot <= 1e-8 ? 1 / C : media[i * C + c] / (tot + 1e-8);
+  }
+  const adstock = channels.map(() => uniform(rng, 0.1, 0.7));
+  const slope = channels.map(() => uniform(rng, 1.5, 3.5));
+  const ad = new Float64Array(R * W * C);
+  for (let r = 0; r < R; r++)
+    for (let c = 0; c < C; c++) {
+      let prev = 0;
+      for (let w = 0; w < W; w++) {
+        const i = (r * W + w) * C + c;
+        // Blocks are leading/trailing, so the span is contiguous; a region's adstock starts at
+        // its first observed week (the model instead runs through neutral equal-share weeks).
+        if (!obs(r, w)) continue;
+        ad[i] = share[i] + adstock[c] * prev;
+        prev = ad[i];
+      }
+    }
+  // Half-saturation around the channel's typical adstocked share (its median where present).
+  const halfSat = channels.map((_, c) => {
+    const v: number[] = [];
+    for (let i = 0; i < R * W; i++)
+      if (observed[i] && share[i * C + c] > 1e-4) v.push(ad[i * C + c]);
+    v.sort((a, b) => a - b);
+    const med = v.length ? v[Math.floor(v.length / 2)] : 1 / C;
+    return Math.min(1, Math.max(0.01, uniform(rng, 0.7, 1.3) * med));
+  });
+  const hill = new Float64Array(R * W * C);
+  for (let i = 0; i < R * W * C; i++) {
+    const c = i % C;
+    hill[i] = ad[i] > 0 ? sigmoid(slope[c] * (Math.log(ad[i]) - Math.log(halfSat[c]))) : 0;
+  }
+
+  // Non-media part, relative to base_r = (1 − m)·Y_r: baseline, yearly seasonality, controls.
+  const base = Float64Array.from(level, (y) => (1 - m) * y);
+  const baseline = Float64Array.from(base);
+  const seasonal = new Float64Array(R * W);
+  const phase1 = uniform(rng, 0, 2 * Math.PI);
+  const phase2 = uniform(rng, 0, 2 * Math.PI);
+  for (let r = 0; r < R; r++) {
+    const amp = 0.12 * uniform(rng, 0.7, 1.3);
+    const jitter = 0.15 * rng.normal();
+    for (let w = 0; w < W; w++) {
+      const t = (2 * Math.PI * w) / PERIOD + jitter;
+      const pattern = Math.sin(t + phase1) + 0.4 * Math.sin(2 * t + phase2);
+      if (obs(r, w)) seasonal[r * W + w] = base[r] * amp * pattern;
+    }
+  }
+  const controls = new Float64Array(R * W * K);
+  const controlCoef: number[] = [];
+  const controlCenter: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const name = controlNames[k];
+    for (let r = 0; r < R; r++) {
+      const offset = rng.normal();
+      let ar = 0;
+      for (let w = 0; w < W; w++) {
+        let x: number;
+        if (name === 'price_index') {
+          ar = 0.85 * ar + 0.012 * rng.normal();
+          x = 100 * (1 + 0.02 * offset) * (1 + ar);
+        } else if (name === 'temperature') {
+          x = 12 + 3 * offset + 9 * Math.sin((2 * Math.PI * (w - 16)) / PERIOD) + 2 * rng.normal();
+        } else if (name === 'promo') {
+          x = rng.uniform() < 0.1 ? 1 : 0;
+        } else {
+          ar = 0.8 * ar + 0.6 * rng.normal();
+          x = ar + 0.3 * offset;
+        }
+        if (obs(r, w)) controls[(r * W + w) * K + k] = x;
+      }
+    }
+    const known = KNOWN_CONTROL_EFFECTS[name];
+    const sign = rng.uniform() < 0.5 ? -1 : 1;
+    controlCoef.push(known ? known.coef : sign * uniform(rng, 0.01, 0.04));
+    controlCenter.push(known ? known.center : 0);
+  }
+  const controlContributions = new Float64Array(R * W * K);
+  let nonMedia = 0;
+  for (let r = 0; r < R; r++)
+    for (let w = 0; w < W; w++) {
+      const i = r * W + w;
+      if (!obs(r, w)) continue;
+      nonMedia += baseline[r] + seasonal[i];
+      for (let k = 0; k < K; k++) {
+        const v = controlCoef[k] * base[r] * (controls[i * K + k] - controlCenter[k]);
+        controlContributions[i * K + k] = v;
+        nonMedia += v;
+      }
+    }
+
+  // Media coefficients: total media = m/(1 − m) · non-media, split by the target shares.
+  const shares = targetShares(rng, C);
+  const mediaTotal = (m / (1 - m)) * nonMedia;
+  const coef = channels.map((_, c) => {
+    let s = 0;
+    for (let i = 0; i < R * W; i++) s += level[Math.floor(i / W)] * hill[i * C + c];
+    return (shares[c] * mediaTotal) / s;
+  });
+  const contributions = new Float64Array(R * W * C);
+  const channelTotals = new Array<number>(C).fill(0);
+  for (let i = 0; i < R * W * C; i++) {
+    const c = i % C;
+    contributions[i] = coef[c] * level[Math.floor(i / (W * C))] * hill[i];
+    channelTotals[c] += contributions[i];
+  }
+  const mediaSum = channelTotals.reduce((s, x) => s + x, 0);
+
+  // Target: the components plus Gaussian noise, redrawn where it would push y near or below 0.
+  const target = new Float64Array(R * W);
+  const noiseDraws = new Float64Array(R * W);
+  const noiseSd = Float64Array.from(level, (y) => noise * y);
+  for (let r = 0; r < R; r++)
+    for (let w = 0; w < W; w++) {
+      const i = r * W + w;
+      if (!obs(r, w)) continue;
+      let det = baseline[r] + seasonal[i];
+      for (let k = 0; k < K; k++) det += controlContributions[i * K + k];
+      for (let c = 0; c < C; c++) det += contributions[i * C + c];
+      let e = 0;
+      for (let tries = 0; tries < 50; tries++) {
+        const d = noiseSd[r] * rng.normal();
+        if (Math.abs(d) <= 3 * noiseSd[r] && det + d > 0.05 * det) {
+          e = d;
+          break;
+        }
+      }
+      noiseDraws[i] = e;
+      target[i] = det + e;
+    }
+
+  return {
+    panel: { regions, weeks, channels, controlNames, media, controls, target, observed },
+    truth: {
+      regionLevel: level,
+      shareOfVoice: share,
+      adstock,
+      slope,
+      halfSat,
+      coef,
+      contributions,
+      channelTotals,
+      channelShares: channelTotals.map((t) => t / mediaSum),
+      controlCoef,
+      controlCenter,
+      controlContributions,
+      baseline,
+      seasonal,
+      noise: noiseDraws,
+      noiseSd,
+      mediaShare: mediaSum / (mediaSum + nonMedia),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The model file: one versioned, self-describing JSON document (config, names, scalers, seasonal
+ * curves, the prepared sequences the model continues from, weights as base64 float32, training
+ * summary, and optional analysis results such as fitted response curves). Pure data: it is
+ * written in Node and read in a browser alike.
+ */
+import type { PreparedData } from '../data/pipeline.js';
+import type { Engine } from '../engine/engine.js';
+import { decodeF32, encodeF32 } from './codec.js';
+import { updateConfig, getDefaultConfig, type MMMConfig } from './config.js';
+import { FittedMMM, type TrainingSummary } from './fitted.js';
+import { DeepCausalMMM } from './model.js';
+
+export const MODEL_FORMAT = 'causalmix-model';
+export const MODEL_VERSION = 1;
+
+const F32_FIELDS = ['media', 'controls', 'target', 'trainMask', 'holdoutMask', 'seasonal'] as const;
+
+export interface ModelFile {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  library: string;
+  savedAt: string;
+  config: MMMConfig;
+  dims: { R: number; C: number; K: number; H: number };
+  prepared: Omit<PreparedData, (typeof F32_FIELDS)[number] | 'yMean' | 'rawTarget' | 'observed'> &
+    Record<(typeof F32_FIELDS)[number], string> & {
+      yMean: number[];
+      rawTarget: number[];
+      observed: number[];
+    };
+  /** parameter name → base64 float32 (row-major, shapes as the model declares them) */
+  weights: Record<string, string>;
+  training: Omit<TrainingSummary, 'history'> & { history?: TrainingSummary['history'] };
+  /** analysis results saved with the model (e.g. `responseCurves`), free-form JSON */
+  extras: Record<string, unknown>;
+}
+
+export async function toModelFile(
+  fitted: FittedMMM,
+  extras: Record<string, unknown> = {},
+): Promise<ModelFile> {
+  const p = fitted.prepared;
+  const weights = await fitted.model.arena.read();
+  const prepared = {
+    ...p,
+    ...Object.fromEntries(F32_FIELDS.map((f) => [f, encodeF32(p[f])])),
+    yMean: Array.from(p.yMean),
+    rawTarget: Array.from(p.rawTarget),
+    observed: Array.from(p.observed),
+  } as unknown as ModelFile['prepared'];
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    library: 'causalmix 0.1.0',
+    savedAt: new Date().toISOString(),
+    config: fitted.config,
+    dims: fitted.model.dims,
+    prepared,
+    weights: Object.fromEntries([...weights].map(([k, v]) => [k, encodeF32(v)])),
+    training: fitted.training,
+    extras,
+  };
+}
+
+/** Rebuilds a fitted model from a model file (parsed JSON) on `engine`. */
+export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
+  const f = file as ModelFile;
+  if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT)
+    throw new Error(`causalmix: not a causalmix model file (format '${String(f?.format)}')`);
+  if (f.version !== MODEL_VERSION)
+    throw new Error(
+      `causalmix: model file version ${f.version} is not supported (this library reads ${MODEL_VERSION})`,
+    );
+  const config = updateConfig(getDefaultConfig(), f.config);
+  const model = new DeepCausalMMM(engine, f.dims, config);
+  const values = new Map<string, Float32Array>();
+  for (const name of model.arena.names) {
+    const w = f.weights[name];
+    if (w === undefined) throw new Error(`causalmix: model file lacks weights for '${name}'`);
+    values.set(name, decodeF32(w));
+  }
+  model.arena.write(values);
+  const fp = f.prepared;
+  const prepared: PreparedData = {
+    ...fp,
+    ...(Object.fromEntries(F32_FIELDS.map((k) => [k, decodeF32(fp[k])])) as Record<
+      (typeof F32_FIELDS)[number],
+      Float32Array
+    >),
+    yMean: Float64Array.from(fp.yMean),
+    rawTarget: Float64Array.from(fp.rawTarget),
+    observed: Uint8Array.from(fp.observed),
+  };
+  return new FittedMMM(engine, model, prepared, config, { history: [], ...f.training });
+}

@@ -1,0 +1,297 @@
+/**
+ * ModelTrainer (model-spec §8): warm start, then one full-batch AdamW step per epoch. Each step is
+ * a recorded program (forward, backward, penalties, clipping, update: one submit, no readback);
+ * losses are read back every `logEvery` epochs only, where the plateau schedule, early stopping,
+ * progress and checkpoints happen.
+ */
+import { dataDrivenInit } from '../data/init.js';
+import type { PreparedData } from '../data/pipeline.js';
+import type { Engine } from '../engine/engine.js';
+import { backward } from '../autograd/backward.js';
+import { noGrad } from '../autograd/tape.js';
+import type { Program } from '../engine/program.js';
+import type { Tensor } from '../engine/tensor.js';
+import { disposeBatch, toDevice, trainingBatch, trainingMasks } from './batch.js';
+import type { MMMConfig } from './config.js';
+import { FittedMMM } from './fitted.js';
+import { DeepCausalMMM, type ModelBatch } from './model.js';
+import { EarlyStopping, PlateauScheduler, type PlateauState } from './scheduler.js';
+import { decodeF32, encodeF32 } from './codec.js';
+
+export interface TrainProgress {
+  phase: 'warm-start' | 'train';
+  epoch: number;
+  epochs: number;
+  /** total loss (data + priors + DAG + L1/L2) */
+  loss: number;
+  /** Huber (or MSE in the warm start) over the training weeks */
+  dataLoss: number;
+  /** Huber over the validation window (validationWeeks > 0) */
+  valLoss?: number;
+  /** R² of the scaled target over the training weeks */
+  r2: number;
+  lr: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** NOTEARS h(A) when that mode is on */
+  h?: number;
+}
+
+/** Everything needed to continue a training in another process. */
+export interface TrainerCheckpoint {
+  format: 'causalmix-checkpoint';
+  version: 1;
+  epoch: number;
+  warmDone: boolean;
+  scheduler: PlateauState;
+  notears: { rho: number; alpha: number; hPrev: number };
+  stepCount: number;
+  /** base64 float32 of the parameter, first-moment and second-moment arenas */
+  params: string;
+  m: string;
+  v: string;
+  history: TrainProgress[];
+}
+
+export interface FitOptions {
+  onProgress?: (p: TrainProgress) => void;
+  /** stops training at the next epoch boundary; the model trained so far is returned */
+  signal?: AbortSignal;
+  /** called every `checkpointEvery` epochs (and at the end) with a resumable state */
+  onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
+  checkpointEvery?: number;
+  resume?: TrainerCheckpoint;
+}
+
+interface StepOutputs {
+  total: Tensor;
+  parts: Tensor;
+  h?: Tensor;
+}
+
+export class ModelTrainer {
+  constructor(
+    readonly engine: Engine,
+    readonly config: MMMConfig,
+  ) {}
+
+  /** Builds the model for `prepared` with its data-driven initialisation (spec §5). */
+  createModel(prepared: PreparedData): DeepCausalMMM {
+    const init = dataDrivenInit(prepared, { upstreamCompat: this.config.upstreamCompat });
+    const dims = { R: prepared.R, C: prepared.C, K: prepared.K, H: this.config.hiddenDim };
+    return new DeepCausalMMM(this.engine, dims, this.config, init);
+  }
+
+  /** Records one training step (forward, backward, update) as a program. */
+  recordStep(model: DeepCausalMMM, batch: ModelBatch, loss: 'huber' | 'mse'): Program<StepOutputs> {
+    return this.engine.record(() => {
+      const f = model.forward(batch, { training: true, loss });
+      model.arena.setGrads(backward(f.total));
+      model.arena.queueStep();
+      return f.h ? { total: f.total, parts: f.parts, h: f.h } : { total: f.total, parts: f.parts };
+    });
+  }
+
+  async fit(prepared: PreparedData, opts: FitOptions = {}): Promise<FittedMMM> {
+    const cfg = this.config;
+    const e = this.engine;
+    if (cfg.validationWeeks >= prepared.wTrain)
+      throw new Error(
+        `causalmix: validationWeeks (${cfg.validationWeeks}) must be fewer than the ${prepared.wTrain} training weeks`,
+      );
+    const model = this.createModel(prepared);
+    const host = trainingBatch(prepared, cfg.validationWeeks, cfg.upstreamCompat);
+    const batch = toDevice(e, host, prepared.C, prepared.K);
+    const masks = trainingMasks(prepared, cfg.validationWeeks, cfg.upstreamCompat);
+    // evaluation of the training sequence: predictions (for R²) and the loss over the validation window
+    const evalBatch: ModelBatch = {
+      ...batch,
+      lossMask: e.keep(e.tensor(masks.val, [host.R, host.T])),
+    };
+    const evalProgram = e.record(() =>
+      noGrad(e, () => {
+        const f = model.forward(evalBatch, { outputs: 'all' });
+        return { prediction: f.prediction!, parts: f.parts };
+      }),
+    );
+    const warm = cfg.warmStartEpochs > 0 ? this.recordStep(model, batch, 'mse') : null;
+    const main = this.recordStep(model, batch, 'huber');
+
+    const sched = new PlateauScheduler(
+      cfg.learningRate,
+      cfg.plateauPatience,
+      cfg.plateauFactor,
+      cfg.minLr,
+    );
+    const early = cfg.validationWeeks > 0 ? new EarlyStopping(cfg.earlyStoppingPatience) : null;
+    let best: Map<string, Float64Array> | null = null;
+    const notears = { rho: cfg.notears.rho0, alpha: cfg.notears.alpha0, hPrev: Infinity };
+    let history: TrainProgress[] = [];
+    let start = 0;
+    let warmDone = false;
+    if (opts.resume) {
+      const r = opts.resume;
+      if (r.format !== 'causalmix-checkpoint' || r.version !== 1)
+        throw new Error('causalmix: not a causalmix checkpoint (format/version)');
+      model.arena.writeState(decodeF32(r.params), decodeF32(r.m), decodeF32(r.v), r.stepCount);
+      sched.state = { ...r.scheduler };
+      Object.assign(notears, r.notears);
+      history = [...r.history];
+      start = r.epoch;
+      warmDone = r.warmDone;
+    }
+    const t0 = performance.now();
+    const seedOf = (phase: number, epoch: number) => (cfg.seed * 100003 + phase * 7919 + epoch) | 0;
+    const aborted = () => opts.signal?.aborted === true;
+
+    const report = async (
+      phase: TrainProgress['phase'],
+      program: Program<StepOutputs>,
+      epoch: number,
+      epochs: number,
+      done: number,
+      todo: number,
+    ): Promise<TrainProgress> => {
+      const [out, parts, penalty] = await Promise.all([
+        program.outputs.total.item(),
+        program.outputs.parts.toArray(),
+        model.arena.penaltyValue(),
+      ]);
+      evalProgram.run();
+      const [pred, evalParts] = await Promise.all([
+        evalProgram.outputs.prediction.toArray(),
+        evalProgram.outputs.parts.toArray(),
+      ]);
+      const elapsedMs = performance.now() - t0;
+      const p: TrainProgress = {
+        phase,
+        epoch,
+        epochs,
+        loss: out + penalty,
+        dataLoss: parts[0],
+        valLoss: cfg.validationWeeks > 0 ? evalParts[0] : undefined,
+        r2: maskedR2(host.target, pred, masks.train),
+        lr: phase === 'train' ? sched.state.lr : cfg.warmStartLr,
+        elapsedMs,
+        etaMs: done > 0 ? (elapsedMs / done) * todo : NaN,
+        h: program.outputs.h ? await program.outputs.h.item() : undefined,
+      };
+      history.push(p);
+      opts.onProgress?.(p);
+      return p;
+    };
+
+    const warmEpochs = cfg.warmStartEpochs;
+    const totalSteps = (warmDone ? 0 : warmEpochs) + cfg.epochs - start;
+    let stepsDone = 0;
+    if (warm && !warmDone) {
+      for (let ep = 0; ep < warmEpochs && !aborted(); ep++) {
+        model.dropoutSeed.write([seedOf(1, ep)]);
+        model.arena.setHyper({
+          lr: cfg.warmStartLr,
+          weightDecay: cfg.weightDecay,
+          clipGlobal: cfg.warmStartClip,
+        });
+        warm.run();
+        stepsDone++;
+        if ((ep + 1) % cfg.logEvery === 0 || ep === warmEpochs - 1)
+          await report('warm-start', warm, ep + 1, warmEpochs, stepsDone, totalSteps - stepsDone);
+      }
+      // the main phase starts a fresh optimizer, as the reference does
+      model.arena.resetOptimizer();
+    }
+    warmDone = true;
+
+    let epoch = start;
+    const nt = cfg.notears;
+    let lastActive: boolean | null = null;
+    const checkpoint = async () => {
+      if (!opts.onCheckpoint) return;
+      const st = await model.arena.readState();
+      await opts.onCheckpoint({
+        format: 'causalmix-checkpoint',
+        version: 1,
+        epoch,
+        warmDone,
+        scheduler: { ...sched.state },
+        notears: { ...notears },
+        stepCount: st.stepCount,
+        params: encodeF32(st.params),
+        m: encodeF32(st.m),
+        v: encodeF32(st.v),
+        history,
+      });
+    };
+    while (epoch < cfg.epochs && !aborted()) {
+      const active = cfg.dagMode === 'notears' && epoch >= nt.warmup;
+      if (active !== lastActive || active) model.setNotears(active, notears.rho, notears.alpha);
+      lastActive = active;
+      model.dropoutSeed.write([seedOf(2, epoch)]);
+      model.arena.setHyper({
+        lr: sched.state.lr,
+        weightDecay: cfg.weightDecay,
+        clipNorms: [cfg.clipCoeff, cfg.clipOther],
+      });
+      main.run();
+      epoch++;
+      stepsDone++;
+      if (active && (epoch - nt.warmup) % nt.every === 0 && main.outputs.h) {
+        // NOTEARS outer loop (spec §8): grow ρ when h did not shrink enough, then dual ascent
+        const h = await main.outputs.h.item();
+        if (h > nt.progress * notears.hPrev)
+          notears.rho = Math.min(notears.rho * nt.factor, nt.rhoMax);
+        notears.alpha += notears.rho * h;
+        notears.hPrev = h;
+      }
+      if (epoch % cfg.logEvery === 0 || epoch === cfg.epochs) {
+        const p = await report('train', main, epoch, cfg.epochs, stepsDone, totalSteps - stepsDone);
+        sched.observe(p.valLoss ?? p.loss, cfg.logEvery);
+        if (early && p.valLoss !== undefined) {
+          const verdict = early.observe(p.valLoss, epoch, cfg.logEvery);
+          if (verdict === 'improved') best = await model.arena.read();
+          if (verdict === 'stop') break;
+        }
+      }
+      if (opts.checkpointEvery && epoch % opts.checkpointEvery === 0) await checkpoint();
+    }
+    await checkpoint();
+    if (best) model.arena.write(best);
+    [warm, main, evalProgram].forEach((p) => p?.dispose());
+    evalBatch.lossMask.dispose();
+    disposeBatch(batch);
+    return new FittedMMM(e, model, prepared, cfg, {
+      history,
+      epochs: epoch,
+      cancelled: aborted(),
+      stoppedEarly: early !== null && epoch < cfg.epochs && !aborted(),
+      bestEpoch: early?.bestEpoch,
+      seconds: (performance.now() - t0) / 1000,
+      dispatchesPerStep: main.dispatchCount,
+    });
+  }
+}
+
+/** R² of pred against target over mask (host side, float64). */
+export function maskedR2(
+  target: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): number {
+  let n = 0;
+  let mean = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    n++;
+    mean += target[i];
+  }
+  if (n === 0) return NaN;
+  mean /= n;
+  let ssr = 0;
+  let sst = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    ssr += (target[i] - pred[i]) ** 2;
+    sst += (target[i] - mean) ** 2;
+  }
+  return 1 - ssr / sst;
+}

@@ -1,0 +1,760 @@
+/**
+ * Fused model output (shaders/mmm-output.wgsl), model-spec §6 items 5–8 and the §7 data, attribution
+ * and seasonal terms (sp = softplus, σ = sigmoid):
+ *
+ *   β̂ = σ(headMedia)·(sp(mediaMaxRaw) + 0.1),  γ̂ = tanh(headCtrl)·(sp(ctrlMaxRaw) + 0.1)
+ *   weeks t < B: β = s_t·stableMedia + (1 − s_t)·β̂ (γ likewise), s_t = exp(−3t/B) | 1 − t/B |
+ *   1/(1 + exp((t − B/2)/(B/4))); weeks t ≥ B: β = β̂, γ = γ̂
+ *   raw = Σ_c xt·β + Σ_k z·γ + max(sp(baselineRaw_r) + sp(globalBiasRaw), 0) + sp(seasonalCoeffRaw)·S
+ *   pred = sp(predScaleRaw)·raw;  n = Σ mask;  data = Σ mask·ℓ(pred − target)/n
+ *   L_attr = Σ mask·(Σ_c xt·β − prior·raw)²/n;  L_seas = (sp(seasonalCoeffRaw) − 1)²
+ *   loss = data + wA·L_attr·stopgrad(data/(L_attr + 1e-8)) + wS·L_seas·stopgrad(data/(L_seas + 1e-8))
+ *
+ * Forward: two dispatches (one invocation per region-week writing per-workgroup partial sums and
+ * the optional decomposition, then one workgroup reducing them to `parts` and the loss). Backward:
+ * two dispatches (per region-week gradients of the heads and xt plus a small work area, then one
+ * workgroup per parameter family summing over the region-weeks; no atomics). Every sum divides by
+ * max(n, 1), so a fully masked batch gives loss 0 and zero gradients.
+ *
+ * WebGPU guarantees only 8 storage buffers per stage, so the small parameters and the [R,T]
+ * constants are packed into one `aux` buffer with buffer copies (no dispatches), and results that
+ * come out together share one buffer and are handed out as aligned views of it.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { KernelDef, KernelParams } from '../engine/kernel.js';
+import { linearGrid } from '../engine/kernel.js';
+import { formatShape } from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { noGrad, recordOp } from '../autograd/tape.js';
+import {
+  add,
+  addScalar,
+  clamp,
+  div,
+  mul,
+  mulScalar,
+  sigmoid,
+  softplus,
+  square,
+  sub,
+  tanh,
+} from './elementwise.js';
+import { huberLoss, mseLoss } from './loss.js';
+import { sum } from './reduce.js';
+import { concat, reshape } from './shape.js';
+
+export interface MmmOutputInputs {
+  /** pre-activation media coefficient head output [R, T, C] */
+  headMedia: Tensor;
+  /** pre-activation control coefficient head output [R, T, K] */
+  headCtrl: Tensor;
+  mediaMaxRaw: Tensor;
+  ctrlMaxRaw: Tensor;
+  stableMedia: Tensor;
+  stableCtrl: Tensor;
+  /** transformed media [R, T, C] */
+  xt: Tensor;
+  /** scaled controls [R, T, K] (no gradient) */
+  z: Tensor;
+  baselineRaw: Tensor;
+  globalBiasRaw: Tensor;
+  seasonalCoeffRaw: Tensor;
+  predScaleRaw: Tensor;
+  /** seasonal curve S [R, T] (no gradient) */
+  seasonal: Tensor;
+  /** scaled target [R, T] (no gradient) */
+  target: Tensor;
+  /** 0/1 loss weights [R, T] (no gradient) */
+  lossMask: Tensor;
+}
+
+export type BurnInMethod = 'exponential' | 'linear' | 'sigmoid';
+
+export interface MmmOutputOptions {
+  /** burn-in weeks B (default 6; 0 disables the blend) */
+  burnInWeeks?: number;
+  burnInMethod?: BurnInMethod;
+  /** data loss (default 'huber') */
+  loss?: 'huber' | 'mse';
+  huberDelta?: number;
+  /** media share of raw in the attribution prior (default 0.40) */
+  mediaPrior?: number;
+  attrWeight?: number;
+  seasWeight?: number;
+  /** 'all' also returns the decomposition (plain tensors, no gradient); default 'loss' */
+  outputs?: 'loss' | 'all';
+}
+
+export interface MmmOutputResult {
+  /** the scalar loss [1]: the only differentiable output */
+  loss: Tensor;
+  /** [data, L_attr, L_seas, n] */
+  parts: Tensor;
+  prediction?: Tensor;
+  mediaCoeffs?: Tensor;
+  ctrlCoeffs?: Tensor;
+  mediaContrib?: Tensor;
+  ctrlContrib?: Tensor;
+  baseline?: Tensor;
+  seasonalContrib?: Tensor;
+}
+
+/** Input order of the op (and of its gradients). */
+export const MMM_OUTPUT_INPUTS = [
+  'headMedia',
+  'headCtrl',
+  'mediaMaxRaw',
+  'ctrlMaxRaw',
+  'stableMedia',
+  'stableCtrl',
+  'xt',
+  'z',
+  'baselineRaw',
+  'globalBiasRaw',
+  'seasonalCoeffRaw',
+  'predScaleRaw',
+  'seasonal',
+  'target',
+  'lossMask',
+] as const satisfies readonly (keyof MmmOutputInputs)[];
+
+/** Inputs that never receive a gradient. */
+const CONSTANT = new Set<string>(['z', 'seasonal', 'target', 'lossMask']);
+
+const METHOD: Record<BurnInMethod, number> = { exponential: 0, linear: 1, sigmoid: 2 };
+const LOSS_CODE = { mse: 0, huber: 1 } as const;
+
+/** Per-(r,t) invocations per workgroup of the forward and backward element passes. */
+const WG = 64;
+
+/** Uniform slots (see shaders/mmm-output.wgsl). */
+const SLOT = { aux: 8, out: 19, groups: 26, grad: 27 } as const;
+const AUX = {
+  mediaMax: 0,
+  ctrlMax: 1,
+  stableMedia: 2,
+  stableCtrl: 3,
+  baseline: 4,
+  globalBias: 5,
+  seasCoeff: 6,
+  predScale: 7,
+  seasonal: 8,
+  target: 9,
+  mask: 10,
+};
+const OUT = {
+  prediction: 0,
+  mediaCoeffs: 1,
+  ctrlCoeffs: 2,
+  mediaContrib: 3,
+  ctrlContrib: 4,
+  baseline: 5,
+  seasonalContrib: 6,
+};
+const GRAD = {
+  headMedia: 0,
+  headCtrl: 1,
+  xt: 2,
+  mediaMax: 3,
+  ctrlMax: 4,
+  stableMedia: 5,
+  stableCtrl: 6,
+  baseline: 7,
+  globalBias: 8,
+  seasCoeff: 9,
+  predScale: 10,
+  work: 11,
+};
+
+// ---- float64 references -------------------------------------------------------------------------
+
+const sigmoid64 = (x: number) =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+const softplus64 = (x: number) =>
+  x < -15 ? Math.exp(x) : Math.max(x, 0) + Math.log(1 + Math.exp(-Math.abs(x)));
+
+/** Burn-in weight s_t of week t < B for method code m. */
+export function burnWeight64(m: number, t: number, B: number): number {
+  if (m === METHOD.linear) return 1 - t / B;
+  if (m === METHOD.sigmoid) return sigmoid64(-(t - 0.5 * B) / (0.25 * B));
+  return Math.exp((-3 * t) / B);
+}
+
+function pointLoss64(code: number, d: number, delta: number): number {
+  if (code === LOSS_CODE.mse) return d * d;
+  const a = Math.abs(d);
+  return a < delta ? 0.5 * d * d : delta * (a - 0.5 * delta);
+}
+
+function pointGrad64(code: number, d: number, delta: number): number {
+  if (code === LOSS_CODE.mse) return 2 * d;
+  return Math.min(Math.max(d, -delta), delta);
+}
+
+interface View {
+  R: number;
+  T: number;
+  C: number;
+  K: number;
+  B: number;
+  method: number;
+  code: number;
+  all: boolean;
+  delta: number;
+  prior: number;
+  wAttr: number;
+  wSeas: number;
+  aux: number[];
+  out: number[];
+  groups: number;
+  grad: number[];
+}
+
+const view = (p: KernelParams): View => ({
+  R: p.u[0],
+  T: p.u[1],
+  C: p.u[2],
+  K: p.u[3],
+  B: p.u[4],
+  method: p.u[5],
+  code: p.u[6],
+  all: p.u[7] === 1,
+  delta: p.f[0],
+  prior: p.f[1],
+  wAttr: p.f[2],
+  wSeas: p.f[3],
+  aux: p.u.slice(SLOT.aux, SLOT.aux + 11),
+  out: p.u.slice(SLOT.out, SLOT.out + 7),
+  groups: p.u[SLOT.groups],
+  grad: p.u.slice(SLOT.grad, SLOT.grad + 12),
+});
+
+/** Head share (1 − s_t) during the burn-in, 1 after it. */
+const headShare64 = (v: View, t: number) => (t < v.B ? 1 - burnWeight64(v.method, t, v.B) : 1);
+
+const blend64 = (v: View, t: number, stable: number, head: number) => {
+  if (t >= v.B) return head;
+  const s = burnWeight64(v.method, t, v.B);
+  return s * stable + (1 - s) * head;
+};
+
+function beta64(v: View, aux: Float64Array, hm: Float64Array, i: number, c: number): number {
+  const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
+  const head = sigmoid64(hm[i * v.C + c]) * max;
+  return blend64(v, i % v.T, aux[v.aux[AUX.stableMedia] + c], head);
+}
+
+function gamma64(v: View, aux: Float64Array, hc: Float64Array, i: number, k: number): number {
+  const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
+  const head = Math.tanh(hc[i * v.K + k]) * max;
+  return blend64(v, i % v.T, aux[v.aux[AUX.stableCtrl] + k], head);
+}
+
+const baseline64 = (v: View, aux: Float64Array, r: number) =>
+  Math.max(softplus64(aux[v.aux[AUX.baseline] + r]) + softplus64(aux[v.aux[AUX.globalBias]]), 0);
+
+const seasonal64 = (v: View, aux: Float64Array, i: number) =>
+  softplus64(aux[v.aux[AUX.seasCoeff]]) * aux[v.aux[AUX.seasonal] + i];
+
+/** Σ media, raw and prediction of region-week i. */
+function row64(v: View, [hm, hc, xt, z, aux]: Float64Array[], i: number) {
+  let msum = 0;
+  for (let c = 0; c < v.C; c++) msum += xt[i * v.C + c] * beta64(v, aux, hm, i, c);
+  let csum = 0;
+  for (let k = 0; k < v.K; k++) csum += z[i * v.K + k] * gamma64(v, aux, hc, i, k);
+  const raw = msum + csum + baseline64(v, aux, Math.floor(i / v.T)) + seasonal64(v, aux, i);
+  return { msum, raw, pred: softplus64(aux[v.aux[AUX.predScale]]) * raw };
+}
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+export const mmmForwardKernel: KernelDef = {
+  name: 'mmm_forward',
+  shader: 'mmm-output',
+  entryPoint: 'mmm_forward',
+  cpu: (inputs, [out], p) => {
+    const v = view(p);
+    const [hm, hc, xt, z, aux] = inputs;
+    const n = v.R * v.T;
+    out.fill(0, 0, 3 * v.groups);
+    for (let i = 0; i < n; i++) {
+      const row = row64(v, inputs, i);
+      const w = aux[v.aux[AUX.mask] + i];
+      const g = 3 * Math.floor(i / WG);
+      if (w !== 0) {
+        const a = row.msum - v.prior * row.raw;
+        out[g] += w * pointLoss64(v.code, row.pred - aux[v.aux[AUX.target] + i], v.delta);
+        out[g + 1] += w * a * a;
+        out[g + 2] += w;
+      }
+      if (!v.all) continue;
+      for (let c = 0; c < v.C; c++) {
+        const b = beta64(v, aux, hm, i, c);
+        out[v.out[OUT.mediaCoeffs] + i * v.C + c] = b;
+        out[v.out[OUT.mediaContrib] + i * v.C + c] = xt[i * v.C + c] * b;
+      }
+      for (let k = 0; k < v.K; k++) {
+        const g2 = gamma64(v, aux, hc, i, k);
+        out[v.out[OUT.ctrlCoeffs] + i * v.K + k] = g2;
+        out[v.out[OUT.ctrlContrib] + i * v.K + k] = z[i * v.K + k] * g2;
+      }
+      out[v.out[OUT.prediction] + i] = row.pred;
+      out[v.out[OUT.baseline] + i] = baseline64(v, aux, Math.floor(i / v.T));
+      out[v.out[OUT.seasonalContrib] + i] = seasonal64(v, aux, i);
+    }
+  },
+};
+
+export const mmmLossKernel: KernelDef = {
+  name: 'mmm_loss',
+  shader: 'mmm-output',
+  entryPoint: 'mmm_loss',
+  cpu: ([partials, aux], [parts, loss], p) => {
+    const v = view(p);
+    let dsum = 0;
+    let asum = 0;
+    let n = 0;
+    for (let g = 0; g < v.groups; g++) {
+      dsum += partials[3 * g];
+      asum += partials[3 * g + 1];
+      n += partials[3 * g + 2];
+    }
+    const data = dsum / Math.max(n, 1);
+    const attr = asum / Math.max(n, 1);
+    const e = softplus64(aux[v.aux[AUX.seasCoeff]]) - 1;
+    const seas = e * e;
+    parts.set([data, attr, seas, n]);
+    loss[0] =
+      data + v.wAttr * attr * (data / (attr + 1e-8)) + v.wSeas * seas * (data / (seas + 1e-8));
+  },
+};
+
+export const mmmBackwardKernel: KernelDef = {
+  name: 'mmm_backward',
+  shader: 'mmm-output',
+  entryPoint: 'mmm_backward',
+  cpu: (inputs, [grad], p) => {
+    const v = view(p);
+    const [hm, hc, xt, z, aux, parts, dyT] = inputs;
+    const n = v.R * v.T;
+    const nn = Math.max(parts[3], 1);
+    const data = parts[0];
+    const dy = dyT[0];
+    const W = v.grad[GRAD.work];
+    for (let i = 0; i < n; i++) {
+      const t = i % v.T;
+      const row = row64(v, inputs, i);
+      const w = aux[v.aux[AUX.mask] + i];
+      let gp = 0;
+      let ga = 0;
+      if (w !== 0) {
+        gp = (dy * w * pointGrad64(v.code, row.pred - aux[v.aux[AUX.target] + i], v.delta)) / nn;
+        const ratio = data / (parts[1] + 1e-8);
+        ga = (dy * v.wAttr * ratio * 2 * w * (row.msum - v.prior * row.raw)) / nn;
+      }
+      const graw = gp * softplus64(aux[v.aux[AUX.predScale]]) - v.prior * ga;
+      const gmed = graw + ga;
+      const keep = headShare64(v, t);
+      for (let c = 0; c < v.C; c++) {
+        const j = i * v.C + c;
+        const sg = sigmoid64(hm[j]);
+        const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
+        grad[v.grad[GRAD.xt] + j] = gmed * beta64(v, aux, hm, i, c);
+        grad[v.grad[GRAD.headMedia] + j] = gmed * xt[j] * keep * max * sg * (1 - sg);
+      }
+      for (let k = 0; k < v.K; k++) {
+        const j = i * v.K + k;
+        const th = Math.tanh(hc[j]);
+        const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
+        grad[v.grad[GRAD.headCtrl] + j] = graw * z[j] * keep * max * (1 - th * th);
+      }
+      grad[W + i] = graw;
+      grad[W + n + i] = gmed;
+      grad[W + 2 * n + i] = gp * row.raw;
+    }
+    const sc = aux[v.aux[AUX.seasCoeff]];
+    const e = softplus64(sc) - 1;
+    grad[W + 3 * n] = dy * v.wSeas * (data / (parts[2] + 1e-8)) * 2 * e * sigmoid64(sc);
+  },
+};
+
+export const mmmReduceKernel: KernelDef = {
+  name: 'mmm_reduce',
+  shader: 'mmm-output',
+  entryPoint: 'mmm_reduce',
+  cpu: ([hm, hc, xt, z, aux], [grad], p) => {
+    const v = view(p);
+    const { R, T, C, K } = v;
+    const n = R * T;
+    const W = v.grad[GRAD.work];
+    for (let c = 0; c < C; c++) {
+      let dmax = 0;
+      let dstable = 0;
+      for (let i = 0; i < n; i++) {
+        const t = i % T;
+        const gx = grad[W + n + i] * xt[i * C + c];
+        dmax += headShare64(v, t) * gx * sigmoid64(hm[i * C + c]);
+        if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gx;
+      }
+      grad[v.grad[GRAD.mediaMax] + c] = dmax * sigmoid64(aux[v.aux[AUX.mediaMax] + c]);
+      grad[v.grad[GRAD.stableMedia] + c] = dstable;
+    }
+    for (let k = 0; k < K; k++) {
+      let dmax = 0;
+      let dstable = 0;
+      for (let i = 0; i < n; i++) {
+        const t = i % T;
+        const gz = grad[W + i] * z[i * K + k];
+        dmax += headShare64(v, t) * gz * Math.tanh(hc[i * K + k]);
+        if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gz;
+      }
+      grad[v.grad[GRAD.ctrlMax] + k] = dmax * sigmoid64(aux[v.aux[AUX.ctrlMax] + k]);
+      grad[v.grad[GRAD.stableCtrl] + k] = dstable;
+    }
+    let gb = 0;
+    let gs = 0;
+    let gps = 0;
+    for (let r = 0; r < R; r++) {
+      let acc = 0;
+      for (let t = 0; t < T; t++) acc += grad[W + r * T + t];
+      grad[v.grad[GRAD.baseline] + r] = acc * sigmoid64(aux[v.aux[AUX.baseline] + r]);
+    }
+    for (let i = 0; i < n; i++) {
+      gb += grad[W + i];
+      gs += grad[W + i] * aux[v.aux[AUX.seasonal] + i];
+      gps += grad[W + 2 * n + i];
+    }
+    grad[v.grad[GRAD.globalBias]] = gb * sigmoid64(aux[v.aux[AUX.globalBias]]);
+    grad[v.grad[GRAD.seasCoeff]] = gs * sigmoid64(aux[v.aux[AUX.seasCoeff]]) + grad[W + 3 * n];
+    grad[v.grad[GRAD.predScale]] = gps * sigmoid64(aux[v.aux[AUX.predScale]]);
+  },
+};
+
+// ---- buffer layouts -----------------------------------------------------------------------------
+
+/**
+ * Offsets of segments packed into one buffer, each starting at a multiple of the backend's view
+ * alignment and reserving at least 4 elements (GPU bindings of views are ≥ 16 bytes).
+ */
+function packSegments(sizes: number[], align: number): { offsets: number[]; total: number } {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const s of sizes) {
+    offsets.push(at);
+    at += Math.ceil(Math.max(s, 4) / align) * align;
+  }
+  return { offsets, total: at };
+}
+
+interface Plan {
+  params: KernelParams;
+  aux: { offsets: number[]; total: number };
+  out: { offsets: number[]; total: number };
+  grad: { offsets: number[]; total: number };
+  groups: number;
+}
+
+interface Settings {
+  B: number;
+  method: number;
+  code: number;
+  all: boolean;
+  delta: number;
+  prior: number;
+  wAttr: number;
+  wSeas: number;
+}
+
+function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings): Plan {
+  const align = e.backend.viewAlignment;
+  const n = R * T;
+  const groups = Math.ceil(n / WG);
+  const aux = packSegments([C, K, C, K, R, 1, 1, 1, n, n, n], align);
+  // the forward partials come first, the decomposition (if any) after them
+  const outSizes = [3 * groups, ...(s.all ? [n, n * C, n * K, n * C, n * K, n, n] : [])];
+  const outPack = packSegments(outSizes, align);
+  const out = { offsets: outPack.offsets.slice(1), total: outPack.total };
+  const grad = packSegments([n * C, n * K, n * C, C, K, C, K, R, 1, 1, 1, 3 * n + 1], align);
+  const u = [R, T, C, K, s.B, s.method, s.code, s.all ? 1 : 0];
+  u.push(...aux.offsets);
+  u.push(...(s.all ? out.offsets : new Array<number>(7).fill(0)));
+  u.push(groups);
+  u.push(...grad.offsets);
+  return {
+    params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas] },
+    aux,
+    out,
+    grad,
+    groups,
+  };
+}
+
+// ---- op -----------------------------------------------------------------------------------------
+
+function settingsOf(opts: MmmOutputOptions): Settings {
+  const B = opts.burnInWeeks ?? 6;
+  if (!(Number.isInteger(B) && B >= 0))
+    throw new Error(`causalmix: mmmOutput: burnInWeeks must be an integer ≥ 0, got ${B}`);
+  const method = opts.burnInMethod ?? 'exponential';
+  if (!(method in METHOD))
+    throw new Error(
+      `causalmix: mmmOutput: burnInMethod must be 'exponential', 'linear' or 'sigmoid', got '${method}'`,
+    );
+  const loss = opts.loss ?? 'huber';
+  if (loss !== 'huber' && loss !== 'mse')
+    throw new Error(`causalmix: mmmOutput: loss must be 'huber' or 'mse', got '${String(loss)}'`);
+  const delta = opts.huberDelta ?? 0.25;
+  if (!(Number.isFinite(delta) && delta > 0))
+    throw new Error(`causalmix: mmmOutput: huberDelta must be a positive number, got ${delta}`);
+  const num = (name: string, x: number) => {
+    if (!Number.isFinite(x))
+      throw new Error(`causalmix: mmmOutput: ${name} must be a finite number, got ${x}`);
+    return x;
+  };
+  const outputs = opts.outputs ?? 'loss';
+  if (outputs !== 'loss' && outputs !== 'all')
+    throw new Error(
+      `causalmix: mmmOutput: outputs must be 'loss' or 'all', got '${String(outputs)}'`,
+    );
+  return {
+    B,
+    method: METHOD[method],
+    code: LOSS_CODE[loss],
+    all: outputs === 'all',
+    delta,
+    prior: num('mediaPrior', opts.mediaPrior ?? 0.4),
+    wAttr: num('attrWeight', opts.attrWeight ?? 0.5),
+    wSeas: num('seasWeight', opts.seasWeight ?? 0.1),
+  };
+}
+
+/** Checks every input's engine, dtype and shape; returns [R, T, C, K]. */
+function checkInputs(inp: MmmOutputInputs): [number, number, number, number] {
+  for (const name of MMM_OUTPUT_INPUTS) {
+    if (!inp[name]) throw new Error(`causalmix: mmmOutput: input ${name} is missing`);
+    inp[name].assertAlive();
+  }
+  const hm = inp.headMedia;
+  const hc = inp.headCtrl;
+  if (hm.rank !== 3 || hm.shape[2] < 1)
+    throw new Error(
+      `causalmix: mmmOutput: headMedia must be [R, T, C] with C ≥ 1, got ${formatShape(hm.shape)}`,
+    );
+  const [R, T, C] = hm.shape;
+  if (R < 1 || T < 1)
+    throw new Error(
+      `causalmix: mmmOutput: headMedia ${formatShape(hm.shape)} needs at least one region and one week`,
+    );
+  if (hc.rank !== 3)
+    throw new Error(
+      `causalmix: mmmOutput: headCtrl must be [R, T, K], got ${formatShape(hc.shape)}`,
+    );
+  const K = hc.shape[2];
+  const want: Record<keyof MmmOutputInputs, number[]> = {
+    headMedia: [R, T, C],
+    headCtrl: [R, T, K],
+    mediaMaxRaw: [C],
+    ctrlMaxRaw: [K],
+    stableMedia: [C],
+    stableCtrl: [K],
+    xt: [R, T, C],
+    z: [R, T, K],
+    baselineRaw: [R],
+    globalBiasRaw: [1],
+    seasonalCoeffRaw: [1],
+    predScaleRaw: [1],
+    seasonal: [R, T],
+    target: [R, T],
+    lossMask: [R, T],
+  };
+  for (const name of MMM_OUTPUT_INPUTS) {
+    const t = inp[name];
+    const shape = want[name];
+    if (t.engine !== hm.engine)
+      throw new Error(`causalmix: mmmOutput: ${name} belongs to another engine than headMedia`);
+    if (t.dtype !== 'float32')
+      throw new Error(`causalmix: mmmOutput: ${name} must be float32, got ${t.dtype}`);
+    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      throw new Error(
+        `causalmix: mmmOutput: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
+      );
+  }
+  return [R, T, C, K];
+}
+
+/**
+ * The model's output head and loss, fused: returns the scalar loss (recorded on the tape), its
+ * parts [data, L_attr, L_seas, n] and, with `outputs: 'all'`, the decomposition. K = 0 (no
+ * controls) is allowed.
+ */
+export function mmmOutput(inp: MmmOutputInputs, opts: MmmOutputOptions = {}): MmmOutputResult {
+  const s = settingsOf(opts);
+  const [R, T, C, K] = checkInputs(inp);
+  const e = inp.headMedia.engine;
+  const pl = plan(e, R, T, C, K, s);
+  const n = R * T;
+
+  // Pack the small parameters and the [R,T] constants into aux (copies, not dispatches).
+  const aux = e.empty([pl.aux.total]);
+  const packed: Tensor[] = [
+    inp.mediaMaxRaw,
+    inp.ctrlMaxRaw,
+    inp.stableMedia,
+    inp.stableCtrl,
+    inp.baselineRaw,
+    inp.globalBiasRaw,
+    inp.seasonalCoeffRaw,
+    inp.predScaleRaw,
+    inp.seasonal,
+    inp.target,
+    inp.lossMask,
+  ];
+  packed.forEach((t, j) => {
+    if (t.size === 0) return;
+    const dst = e.sliceView(aux, pl.aux.offsets[j], [t.size]);
+    e.copy(t, dst);
+    dst.dispose();
+  });
+
+  const out = e.empty([pl.out.total]);
+  const big = [inp.headMedia, inp.headCtrl, inp.xt, inp.z];
+  e.run(mmmForwardKernel, [...big, aux], [out], pl.params, linearGrid(n, WG));
+  const parts = e.empty([4]);
+  const loss = e.empty([1]);
+  e.run(mmmLossKernel, [out, aux], [parts, loss], pl.params, [1, 1, 1]);
+
+  const result: MmmOutputResult = { loss, parts };
+  if (s.all) {
+    const seg = (j: number, shape: number[]) => e.sliceView(out, pl.out.offsets[j], shape);
+    result.prediction = seg(OUT.prediction, [R, T]);
+    result.mediaCoeffs = seg(OUT.mediaCoeffs, [R, T, C]);
+    result.ctrlCoeffs = seg(OUT.ctrlCoeffs, [R, T, K]);
+    result.mediaContrib = seg(OUT.mediaContrib, [R, T, C]);
+    result.ctrlContrib = seg(OUT.ctrlContrib, [R, T, K]);
+    result.baseline = seg(OUT.baseline, [R, T]);
+    result.seasonalContrib = seg(OUT.seasonalContrib, [R, T]);
+  }
+  out.dispose(); // the views (if any) keep the memory
+
+  const inputs = MMM_OUTPUT_INPUTS.map((k) => inp[k]);
+  // aux holds the forward's copies of the small parameters; the parts give the stop-gradient ratios
+  result.loss = recordOp('mmm_output', inputs, loss, { ...s, all: false }, [
+    aux,
+    e.alias(parts, [4]),
+  ]);
+  return result;
+}
+
+// ---- backward rule ------------------------------------------------------------------------------
+
+registerGradient({
+  op: 'mmm_output',
+  saves: 'the packed small parameters and constants (aux) and an alias of parts',
+  grad: (dy, { inputs, saved, attrs }) => {
+    const [aux, parts] = saved;
+    const [hm, hc, , , , , xt, z] = inputs;
+    const e = hm.engine;
+    const [R, T, C] = hm.shape;
+    const K = hc.shape[2];
+    const pl = plan(e, R, T, C, K, attrs as unknown as Settings);
+    const n = R * T;
+    const grad = e.empty([pl.grad.total]);
+    e.run(mmmBackwardKernel, [hm, hc, xt, z, aux, parts, dy], [grad], pl.params, linearGrid(n, WG));
+    e.run(mmmReduceKernel, [hm, hc, xt, z, aux], [grad], pl.params, linearGrid(C + K + R + 1, 1));
+    const seg = (j: number, shape: readonly number[]) =>
+      e.sliceView(grad, pl.grad.offsets[j], [...shape]);
+    const byName: Partial<Record<keyof MmmOutputInputs, Tensor>> = {
+      headMedia: seg(GRAD.headMedia, hm.shape),
+      headCtrl: seg(GRAD.headCtrl, hc.shape),
+      xt: seg(GRAD.xt, xt.shape),
+      mediaMaxRaw: seg(GRAD.mediaMax, [C]),
+      ctrlMaxRaw: seg(GRAD.ctrlMax, [K]),
+      stableMedia: seg(GRAD.stableMedia, [C]),
+      stableCtrl: seg(GRAD.stableCtrl, [K]),
+      baselineRaw: seg(GRAD.baseline, [R]),
+      globalBiasRaw: seg(GRAD.globalBias, [1]),
+      seasonalCoeffRaw: seg(GRAD.seasCoeff, [1]),
+      predScaleRaw: seg(GRAD.predScale, [1]),
+    };
+    grad.dispose(); // the views keep the memory
+    return MMM_OUTPUT_INPUTS.map((k) => (CONSTANT.has(k) ? null : (byName[k] ?? null)));
+  },
+});
+
+// ---- unfused comparator -------------------------------------------------------------------------
+
+/**
+ * The same loss (and decomposition) built from generic ops: the unfused comparator of the
+ * benchmark and a cross-check in the tests. The stop-gradient ratios are computed under `noGrad`.
+ * It creates many intermediates: call it inside `tidy` (after `backward`) or `record`.
+ */
+export function mmmOutputComposed(
+  inp: MmmOutputInputs,
+  opts: MmmOutputOptions = {},
+): MmmOutputResult {
+  const s = settingsOf(opts);
+  const [R, T, , K] = checkInputs(inp);
+  const e = inp.headMedia.engine;
+  const sw = new Float64Array(T);
+  const hw = new Float64Array(T).fill(1);
+  for (let t = 0; t < Math.min(s.B, T); t++) {
+    sw[t] = burnWeight64(s.method, t, s.B);
+    hw[t] = 1 - sw[t];
+  }
+  const stableW = e.tensor(sw, [1, T, 1]);
+  const headW = e.tensor(hw, [1, T, 1]);
+  const coeffs = (head: Tensor, maxRaw: Tensor, stable: Tensor) =>
+    add(mul(stableW, stable), mul(headW, mul(head, addScalar(softplus(maxRaw), 0.1))));
+  const beta = coeffs(sigmoid(inp.headMedia), inp.mediaMaxRaw, inp.stableMedia);
+  const mediaContrib = mul(inp.xt, beta);
+  const msum = sum(mediaContrib, 2);
+  let gamma: Tensor;
+  let ctrlContrib: Tensor;
+  let raw: Tensor;
+  const baseline = mul(
+    clamp(add(reshape(softplus(inp.baselineRaw), [R, 1]), softplus(inp.globalBiasRaw)), 0, 3e38),
+    e.ones([1, T]),
+  );
+  const seasonalContrib = mul(softplus(inp.seasonalCoeffRaw), inp.seasonal);
+  if (K > 0) {
+    gamma = coeffs(tanh(inp.headCtrl), inp.ctrlMaxRaw, inp.stableCtrl);
+    ctrlContrib = mul(inp.z, gamma);
+    raw = add(add(add(msum, sum(ctrlContrib, 2)), baseline), seasonalContrib);
+  } else {
+    gamma = e.empty([R, T, 0]);
+    ctrlContrib = e.empty([R, T, 0]);
+    raw = add(add(msum, baseline), seasonalContrib);
+  }
+  const pred = mul(softplus(inp.predScaleRaw), raw);
+  const data =
+    s.code === LOSS_CODE.huber
+      ? huberLoss(pred, inp.target, s.delta, inp.lossMask)
+      : mseLoss(pred, inp.target, inp.lossMask);
+  const zeros = e.zeros([R, T]);
+  const attr = mseLoss(sub(msum, mulScalar(raw, s.prior)), zeros, inp.lossMask);
+  const seas = square(addScalar(softplus(inp.seasonalCoeffRaw), -1));
+  const [ra, rs, parts] = noGrad(e, () => [
+    div(data, addScalar(attr, 1e-8)),
+    div(data, addScalar(seas, 1e-8)),
+    concat(
+      [reshape(data, [1]), reshape(attr, [1]), reshape(seas, [1]), reshape(sum(inp.lossMask), [1])],
+      0,
+    ),
+  ]);
+  // data and attr are scalars [], seas and the ratios [1]: the sum broadcasts to [1]
+  const loss = add(add(data, mulScalar(mul(attr, ra), s.wAttr)), mulScalar(mul(seas, rs), s.wSeas));
+  const result: MmmOutputResult = { loss, parts };
+  if (s.all) {
+    Object.assign(result, {
+      prediction: pred,
+      mediaCoeffs: beta,
+      ctrlCoeffs: gamma,
+      mediaContrib,
+      ctrlContrib,
+      baseline,
+      seasonalContrib,
+    });
+  }
+  return result;
+}
