@@ -2,8 +2,9 @@
  * GRU over whole sequences (shaders/gru.wgsl), PyTorch equations and gate order (r, z, n):
  *   r = σ(W_ir u + b_ir + W_hr h + b_hr),  z = σ(W_iz u + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in u + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
- * The input projection of all timesteps is one matmul; the recurrence is one dispatch (one
- * workgroup per region looping over T). BPTT is one dispatch in reverse plus matmuls and sums.
+ * The input projection of all timesteps is one matmul (the fused linear kernel); the recurrence is
+ * one dispatch (one workgroup per region looping over T). BPTT is one dispatch in reverse plus
+ * split-K weight-gradient products (src/ops/linear.ts) and a sum.
  */
 import type { Tensor } from '../engine/tensor.js';
 import type { KernelDef } from '../engine/kernel.js';
@@ -12,7 +13,7 @@ import { noGrad, recordOp } from '../autograd/tape.js';
 import type { Engine } from '../engine/engine.js';
 import { add, sigmoid64 } from './elementwise.js';
 import { concat, reshape, slice } from './shape.js';
-import { matmul } from './matmul.js';
+import { linear, linearInputGrad, linearWeightGrad } from './linear.js';
 import { sum } from './reduce.js';
 
 /** Largest hidden size: the shaders' workgroup arrays hold MAX_H floats per buffer. */
@@ -140,7 +141,7 @@ export function gruSequence(
     for (const [r0, rc] of chunks) {
       // Hoisted input projection: every timestep of the chunk's regions in one matmul.
       const uc = regionRows(u, r0, rc);
-      const gi = matmul(uc, wih, { transposeB: true });
+      const gi = linear(uc, wih);
       const s = e.empty([rc, T, 4 * H]);
       const p = { u: [rc, T, H, r0], f: [] };
       e.run(gruForwardKernel, [gi, h0, whh, bih, bhh], [h, s], p, [rc, 1, 1]);
@@ -202,16 +203,12 @@ registerGradient({
       const p = { u: [rc, T, H, r0], f: [] };
       e.run(gruBackwardKernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, [rc, 1, 1]);
       const uc = regionRows(u, r0, rc);
-      const duc = matmul(dgi, wih);
+      const duc = linearInputGrad(uc, wih, dgi);
       du.push(e.alias(duc, [rc, T, I]));
-      // dW_hh = Σ over (r, t) of dG_hᵀ·h_{t−1}: one matmul over the [rc·T] axis.
-      const parts = [
-        sum(dh0r, 0),
-        matmul(dgi, uc, { transposeA: true }),
-        matmul(dgh, hprev, { transposeA: true }),
-        sum(dgi, 0),
-        sum(dgh, 0),
-      ];
+      // dW_ih, db_ih, dW_hh, db_hh contract over the [rc·T] axis: split-K products
+      const [dwih, dbih] = linearWeightGrad(uc, dgi);
+      const [dwhh, dbhh] = linearWeightGrad(hprev, dgh);
+      const parts = [sum(dh0r, 0), dwih, dwhh, dbih, dbhh];
       parts.forEach((g, i) => {
         if (c === 0) acc.push(g);
         else {

@@ -286,6 +286,21 @@ function gradW(
   return [dw, db];
 }
 
+/**
+ * For other ops' backward passes (e.g. the GRU's): dW = dZᵀ·x [O, I] and db = Σ_rows dZ [O] by
+ * the split-K kernel, and dx = dZ·W [M, I], with dZ [M, O] given directly (no activation).
+ */
+export function linearWeightGrad(x: Tensor, dz: Tensor): [Tensor, Tensor] {
+  const [n, o] = [x.shape[x.rank - 1], dz.shape[dz.rank - 1]];
+  // gradW reads only the weight's shape
+  const [dw, db] = gradW(x.engine, x, { shape: [o, n] } as unknown as Tensor, dz, dz, ACT.none, true);
+  return [dw, db!];
+}
+
+export function linearInputGrad(x: Tensor, w: Tensor, dz: Tensor): Tensor {
+  return gradX(x.engine, x, w, dz, dz, ACT.none);
+}
+
 registerGradient({
   op: 'linear',
   saves: 'y (an alias of the output) when the activation is relu or tanh; x and W are inputs',

@@ -1,0 +1,95 @@
+/**
+ * A fitted model's results as the dashboard's plain input (src/dashboard DashboardData): the
+ * decomposition, the evaluation, the DAG, response curves with their points and, when given, a
+ * budget comparison.
+ */
+import type { BudgetRow, DashboardData, ResponseCurveData } from '../dashboard/data.js';
+import type { EvaluationReport } from './metrics.js';
+import type { Decomposition, FittedMMM } from '../model/fitted.js';
+import type { CurrentComparison } from './budget-optimizer.js';
+import type { ModelResponseCurves } from './model-curves.js';
+
+export interface DashboardDataOptions {
+  decomposition: Decomposition;
+  report: EvaluationReport;
+  curves?: ModelResponseCurves;
+  /** current vs optimal, from BudgetOptimizer.compareWithCurrent, or rows as they are */
+  budget?: CurrentComparison | BudgetRow[];
+  /** raw media [R, W, C] (the panel's); without it the media inputs shown are shares of voice */
+  rawMedia?: ArrayLike<number>;
+  /** threshold for drawn DAG edges (default 0.3) */
+  dagThreshold?: number;
+  title?: string;
+  kpiName?: string;
+  mediaUnit?: string;
+}
+
+/** Builds the dashboard's input from a fitted model and its analysis results. */
+export async function buildDashboardData(
+  fitted: FittedMMM,
+  opts: DashboardDataOptions,
+): Promise<DashboardData> {
+  const p = fitted.prepared;
+  const d = opts.decomposition;
+  const { R, W, T, B, C, K } = p;
+  // the prepared inputs run over T = B + W weeks; the dashboard shows the W data weeks
+  const cut = (a: Float32Array, D: number) => {
+    const out = new Float64Array(R * W * D);
+    for (let r = 0; r < R; r++)
+      for (let w = 0; w < W; w++)
+        for (let k = 0; k < D; k++) out[(r * W + w) * D + k] = a[(r * T + B + w) * D + k];
+    return out;
+  };
+  const shares = cut(p.media, C);
+  const curves: ResponseCurveData[] | undefined = opts.curves?.curves.map((c) => {
+    const pts = opts.curves!.points.find((q) => q.channel === c.channel);
+    return {
+      channel: c.channel,
+      top: c.top,
+      bottom: c.bottom,
+      saturation: c.saturation,
+      slope: c.slope,
+      r2: c.r2,
+      points: pts ? Array.from(pts.x, (x, i) => ({ x, y: pts.y[i] })) : [],
+    };
+  });
+  let budget: BudgetRow[] | undefined;
+  if (Array.isArray(opts.budget)) budget = opts.budget;
+  else if (opts.budget)
+    budget = opts.budget.rows.map((r) => ({
+      channel: r.channel,
+      current: r.currentSpend,
+      optimal: r.optimalSpend,
+      currentResponse: r.currentResponse,
+      optimalResponse: r.optimalResponse,
+    }));
+  const metric = (m: EvaluationReport['train']) => ({ r2: m.r2, rmse: m.rmse, mae: m.mae });
+  const mediaUnit = opts.rawMedia ? (opts.mediaUnit ?? 'impressions') : 'share of voice';
+  return {
+    title: opts.title ?? 'causalmix: DeepCausalMMM results',
+    adapterName: fitted.training.adapter ?? fitted.engine.adapterName,
+    kpiName: opts.kpiName,
+    mediaUnit,
+    spendUnit: opts.curves?.unit ?? mediaUnit,
+    weeks: [...p.weeks],
+    wTrain: p.wTrain,
+    regions: [...p.regions],
+    channels: [...p.channels],
+    controlNames: [...p.controlNames],
+    actual: p.rawTarget,
+    predicted: d.prediction,
+    observed: p.observed,
+    mediaContrib: d.mediaContrib,
+    controlContrib: d.ctrlContrib,
+    baseline: d.baseline,
+    seasonal: d.seasonal,
+    mediaCoeffs: d.mediaCoeffs,
+    mediaInputs: opts.rawMedia ?? shares,
+    mediaShares: shares,
+    controlInputs: cut(p.controls, K),
+    dag: { adjacency: await fitted.dagAdjacency(), threshold: opts.dagThreshold ?? 0.3 },
+    metrics: { train: metric(opts.report.train), holdout: metric(opts.report.holdout) },
+    responseCurves: curves,
+    budget,
+  };
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The causalmix command line: `fit`, `optimize` and `demo` (see --help of each). Every error
+ * ends here as one line on stderr starting with "causalmix: " and exit code 1.
+ */
+import { Command } from 'commander';
+import { registerDemo } from './cli/demo.js';
+import { errorLine } from './cli/common.js';
+import { registerFit } from './cli/fit.js';
+import { registerOptimize } from './cli/optimize.js';
+
+export function buildProgram(): Command {
+  const program = new Command('causalmix')
+    .description('Deep causal marketing-mix modelling (DeepCausalMMM) on WebGPU')
+    .version('0.1.0')
+    .showSuggestionAfterError(false)
+    .configureOutput({
+      // commander's own errors (unknown option, bad number …) as one causalmix line
+      outputError: (str, write) => write(errorLine(str.replace(/^error: /, '')) + '\n'),
+    });
+  registerFit(program);
+  registerOptimize(program);
+  registerDemo(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(errorLine(err) + '\n');
+  process.exitCode = 1;
+}

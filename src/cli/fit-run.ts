@@ -1,0 +1,156 @@
+/**
+ * Train on a panel and write every result into one folder (shared by `fit` and `demo`):
+ * model.json (model file; extras: response curves, metrics, costs, current weekly media, what-if
+ * base), metrics.json, contributions.csv, response-curves.csv, dag.csv, dashboard.html and
+ * charts/*.svg. Progress and the evaluation report go to `log`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BudgetOptimizer } from '../analysis/budget-optimizer.js';
+import { modelContributions } from '../analysis/contributions.js';
+import { adjacencyToCsv, thresholdDag } from '../analysis/dag-analysis.js';
+import { buildDashboardData } from '../analysis/dashboard-data.js';
+import { formatEvaluationReport } from '../analysis/metrics.js';
+import { modelResponseCurves } from '../analysis/model-curves.js';
+import { whatIfBaseFromPanel } from '../analysis/what-if.js';
+import { writeDashboard } from '../dashboard/svg.js';
+import type { Panel } from '../data/panel.js';
+import { UnifiedDataPipeline, type PreparedData } from '../data/pipeline.js';
+import type { AdapterChoice } from '../engine/device.js';
+import { createEngine } from '../engine/engine.js';
+import { saveModel } from '../model/checkpoint-file.js';
+import type { MMMConfig } from '../model/config.js';
+import { ModelTrainer } from '../model/trainer.js';
+import { CliError, plainJson, progressReporter, toJson } from './common.js';
+
+export interface FitRunOptions {
+  outDir: string;
+  adapter: AdapterChoice;
+  costPerImpression?: Record<string, number>;
+  title?: string;
+  /** where messages go (default process.stdout) */
+  log?: NodeJS.WriteStream;
+}
+
+/** Weeks of history the "current" allocation is taken from. */
+export const CURRENT_WEEKS = 52;
+
+/**
+ * Average weekly input per channel (impressions, or spend with costs) over the last
+ * `weeks` training weeks, summed over observed regions.
+ */
+export function currentWeeklyMedia(
+  panel: Panel,
+  p: Pick<PreparedData, 'wTrain'>,
+  costs?: Record<string, number>,
+  weeks = CURRENT_WEEKS,
+): Record<string, number> {
+  const W = panel.weeks.length;
+  const C = panel.channels.length;
+  const from = Math.max(0, p.wTrain - weeks);
+  const n = p.wTrain - from;
+  const out: Record<string, number> = {};
+  panel.channels.forEach((ch, c) => {
+    let s = 0;
+    for (let r = 0; r < panel.regions.length; r++)
+      for (let w = from; w < p.wTrain; w++)
+        if (panel.observed[r * W + w]) s += panel.media[(r * W + w) * C + c];
+    out[ch] = (s / n) * (costs ? costs[ch] : 1);
+  });
+  return out;
+}
+
+export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunOptions) {
+  const log = opts.log ?? process.stdout;
+  const say = (s: string) => log.write(s + '\n');
+  const prepared = new UnifiedDataPipeline(config).fit(panel);
+  try {
+    mkdirSync(opts.outDir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create output folder '${opts.outDir}': ${(e as Error).message}`);
+  }
+  const engine = await createEngine({ adapter: opts.adapter });
+  try {
+    say(`adapter: ${engine.describe()}`);
+    say(
+      `${prepared.R} regions, ${prepared.wTrain} training + ${prepared.wHoldout} holdout weeks, ` +
+        `${prepared.C} channels, ${prepared.K} controls; hidden ${config.hiddenDim}, ` +
+        `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
+    );
+    const progress = progressReporter(log);
+    const fitted = await new ModelTrainer(engine, config).fit(prepared, {
+      onProgress: progress.onProgress,
+    });
+    progress.stop();
+    fitted.training.adapter = engine.adapterName;
+    say(`trained ${fitted.training.epochs} epochs in ${fitted.training.seconds.toFixed(1)} s`);
+
+    const dec = await fitted.decompose();
+    const report = await fitted.evaluate(dec);
+    const contributions = await modelContributions(fitted, dec);
+    const curves = modelResponseCurves(prepared, dec, panel.media, {
+      costPerImpression: opts.costPerImpression,
+    });
+    for (const s of curves.table.skipped) say(`response curve skipped: ${s.reason}`);
+    const adjacency = await fitted.dagAdjacency();
+    const currentWeekly = currentWeeklyMedia(panel, prepared, opts.costPerImpression);
+
+    // current mix against the optimal one for the last 52 weeks' budget, for the dashboard
+    let budget;
+    const weeks = Math.min(CURRENT_WEEKS, prepared.wTrain);
+    const current = Object.fromEntries(
+      Object.entries(currentWeekly).map(([ch, v]) => [ch, v * weeks]),
+    );
+    const total = Object.values(current).reduce((a, b) => a + b, 0);
+    if (curves.curves.length === prepared.C && total > 0) {
+      const optimizer = new BudgetOptimizer(total, prepared.channels, curves.curves, {
+        numWeeks: weeks,
+      });
+      budget = optimizer.compareWithCurrent(current, optimizer.optimize());
+    }
+
+    const out = (name: string) => join(opts.outDir, name);
+    const metricsJson = plainJson(report);
+    await saveModel(out('model.json'), fitted, {
+      responseCurves: curves.curves,
+      curveUnit: curves.unit,
+      metrics: metricsJson,
+      costPerImpression: opts.costPerImpression ?? null,
+      currentWeekly: { weeks: CURRENT_WEEKS, unit: curves.unit, perChannel: currentWeekly },
+      whatIf: whatIfBaseFromPanel(panel, prepared),
+    });
+    writeFileSync(out('metrics.json'), toJson(report) + '\n');
+    writeFileSync(out('contributions.csv'), contributions.toCsv());
+    writeFileSync(out('response-curves.csv'), curves.table.toCsv());
+    writeFileSync(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
+    const data = await buildDashboardData(fitted, {
+      decomposition: dec,
+      report,
+      curves,
+      budget,
+      rawMedia: panel.media,
+      title: opts.title,
+    });
+    const dash = await writeDashboard(data, opts.outDir);
+
+    say('');
+    say(formatEvaluationReport(report));
+    say('');
+    const s = contributions.shares;
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    say(
+      `contribution shares: media ${pct(s.media)}, baseline ${pct(s.baseline)}, ` +
+        `seasonal ${pct(s.seasonal)}, controls ${pct(s.control)}`,
+    );
+    const edges = thresholdDag(adjacency).flat().filter((v) => v !== 0).length;
+    say(`DAG: ${edges} edges ≥ 0.3 (dag.csv has the full matrix)`);
+    if (curves.unit === 'impressions')
+      say('response curves: no cost per impression given, so x is impressions, not spend');
+    say(`wrote ${opts.outDir}: model.json, metrics.json, contributions.csv, response-curves.csv,`);
+    say(`  dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
+    fitted.dispose();
+    return { prepared, report, curves, contributions };
+  } finally {
+    engine.destroy();
+  }
+}
