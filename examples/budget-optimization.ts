@@ -74,7 +74,8 @@ if (positionals[0]) {
       `hidden ${config.hiddenDim}, ${config.epochs} epochs`,
   );
   fitted = await new ModelTrainer(engine, config).fit(prepared, {
-    onProgress: (p) => console.log(`  ${p.phase} ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}`),
+    onProgress: (p) =>
+      console.log(`  ${p.phase} ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}`),
   });
 }
 const p = fitted.prepared;
@@ -93,7 +94,9 @@ if (!panel && Array.isArray(extras.responseCurves) && saved?.perChannel) {
 } else if (panel) {
   const fit = modelResponseCurves(p, dec, panel.media);
   for (const s of fit.table.skipped) console.log(`curve skipped: ${s.reason}`);
-  console.log(fit.table.rows.map((r) => `  ${r.channel}: ${r.equation}  (R² ${r.r2.toFixed(3)})`).join('\n'));
+  console.log(
+    fit.table.rows.map((r) => `  ${r.channel}: ${r.equation}  (R² ${r.r2.toFixed(3)})`).join('\n'),
+  );
   curves = fit.curves;
   weekly = currentWeeklyMedia(panel, p);
   base = whatIfBaseFromPanel(panel, p);
@@ -106,7 +109,9 @@ if (!panel && Array.isArray(extras.responseCurves) && saved?.perChannel) {
 const channels = curves.map((c) => c.channel);
 const current = Object.fromEntries(channels.map((ch) => [ch, weekly[ch] * WEEKS]));
 const budget = Object.values(current).reduce((s, v) => s + v, 0);
-console.log(`\nbudget = the last ${WEEKS} weeks' media total: ${Math.round(budget).toLocaleString('en-US')}`);
+console.log(
+  `\nbudget = the last ${WEEKS} weeks' media total: ${Math.round(budget).toLocaleString('en-US')}`,
+);
 const optimizer = new BudgetOptimizer(budget, channels, curves, { numWeeks: WEEKS });
 const result = optimizer.optimize();
 const comparison = optimizer.compareWithCurrent(current, result);
@@ -115,9 +120,21 @@ console.log(formatOptimizationReport(result, { curves, comparison }));
 // The curves summarise the model; the model itself judges the two plans over the next weeks.
 if (base) {
   const perWeek = (alloc: Record<string, number>) =>
-    Object.fromEntries(p.channels.map((ch) => [ch, alloc[ch] !== undefined ? alloc[ch] / WEEKS : weekly[ch]]));
-  const cur = await predictScenario(fitted, { weeks: WEEKS, national: perWeek(current) }, base, 'current');
-  const opt = await predictScenario(fitted, { weeks: WEEKS, national: perWeek(result.allocation) }, base, 'optimal');
+    Object.fromEntries(
+      p.channels.map((ch) => [ch, alloc[ch] !== undefined ? alloc[ch] / WEEKS : weekly[ch]]),
+    );
+  const cur = await predictScenario(
+    fitted,
+    { weeks: WEEKS, national: perWeek(current) },
+    base,
+    'current',
+  );
+  const opt = await predictScenario(
+    fitted,
+    { weeks: WEEKS, national: perWeek(result.allocation) },
+    base,
+    'optimal',
+  );
   console.log('\n' + formatWhatIf(compareWhatIf(cur, opt)));
 }
 fitted.dispose();

@@ -1,4 +1,8 @@
-/** causalmix public API. */
+/**
+ * causalmix public API (browser-safe: no file system, no Dawn import at load time). Node-only
+ * helpers (CSV files, model files and checkpoints on disk, SVG dashboards) are in `causalmix/node`.
+ */
+// engine
 export { createEngine, Engine, type EngineOptions, type EngineStats } from './engine/engine.js';
 export { Tensor } from './engine/tensor.js';
 export { Program } from './engine/program.js';
@@ -10,3 +14,96 @@ export { backward } from './autograd/backward.js';
 export { noGrad } from './autograd/tape.js';
 export { registerGradient, type GradientRule } from './autograd/registry.js';
 export * as ops from './ops/index.js';
+
+// data
+export type { Panel } from './data/panel.js';
+export { DataError } from './data/errors.js';
+export {
+  parseCsvPanel,
+  describeMapping,
+  type ColumnRoles,
+  type ColumnMapping,
+} from './data/csv.js';
+export { panelFromArrays, type ArrayPanelInput } from './data/arrays.js';
+export { validatePanel, splitWeeks } from './data/validate.js';
+export {
+  UnifiedDataPipeline,
+  prepareFutureWeeks,
+  type PipelineConfig,
+  type PipelineScalers,
+  type PreparedData,
+  type FutureInput,
+} from './data/pipeline.js';
+export { dataDrivenInit } from './data/init.js';
+export {
+  generateSyntheticPanel,
+  type SyntheticPanelOptions,
+  type SyntheticTruth,
+} from './data/synthetic.js';
+
+// model
+export {
+  getDefaultConfig,
+  updateConfig,
+  type MMMConfig,
+  type ConfigOverrides,
+  type BurnInMethod,
+  type DagMode,
+} from './model/config.js';
+export { DeepCausalMMM, type ModelBatch, type ForwardResult } from './model/model.js';
+export {
+  ModelTrainer,
+  type TrainProgress,
+  type TrainerCheckpoint,
+  type FitOptions,
+} from './model/trainer.js';
+export { FittedMMM, type Decomposition, type TrainingSummary } from './model/fitted.js';
+export { toModelFile, fromModelFile, type ModelFile } from './model/model-file.js';
+export { estimateTrainingMemory, checkTrainingMemory } from './model/memory.js';
+export { loadUpstreamState, readF32Bundle, UPSTREAM_NAMES } from './model/upstream.js';
+
+// analysis
+export {
+  regressionMetrics,
+  evaluationReport,
+  formatEvaluationReport,
+  type EvaluationReport,
+} from './analysis/metrics.js';
+export {
+  ResponseCurveFit,
+  fitResponseCurves,
+  hillResponse,
+  reviveHillCurve,
+  type HillCurve,
+} from './analysis/response-curves.js';
+export {
+  BudgetOptimizer,
+  optimizeBudgetFromCurves,
+  allocationToCsv,
+  type OptimizationResult,
+  type ChannelAllocation,
+} from './analysis/budget-optimizer.js';
+export { formatOptimizationReport } from './analysis/optimizer-report.js';
+export {
+  contributionTable,
+  modelContributions,
+  mediaPathways,
+  type Contributions,
+  type MediaPathways,
+} from './analysis/contributions.js';
+export {
+  thresholdDag,
+  dagEdges,
+  adjacencyToCsv,
+  adjacencyToJson,
+  isAcyclic,
+} from './analysis/dag-analysis.js';
+export { modelResponseCurves } from './analysis/model-curves.js';
+export {
+  whatIfBaseFromPanel,
+  predictScenario,
+  compareWhatIf,
+  formatWhatIf,
+} from './analysis/what-if.js';
+export { buildDashboardData } from './analysis/dashboard-data.js';
+export * as dashboard from './dashboard/index.js';

@@ -36,8 +36,13 @@ let dec: Decomposition;
 
 beforeAll(async () => {
   engine = await createEngine();
-  panel = generateSyntheticPanel({ regions: 3, weeks: 56, channels: 3, seed: 5, raggedRegions: 1 })
-    .panel;
+  panel = generateSyntheticPanel({
+    regions: 3,
+    weeks: 56,
+    channels: 3,
+    seed: 5,
+    raggedRegions: 1,
+  }).panel;
   const config = updateConfig(getDefaultConfig(), {
     hiddenDim: 8,
     epochs: 30,
@@ -90,7 +95,12 @@ describe('model response curves', () => {
       expect(c.saturation).toBeGreaterThan(0);
       const pts = res.points.find((q) => q.channel === c.channel)!;
       // the saved R² is the fit's R² on these points
-      const pred = Array.from(pts.x, (x) => res.table.rows.find((r) => r.channel === c.channel)!.top * (x > 0 ? 1 / (1 + (c.saturation / x) ** c.slope) : 0));
+      const pred = Array.from(
+        pts.x,
+        (x) =>
+          res.table.rows.find((r) => r.channel === c.channel)!.top *
+          (x > 0 ? 1 / (1 + (c.saturation / x) ** c.slope) : 0),
+      );
       const mean = pts.y.reduce((a, b) => a + b, 0) / pts.y.length;
       let sse = 0;
       let sst = 0;
@@ -111,10 +121,14 @@ describe('model response curves', () => {
     const ch = fitted.prepared.channels;
     const ok = Object.fromEntries(ch.map((c) => [c, 1]));
     expect(checkCostPerImpression(ok, ch)).toEqual(ok);
-    expect(() => checkCostPerImpression({ ...ok, radio: 1 }, ch)).toThrow(/unknown channel\(s\) 'radio'/);
+    expect(() => checkCostPerImpression({ ...ok, radio: 1 }, ch)).toThrow(
+      /unknown channel\(s\) 'radio'/,
+    );
     const { [ch[1]]: _drop, ...missing } = ok;
     void _drop;
-    expect(() => checkCostPerImpression(missing, ch)).toThrow(new RegExp(`lacks channel\\(s\\) '${ch[1]}'`));
+    expect(() => checkCostPerImpression(missing, ch)).toThrow(
+      new RegExp(`lacks channel\\(s\\) '${ch[1]}'`),
+    );
     expect(() => checkCostPerImpression({ ...ok, [ch[0]]: 0 }, ch)).toThrow(
       new RegExp(`channel '${ch[0]}' must be a finite number > 0, got 0`),
     );
@@ -137,7 +151,8 @@ describe('what-if scenarios', () => {
       expect(base.shares[c].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
       const sums = Array.from({ length: R }, (_, r) => {
         const ws = [];
-        for (let w = wTrain - 1; w >= 0 && ws.length < 13; w--) if (panel.observed[r * W + w]) ws.push(w);
+        for (let w = wTrain - 1; w >= 0 && ws.length < 13; w--)
+          if (panel.observed[r * W + w]) ws.push(w);
         return ws.reduce((s, w) => s + panel.media[(r * W + w) * C + c], 0);
       });
       const tot = sums.reduce((a, b) => a + b, 0);
@@ -146,11 +161,16 @@ describe('what-if scenarios', () => {
     for (let r = 0; r < R; r++) {
       let last = W - 1;
       while (!panel.observed[r * W + last]) last--;
-      for (let k = 0; k < K; k++) expect(base.lastControls[r][k]).toBe(panel.controls[(r * W + last) * K + k]);
+      for (let k = 0; k < K; k++)
+        expect(base.lastControls[r][k]).toBe(panel.controls[(r * W + last) * K + k]);
     }
     expect(checkWhatIfBase(JSON.parse(JSON.stringify(base)), fitted.prepared)).toEqual(base);
-    expect(() => checkWhatIfBase({ ...base, channels: ['x'] }, fitted.prepared)).toThrow(/does not match the model/);
-    expect(() => checkWhatIfBase({ ...base, shares: [[1]] }, fitted.prepared)).toThrow(/shares must be \[C\]\[R\]/);
+    expect(() => checkWhatIfBase({ ...base, channels: ['x'] }, fitted.prepared)).toThrow(
+      /does not match the model/,
+    );
+    expect(() => checkWhatIfBase({ ...base, shares: [[1]] }, fitted.prepared)).toThrow(
+      /shares must be \[C\]\[R\]/,
+    );
   });
 
   test('plans: national totals split by region share; full arrays pass through', () => {
@@ -173,13 +193,21 @@ describe('what-if scenarios', () => {
     }
     expect(Array.from(planMedia({ weeks: 4, media: m }, base))).toEqual(Array.from(m));
     expect(() => planMedia({ weeks: 4 }, base)).toThrow(/either national weekly totals/);
-    expect(() => planMedia({ weeks: 4, national: { radio: 1 } }, base)).toThrow(/unknown channel\(s\) 'radio'/);
+    expect(() => planMedia({ weeks: 4, national: { radio: 1 } }, base)).toThrow(
+      /unknown channel\(s\) 'radio'/,
+    );
     expect(() => planMedia({ weeks: 4, national: { [ch[0]]: [1, 2] } }, base)).toThrow(
       new RegExp(`channel '${ch[0]}' has 2 weekly values, expected 4`),
     );
-    expect(() => planMedia({ weeks: 4, national: { [ch[0]]: -5 } }, base)).toThrow(/-5 must be a finite number ≥ 0/);
-    expect(() => planMedia({ weeks: 0, national: {} }, base)).toThrow(/weeks must be a positive integer/);
-    expect(() => planMedia({ weeks: 2, media: [1, 2] }, base)).toThrow(/media has 2 values, expected R×F×C = 3×2×3/);
+    expect(() => planMedia({ weeks: 4, national: { [ch[0]]: -5 } }, base)).toThrow(
+      /-5 must be a finite number ≥ 0/,
+    );
+    expect(() => planMedia({ weeks: 0, national: {} }, base)).toThrow(
+      /weeks must be a positive integer/,
+    );
+    expect(() => planMedia({ weeks: 2, media: [1, 2] }, base)).toThrow(
+      /media has 2 values, expected R×F×C = 3×2×3/,
+    );
   });
 
   test('predicted KPI and contributions come from predictFuture; two scenarios compare', async () => {
@@ -195,7 +223,8 @@ describe('what-if scenarios', () => {
     // and it is predictFuture's answer with controls held at the last observed values
     const controls = new Float64Array(3 * 6 * 3);
     for (let r = 0; r < 3; r++)
-      for (let f = 0; f < 6; f++) for (let k = 0; k < 3; k++) controls[(r * 6 + f) * 3 + k] = base.lastControls[r][k];
+      for (let f = 0; f < 6; f++)
+        for (let k = 0; k < 3; k++) controls[(r * 6 + f) * 3 + k] = base.lastControls[r][k];
     const direct = await fitted.predictFuture({
       regions: fitted.prepared.regions,
       weeks: a.weeks,
@@ -205,7 +234,10 @@ describe('what-if scenarios', () => {
       controls,
     });
     expect(Array.from(a.prediction)).toEqual(Array.from(direct.prediction));
-    expect(a.totalKpi).toBeCloseTo(direct.prediction.reduce((s, v) => s + v, 0), 6);
+    expect(a.totalKpi).toBeCloseTo(
+      direct.prediction.reduce((s, v) => s + v, 0),
+      6,
+    );
     let c1 = 0;
     for (let i = 0; i < 18; i++) c1 += direct.mediaContrib[i * 3 + 1];
     expect(a.channelContribution[ch[1]]).toBeCloseTo(c1, 6);
@@ -218,7 +250,9 @@ describe('what-if scenarios', () => {
       b.channelContribution[ch[1]] - a.channelContribution[ch[1]],
       9,
     );
-    expect(cmp.toCsv().split('\n')[0]).toBe('channel,mediaA,mediaB,contributionA,contributionB,contributionDelta');
+    expect(cmp.toCsv().split('\n')[0]).toBe(
+      'channel,mediaA,mediaB,contributionA,contributionB,contributionDelta',
+    );
     expect(formatWhatIf(cmp)).toContain('What-if: more tv vs plan');
     await expect(
       predictScenario(fitted, { weeks: 2, national: nat, controls: [1] }, base),
@@ -236,10 +270,22 @@ describe('buildDashboardData', () => {
     const p = fitted.prepared;
     const report = await fitted.evaluate(dec);
     const curves = modelResponseCurves(p, dec, panel.media);
-    const opt = new BudgetOptimizer(1e6, curves.curves.map((c) => c.channel), curves.curves);
-    const current = Object.fromEntries(curves.curves.map((c) => [c.channel, 1e6 / curves.curves.length]));
+    const opt = new BudgetOptimizer(
+      1e6,
+      curves.curves.map((c) => c.channel),
+      curves.curves,
+    );
+    const current = Object.fromEntries(
+      curves.curves.map((c) => [c.channel, 1e6 / curves.curves.length]),
+    );
     const budget = opt.compareWithCurrent(current, opt.optimize());
-    const d = await buildDashboardData(fitted, { decomposition: dec, report, curves, budget, rawMedia: panel.media });
+    const d = await buildDashboardData(fitted, {
+      decomposition: dec,
+      report,
+      curves,
+      budget,
+      rawMedia: panel.media,
+    });
     expect(validateDashboardData(d)).toEqual({ R: 3, W: 56, C: 3, K: 3 });
     expect(d.wTrain).toBe(p.wTrain);
     expect(d.mediaInputs).toBe(panel.media);
@@ -253,7 +299,9 @@ describe('buildDashboardData', () => {
     expect(d.mediaShares![(1 * p.W + w) * p.C + 2]).toBe(p.media[(1 * p.T + p.B + w) * p.C + 2]);
     expect(d.responseCurves!.map((c) => c.channel)).toEqual(curves.curves.map((c) => c.channel));
     expect(d.responseCurves![0].points).toHaveLength(p.wTrain);
-    expect(d.budget!.map((b) => b.channel).sort()).toEqual(curves.curves.map((c) => c.channel).sort());
+    expect(d.budget!.map((b) => b.channel).sort()).toEqual(
+      curves.curves.map((c) => c.channel).sort(),
+    );
     // without raw media the inputs shown are the shares of voice
     const bare = await buildDashboardData(fitted, { decomposition: dec, report });
     expect(bare.mediaUnit).toBe('share of voice');

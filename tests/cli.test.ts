@@ -79,7 +79,9 @@ describe('causalmix fit', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('region: region (detected)');
     expect(run.stdout).toContain(`media (3, prefix 'impressions_'): ${channels.join(', ')}`);
-    expect(run.stdout).toContain('4 regions, 53 training + 7 holdout weeks, 3 channels, 3 controls');
+    expect(run.stdout).toContain(
+      '4 regions, 53 training + 7 holdout weeks, 3 channels, 3 controls',
+    );
     // not a TTY: a line every logEvery (5, from the config file) epochs
     expect(run.stdout).toMatch(/^train 5\/10 /m);
     expect(run.stdout).toMatch(/^train 10\/10 /m);
@@ -89,7 +91,14 @@ describe('causalmix fit', () => {
 
   test('writes model.json, metrics.json, the CSVs, the dashboard and its charts', async () => {
     const files = await readdir(out);
-    for (const f of ['model.json', 'metrics.json', 'contributions.csv', 'response-curves.csv', 'dag.csv', 'dashboard.html'])
+    for (const f of [
+      'model.json',
+      'metrics.json',
+      'contributions.csv',
+      'response-curves.csv',
+      'dag.csv',
+      'dashboard.html',
+    ])
       expect(files).toContain(f);
     const charts = await readdir(join(out, 'charts'));
     expect(charts.length).toBeGreaterThan(5);
@@ -134,25 +143,53 @@ describe('causalmix fit', () => {
     await writeFile(costs, JSON.stringify({ impressions_tv: 0.02, impressions_search: 0.005 }));
     const out2 = join(dir, 'out2');
     const r = await cli([
-      'fit', csv, '--region', 'region', '--week', 'week', '--target', 'target',
-      '--media', 'impressions_tv,impressions_search', '--controls', 'control_promo',
-      '--cost-per-impression', costs, ...TINY, '--out', out2,
+      'fit',
+      csv,
+      '--region',
+      'region',
+      '--week',
+      'week',
+      '--target',
+      'target',
+      '--media',
+      'impressions_tv,impressions_search',
+      '--controls',
+      'control_promo',
+      '--cost-per-impression',
+      costs,
+      ...TINY,
+      '--out',
+      out2,
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('media (2): impressions_tv, impressions_search');
     expect(r.stdout).toContain('controls (1): control_promo');
-    expect(r.stdout).toContain('ignored: impressions_social, control_price_index, control_temperature');
+    expect(r.stdout).toContain(
+      'ignored: impressions_social, control_price_index, control_temperature',
+    );
     const curves = (await readFile(join(out2, 'response-curves.csv'), 'utf8')).split('\n');
     expect(curves[1].split(',')[6]).toBe('spend');
     const model = JSON.parse(await readFile(join(out2, 'model.json'), 'utf8'));
-    expect(model.extras.costPerImpression).toEqual({ impressions_tv: 0.02, impressions_search: 0.005 });
+    expect(model.extras.costPerImpression).toEqual({
+      impressions_tv: 0.02,
+      impressions_search: 0.005,
+    });
   });
 
   describe('causalmix optimize', () => {
     test('prints the report from the model file alone and writes --out', async () => {
       const res = join(dir, 'opt.json');
-      const r = await cli(['optimize', join(out, 'model.json'), '--budget', '5e7', '--weeks', '26', '--out', res]);
+      const r = await cli([
+        'optimize',
+        join(out, 'model.json'),
+        '--budget',
+        '5e7',
+        '--weeks',
+        '26',
+        '--out',
+        res,
+      ]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('BUDGET OPTIMIZATION REPORT');
@@ -161,7 +198,10 @@ describe('causalmix fit', () => {
       const json = JSON.parse(await readFile(res, 'utf8'));
       expect(json.result.success).toBe(true);
       expect(json.result.numWeeks).toBe(26);
-      const spent = Object.values(json.result.allocation as Record<string, number>).reduce((a, b) => a + b, 0);
+      const spent = Object.values(json.result.allocation as Record<string, number>).reduce(
+        (a, b) => a + b,
+        0,
+      );
       expect(spent).toBeCloseTo(5e7, 0);
       expect(json.comparison.totals.currentSpend).toBeCloseTo(5e7, 0);
     });
@@ -171,7 +211,18 @@ describe('causalmix fit', () => {
       await writeFile(cons, JSON.stringify({ impressions_tv: { lower: 1e7, upper: 1.2e7 } }));
       const res = join(dir, 'opt2.json');
       for (const method of ['local', 'de']) {
-        const r = await cli(['optimize', join(out, 'model.json'), '--budget', '5e7', '--constraints', cons, '--method', method, '--out', res]);
+        const r = await cli([
+          'optimize',
+          join(out, 'model.json'),
+          '--budget',
+          '5e7',
+          '--constraints',
+          cons,
+          '--method',
+          method,
+          '--out',
+          res,
+        ]);
         expect(r.code).toBe(0);
         const json = JSON.parse(await readFile(res, 'utf8'));
         expect(json.result.method).toBe(method);
@@ -184,27 +235,51 @@ describe('causalmix fit', () => {
     test('bad input: missing budget, bad number, bad constraints, not a model file', async () => {
       const model = join(out, 'model.json');
       expectOneLineError(await cli(['optimize', model]), /required option '--budget <n>'/);
-      expectOneLineError(await cli(['optimize', model, '--budget', '-5']), /'-5' is invalid\. expected a number > 0/);
-      expectOneLineError(await cli(['optimize', model, '--budget', '1e6', '--method', 'simplex']), /--method must be global, local or de/);
+      expectOneLineError(
+        await cli(['optimize', model, '--budget', '-5']),
+        /'-5' is invalid\. expected a number > 0/,
+      );
+      expectOneLineError(
+        await cli(['optimize', model, '--budget', '1e6', '--method', 'simplex']),
+        /--method must be global, local or de/,
+      );
       const bad = join(dir, 'bad.json');
       await writeFile(bad, '{"impressions_tv": {lower: 1}');
-      expectOneLineError(await cli(['optimize', model, '--budget', '1e6', '--constraints', bad]), /constraints file '.*bad\.json' is not valid JSON/);
+      expectOneLineError(
+        await cli(['optimize', model, '--budget', '1e6', '--constraints', bad]),
+        /constraints file '.*bad\.json' is not valid JSON/,
+      );
       const unknown = join(dir, 'unknown.json');
       await writeFile(unknown, JSON.stringify({ radio: { upper: 5 } }));
-      expectOneLineError(await cli(['optimize', model, '--budget', '1e6', '--constraints', unknown]), /unknown channel "radio"/);
-      expectOneLineError(await cli(['optimize', join(out, 'metrics.json'), '--budget', '1e6']), /is not a causalmix model file/);
-      expectOneLineError(await cli(['optimize', join(dir, 'nope.json'), '--budget', '1e6']), /cannot read model file '.*nope\.json': ENOENT/);
+      expectOneLineError(
+        await cli(['optimize', model, '--budget', '1e6', '--constraints', unknown]),
+        /unknown channel "radio"/,
+      );
+      expectOneLineError(
+        await cli(['optimize', join(out, 'metrics.json'), '--budget', '1e6']),
+        /is not a causalmix model file/,
+      );
+      expectOneLineError(
+        await cli(['optimize', join(dir, 'nope.json'), '--budget', '1e6']),
+        /cannot read model file '.*nope\.json': ENOENT/,
+      );
     });
   });
 });
 
 describe('bad input to fit', () => {
   test('missing CSV file', async () => {
-    expectOneLineError(await cli(['fit', join(dir, 'missing.csv'), ...TINY]), /cannot read CSV file '.*missing\.csv'/);
+    expectOneLineError(
+      await cli(['fit', join(dir, 'missing.csv'), ...TINY]),
+      /cannot read CSV file '.*missing\.csv'/,
+    );
   });
 
   test('unknown column for --target', async () => {
-    expectOneLineError(await cli(['fit', csv, '--target', 'sales_total', ...TINY]), /target column 'sales_total' is not in the CSV header/);
+    expectOneLineError(
+      await cli(['fit', csv, '--target', 'sales_total', ...TINY]),
+      /target column 'sales_total' is not in the CSV header/,
+    );
   });
 
   test('negative media in the CSV names the line and column', async () => {
@@ -214,54 +289,112 @@ describe('bad input to fit', () => {
     text[5] = cells.join(',');
     const bad = join(dir, 'negative.csv');
     await writeFile(bad, text.join('\n'));
-    expectOneLineError(await cli(['fit', bad, ...TINY]), /CSV line 6, media column 'impressions_search': negative value -12/);
+    expectOneLineError(
+      await cli(['fit', bad, ...TINY]),
+      /CSV line 6, media column 'impressions_search': negative value -12/,
+    );
   });
 
   test('--epochs abc, --hidden 0 and an unknown option', async () => {
-    expectOneLineError(await cli(['fit', csv, '--epochs', 'abc']), /option '--epochs <n>' argument 'abc' is invalid/);
-    expectOneLineError(await cli(['fit', csv, '--hidden', '0']), /'--hidden <n>' argument '0' is invalid/);
+    expectOneLineError(
+      await cli(['fit', csv, '--epochs', 'abc']),
+      /option '--epochs <n>' argument 'abc' is invalid/,
+    );
+    expectOneLineError(
+      await cli(['fit', csv, '--hidden', '0']),
+      /'--hidden <n>' argument '0' is invalid/,
+    );
     expectOneLineError(await cli(['fit', csv, '--colour', 'red']), /unknown option '--colour'/);
-    expectOneLineError(await cli(['fit', csv, '--adapter', 'quantum']), /argument 'quantum' is invalid\. expected one of auto/);
+    expectOneLineError(
+      await cli(['fit', csv, '--adapter', 'quantum']),
+      /argument 'quantum' is invalid\. expected one of auto/,
+    );
   });
 
   test('bad config: invalid JSON, unknown key, odd hidden size', async () => {
     const badJson = join(dir, 'bad-config.json');
     await writeFile(badJson, '{ "epochs": 10, }');
-    expectOneLineError(await cli(['fit', csv, '--config', badJson]), /config file '.*bad-config\.json' is not valid JSON/);
+    expectOneLineError(
+      await cli(['fit', csv, '--config', badJson]),
+      /config file '.*bad-config\.json' is not valid JSON/,
+    );
     const unknown = join(dir, 'unknown-config.json');
     await writeFile(unknown, JSON.stringify({ epoch: 10 }));
     expectOneLineError(await cli(['fit', csv, '--config', unknown]), /unknown config key 'epoch'/);
-    expectOneLineError(await cli(['fit', csv, '--hidden', '7']), /hiddenDim must be an even integer/);
+    expectOneLineError(
+      await cli(['fit', csv, '--hidden', '7']),
+      /hiddenDim must be an even integer/,
+    );
   });
 
   test('a cost file naming an unknown channel', async () => {
     const costs = join(dir, 'bad-costs.json');
-    await writeFile(costs, JSON.stringify({ impressions_tv: 1, impressions_search: 1, impressions_social: 1, radio: 2 }));
-    expectOneLineError(await cli(['fit', csv, '--cost-per-impression', costs, ...TINY]), /bad-costs\.json: cost per impression names unknown channel\(s\) 'radio'/);
+    await writeFile(
+      costs,
+      JSON.stringify({ impressions_tv: 1, impressions_search: 1, impressions_social: 1, radio: 2 }),
+    );
+    expectOneLineError(
+      await cli(['fit', csv, '--cost-per-impression', costs, ...TINY]),
+      /bad-costs\.json: cost per impression names unknown channel\(s\) 'radio'/,
+    );
   });
 });
 
 describe('help and demo', () => {
   test('--help exits 0 everywhere', async () => {
-    for (const args of [['--help'], ['fit', '--help'], ['optimize', '--help'], ['demo', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['fit', '--help'],
+      ['optimize', '--help'],
+      ['demo', '--help'],
+    ]) {
       const r = await cli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: causalmix/);
     }
     const fit = await cli(['fit', '--help']);
-    for (const opt of ['--config', '--media-prefix', '--cost-per-impression', '--epochs', '--adapter', '--out'])
+    for (const opt of [
+      '--config',
+      '--media-prefix',
+      '--cost-per-impression',
+      '--epochs',
+      '--adapter',
+      '--out',
+    ])
       expect(fit.stdout).toContain(opt);
   });
 
   test('demo: generator → fit → dashboard', async () => {
     const out = join(dir, 'demo');
-    const r = await cli(['demo', '--epochs', '5', '--hidden', '8', '--regions', '3', '--weeks', '56', '--channels', '3', '--out', out]);
+    const r = await cli([
+      'demo',
+      '--epochs',
+      '5',
+      '--hidden',
+      '8',
+      '--regions',
+      '3',
+      '--weeks',
+      '56',
+      '--channels',
+      '3',
+      '--out',
+      out,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const files = await readdir(out);
-    for (const f of ['data.csv', 'model.json', 'metrics.json', 'contributions.csv', 'dashboard.html'])
+    for (const f of [
+      'data.csv',
+      'model.json',
+      'metrics.json',
+      'contributions.csv',
+      'dashboard.html',
+    ])
       expect(files).toContain(f);
     // the written data fits again with detection alone
-    expect((await readFile(join(out, 'data.csv'), 'utf8')).split('\n')[0]).toMatch(/^region,week,target,impressions_/);
+    expect((await readFile(join(out, 'data.csv'), 'utf8')).split('\n')[0]).toMatch(
+      /^region,week,target,impressions_/,
+    );
   });
 });

@@ -24,7 +24,13 @@ let engine: Engine;
 const models: Record<DagMode, { fitted: FittedMMM; dec: Decomposition }> = {} as never;
 
 async function train(dagMode: DagMode) {
-  const { panel } = generateSyntheticPanel({ regions: 3, weeks: 56, channels: 3, seed: 11, raggedRegions: 1 });
+  const { panel } = generateSyntheticPanel({
+    regions: 3,
+    weeks: 56,
+    channels: 3,
+    seed: 11,
+    raggedRegions: 1,
+  });
   const config = updateConfig(getDefaultConfig(), {
     hiddenDim: 8,
     epochs: 30,
@@ -82,7 +88,8 @@ describe('contributionTable', () => {
     for (let w = 0; w < W; w++) {
       for (let c = 0; c < C; c++) {
         let s = 0;
-        for (let r = 0; r < R; r++) if (p.observed[r * W + w]) s += dec.mediaContrib[(r * W + w) * C + c];
+        for (let r = 0; r < R; r++)
+          if (p.observed[r * W + w]) s += dec.mediaContrib[(r * W + w) * C + c];
         expect(t.national.media[w * C + c]).toBeCloseTo(s, 8);
       }
       let b = 0;
@@ -125,14 +132,26 @@ describe('contributionTable', () => {
     expect(wide.rows).toHaveLength(t.W);
     expect(wide.rows[3]['baseline']).toBe(t.national.baseline[3]);
     expect(wide.toCsv().split('\n')[0]).toBe(
-      ['week', ...t.channels.map((c) => `media:${c}`), ...t.controlNames.map((k) => `control:${k}`), 'baseline', 'seasonal', 'predictionUnclamped'].join(','),
+      [
+        'week',
+        ...t.channels.map((c) => `media:${c}`),
+        ...t.controlNames.map((k) => `control:${k}`),
+        'baseline',
+        'seasonal',
+        'predictionUnclamped',
+      ].join(','),
     );
   });
 
   test('shape and name mismatches are DataErrors naming the part', () => {
     const { fitted, dec } = models.triangular;
     const p = fitted.prepared;
-    const names = { regions: p.regions, weeks: p.weeks, channels: p.channels, controlNames: p.controlNames };
+    const names = {
+      regions: p.regions,
+      weeks: p.weeks,
+      channels: p.channels,
+      controlNames: p.controlNames,
+    };
     expect(() => contributionTable(dec, { ...names, regions: p.regions.slice(1) })).toThrow(
       /2 regions × 56 weeks given, the decomposition has 3 × 56/,
     );
@@ -140,9 +159,9 @@ describe('contributionTable', () => {
     expect(() => contributionTable(dec, { ...names, observed: new Uint8Array(5) })).toThrow(
       /observed has 5 values, expected R×W = 168/,
     );
-    expect(() =>
-      contributionTable({ ...dec, baseline: dec.baseline.subarray(1) }, names),
-    ).toThrow(/baseline has 167 values/);
+    expect(() => contributionTable({ ...dec, baseline: dec.baseline.subarray(1) }, names)).toThrow(
+      /baseline has 167 values/,
+    );
   });
 });
 
@@ -160,7 +179,9 @@ describe('direct vs DAG-mediated media effects', () => {
       expect([mode, maxErr / maxRef <= 1e-4]).toEqual([mode, true]);
       // the adjacency the host uses is the model's
       const A = await fitted.dagAdjacency();
-      A.forEach((row, i) => row.forEach((v, j) => expect(pw.params.adjacency[i][j]).toBeCloseTo(v, 12)));
+      A.forEach((row, i) =>
+        row.forEach((v, j) => expect(pw.params.adjacency[i][j]).toBeCloseTo(v, 12)),
+      );
     }
   });
 
@@ -173,7 +194,8 @@ describe('direct vs DAG-mediated media effects', () => {
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
     expect(sum(pw.totals.creditedViaChildren)).toBeCloseTo(sum(pw.totals.mediated), 6);
     const t = await modelContributions(fitted, dec);
-    const rel = Math.abs(sum(pw.totals.totalEffect) - sum(t.totals.media)) / Math.abs(sum(t.totals.media));
+    const rel =
+      Math.abs(sum(pw.totals.totalEffect) - sum(t.totals.media)) / Math.abs(sum(t.totals.media));
     expect(rel).toBeLessThan(1e-4);
     // triangular graph: the first channel has no parents, the last no children
     expect(pw.totals.mediated[0]).toBe(0);

@@ -36,7 +36,18 @@ describe('thresholdDag', () => {
       [0, 0, 0],
     ]);
     // exactly eps is kept (|w| < eps is the rule); negative weights by magnitude
-    expect(thresholdDag([[0, -0.3], [0.29, 0]], 0.3)).toEqual([[0, -0.3], [0, 0]]);
+    expect(
+      thresholdDag(
+        [
+          [0, -0.3],
+          [0.29, 0],
+        ],
+        0.3,
+      ),
+    ).toEqual([
+      [0, -0.3],
+      [0, 0],
+    ]);
     const copy = thresholdDag(tri, 0);
     copy[0][1] = 5;
     expect(tri[0][1]).toBe(0.8);
@@ -44,7 +55,12 @@ describe('thresholdDag', () => {
 
   test('bad matrices and eps are DataErrors naming the fault', () => {
     expect(() => thresholdDag([[0, 1], [1]])).toThrow(/row 1 has 1 entries, expected 2/);
-    expect(() => thresholdDag([[0, NaN], [0, 0]])).toThrow(/adjacency\[0\]\[1\] is NaN/);
+    expect(() =>
+      thresholdDag([
+        [0, NaN],
+        [0, 0],
+      ]),
+    ).toThrow(/adjacency\[0\]\[1\] is NaN/);
     expect(() => thresholdDag(tri, -1)).toThrow(DataError);
     expect(() => thresholdDag(tri, NaN)).toThrow(/eps must be a finite number/);
   });
@@ -126,9 +142,24 @@ describe('isAcyclic', () => {
   });
 
   test('two-node cycle and self-loop are cycles; empty graph is acyclic', () => {
-    expect(isAcyclic([[0, 1], [1, 0]])).toBe(false);
-    expect(isAcyclic([[0.5, 0], [0, 0]])).toBe(false);
-    expect(isAcyclic([[0, 0], [0, 0]])).toBe(true);
+    expect(
+      isAcyclic([
+        [0, 1],
+        [1, 0],
+      ]),
+    ).toBe(false);
+    expect(
+      isAcyclic([
+        [0.5, 0],
+        [0, 0],
+      ]),
+    ).toBe(false);
+    expect(
+      isAcyclic([
+        [0, 0],
+        [0, 0],
+      ]),
+    ).toBe(true);
     expect(isAcyclic([])).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../src/mod
 import { fromModelFile, toModelFile } from '../src/model/model-file.js';
 import { ModelTrainer, type TrainerCheckpoint, type TrainProgress } from '../src/model/trainer.js';
 import { toDevice, trainingBatch } from '../src/model/batch.js';
+import { checkTrainingMemory } from '../src/model/memory.js';
 
 let dev: Engine;
 let cpu: Engine;
@@ -176,6 +177,14 @@ test('predictFuture continues the sequence: planned weeks give finite prediction
     o.mediaContrib.filter((_, i) => i % C === 0).reduce((s, v) => s + v, 0);
   expect(ch0(out2)).toBeGreaterThan(ch0(out));
   fitted.dispose();
+});
+
+test('a panel too large for the adapter fails before training, saying what to change', () => {
+  const limits = { ...dev.backend.limits, maxStorageBufferBindingSize: 128 * 2 ** 20 };
+  expect(() => checkTrainingMemory(limits, 190, 115, 13, 7, 280)).not.toThrow();
+  expect(() => checkTrainingMemory(limits, 5000, 260, 13, 7, 512)).toThrow(
+    /5000 regions × 260 weeks\) with hiddenDim 512 needs a \d+ MiB buffer \(hidden states \[R·T, H\]\), more than this adapter can bind \(128 MiB\); use a smaller hiddenDim/,
+  );
 });
 
 test('bad training settings name the problem', async () => {

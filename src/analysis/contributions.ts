@@ -369,7 +369,10 @@ export interface MediaPathways {
  * Direct and DAG-mediated media effects of a fitted model over its data's weeks. `dec` supplies
  * the coefficients β (the model's output); totals count observed cells only.
  */
-export async function mediaPathways(fitted: FittedMMM, dec?: Decomposition): Promise<MediaPathways> {
+export async function mediaPathways(
+  fitted: FittedMMM,
+  dec?: Decomposition,
+): Promise<MediaPathways> {
   const d = dec ?? (await fitted.decompose());
   const p = fitted.prepared;
   const raw = await fitted.model.arena.read();

@@ -96,7 +96,8 @@ export function adjacencyToJson(
   channels: readonly string[],
   threshold?: number,
 ): AdjacencyJson {
-  const a = threshold === undefined ? adjacency.map((r) => [...r]) : thresholdDag(adjacency, threshold);
+  const a =
+    threshold === undefined ? adjacency.map((r) => [...r]) : thresholdDag(adjacency, threshold);
   return {
     channels: [...channels],
     adjacency: a,
@@ -120,8 +121,7 @@ export function topologicalOrder(adjacency: readonly (readonly number[])[]): num
   while (queue.length > 0) {
     const i = queue.shift()!;
     order.push(i);
-    for (let j = 0; j < C; j++)
-      if (adjacency[i][j] !== 0 && --indegree[j] === 0) queue.push(j);
+    for (let j = 0; j < C; j++) if (adjacency[i][j] !== 0 && --indegree[j] === 0) queue.push(j);
   }
   return order.length === C ? order : null;
 }

@@ -51,9 +51,7 @@ export function whatIfBaseFromPanel(
     let last = -1;
     for (let w = W - 1; w >= 0 && last < 0; w--) if (panel.observed[r * W + w]) last = w;
     if (last < 0) throw new DataError(`what-if: region '${panel.regions[r]}' has no observed week`);
-    lastControls.push(
-      Array.from({ length: K }, (_, k) => panel.controls[(r * W + last) * K + k]),
-    );
+    lastControls.push(Array.from({ length: K }, (_, k) => panel.controls[(r * W + last) * K + k]));
   }
   const shares = sums.map((row) => {
     const t = row.reduce((a, b) => a + b, 0);
@@ -70,7 +68,10 @@ export function whatIfBaseFromPanel(
 }
 
 /** Checks a WhatIfBase read from JSON against the model's names. */
-export function checkWhatIfBase(b: unknown, p: Pick<PreparedData, 'regions' | 'channels' | 'controlNames'>): WhatIfBase {
+export function checkWhatIfBase(
+  b: unknown,
+  p: Pick<PreparedData, 'regions' | 'channels' | 'controlNames'>,
+): WhatIfBase {
   const o = b as WhatIfBase;
   const same = (a: unknown, e: string[]) =>
     Array.isArray(a) && a.length === e.length && a.every((v, i) => v === e[i]);
@@ -139,7 +140,9 @@ export function planMedia(plan: MediaPlan, base: WhatIfBase): Float64Array {
   const R = base.regions.length;
   const C = base.channels.length;
   if ((plan.media === undefined) === (plan.national === undefined))
-    throw new DataError('what-if: give either national weekly totals per channel or media [R, F, C]');
+    throw new DataError(
+      'what-if: give either national weekly totals per channel or media [R, F, C]',
+    );
   const out = new Float64Array(R * F * C);
   if (plan.media !== undefined) {
     if (plan.media.length !== R * F * C)
@@ -164,10 +167,14 @@ export function planMedia(plan: MediaPlan, base: WhatIfBase): Float64Array {
     const v = nat[ch] ?? 0;
     const series = typeof v === 'number' ? new Array<number>(F).fill(v) : Array.from(v);
     if (series.length !== F)
-      throw new DataError(`what-if: channel '${ch}' has ${series.length} weekly values, expected ${F}`);
+      throw new DataError(
+        `what-if: channel '${ch}' has ${series.length} weekly values, expected ${F}`,
+      );
     series.forEach((x, f) => {
       if (!Number.isFinite(x) || x < 0)
-        throw new DataError(`what-if: channel '${ch}' week ${f + 1}: ${x} must be a finite number ≥ 0`);
+        throw new DataError(
+          `what-if: channel '${ch}' week ${f + 1}: ${x} must be a finite number ≥ 0`,
+        );
       for (let r = 0; r < R; r++) out[(r * F + f) * C + c] = x * base.shares[c][r];
     });
   });

@@ -65,7 +65,9 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(
+      `cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -86,7 +88,8 @@ export function readJsonObject(path: string, what: string): Record<string, unkno
 export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(
     value,
-    (_k, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v),
+    (_k, v: unknown) =>
+      ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v,
     indent,
   );
 }
@@ -104,11 +107,15 @@ export function errorLine(err: unknown): string {
 }
 
 /** Training progress: a cli-progress bar on a TTY, otherwise a line per report. */
-export function progressReporter(out: NodeJS.WriteStream): { onProgress: (p: TrainProgress) => void; stop: () => void } {
+export function progressReporter(out: NodeJS.WriteStream): {
+  onProgress: (p: TrainProgress) => void;
+  stop: () => void;
+} {
   if (out.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: ' {phase} |{bar}| {value}/{total} epochs | loss {loss} | R² {r2} | ETA {eta_formatted}',
+        format:
+          ' {phase} |{bar}| {value}/{total} epochs | loss {loss} | R² {r2} | ETA {eta_formatted}',
         hideCursor: true,
         stream: out,
       },

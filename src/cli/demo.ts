@@ -23,14 +23,21 @@ interface DemoOptions {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('generate a synthetic panel, fit a small model and write the results and dashboard')
+    .description(
+      'generate a synthetic panel, fit a small model and write the results and dashboard',
+    )
     .option('--epochs <n>', 'training epochs', nonNegativeInt, 200)
     .option('--hidden <n>', 'GRU hidden size, even', positiveInt, 32)
     .option('--regions <n>', 'synthetic regions', positiveInt, 10)
     .option('--weeks <n>', 'synthetic weeks', positiveInt, 104)
     .option('--channels <n>', 'synthetic media channels (at most 8)', positiveInt, 4)
     .option('--seed <n>', 'generator seed', nonNegativeInt, 7)
-    .option('--adapter <name>', 'auto, gpu, software, cpu, gl, swiftshader or vulkan', adapterName, 'auto')
+    .option(
+      '--adapter <name>',
+      'auto, gpu, software, cpu, gl, swiftshader or vulkan',
+      adapterName,
+      'auto',
+    )
     .option('--out <dir>', 'output folder', 'causalmix-demo')
     .action(async (o: DemoOptions) => {
       const { panel } = generateSyntheticPanel({

@@ -142,7 +142,9 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       `contribution shares: media ${pct(s.media)}, baseline ${pct(s.baseline)}, ` +
         `seasonal ${pct(s.seasonal)}, controls ${pct(s.control)}`,
     );
-    const edges = thresholdDag(adjacency).flat().filter((v) => v !== 0).length;
+    const edges = thresholdDag(adjacency)
+      .flat()
+      .filter((v) => v !== 0).length;
     say(`DAG: ${edges} edges ≥ 0.3 (dag.csv has the full matrix)`);
     if (curves.unit === 'impressions')
       say('response curves: no cost per impression given, so x is impressions, not spend');

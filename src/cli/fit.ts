@@ -36,14 +36,19 @@ interface FitOptions {
 export function registerFit(program: Command): void {
   program
     .command('fit')
-    .description('train DeepCausalMMM on a long-format CSV and write model, metrics, tables and a dashboard')
+    .description(
+      'train DeepCausalMMM on a long-format CSV and write model, metrics, tables and a dashboard',
+    )
     .argument('<data.csv>', 'one row per region × week')
     .option('--config <file.json>', 'model configuration overrides (JSON object)')
     .option('--region <col>', 'region column (detected when omitted)')
     .option('--week <col>', 'week column: week numbers or ISO dates (detected when omitted)')
     .option('--target <col>', 'KPI column (detected when omitted)')
     .option('--media <cols>', 'media columns, comma-separated', nameList)
-    .option('--media-prefix <p>', 'media columns by prefix (default: impressions_, media_ or spend_)')
+    .option(
+      '--media-prefix <p>',
+      'media columns by prefix (default: impressions_, media_ or spend_)',
+    )
     .option('--controls <cols>', 'control columns, comma-separated', nameList)
     .option('--control-prefix <p>', 'control columns by prefix (default: control_)')
     .option(
@@ -54,7 +59,12 @@ export function registerFit(program: Command): void {
     .option('--warm-start <n>', 'warm-start epochs (overrides the config)', nonNegativeInt)
     .option('--hidden <n>', 'GRU hidden size, even (overrides the config)', positiveInt)
     .option('--log-every <n>', 'epochs between progress reports', positiveInt)
-    .option('--adapter <name>', 'auto, gpu, software, cpu, gl, swiftshader or vulkan', adapterName, 'auto')
+    .option(
+      '--adapter <name>',
+      'auto, gpu, software, cpu, gl, swiftshader or vulkan',
+      adapterName,
+      'auto',
+    )
     .option('--out <dir>', 'output folder', 'causalmix-out')
     .action(async (data: string, o: FitOptions) => {
       let overrides: ConfigOverrides = {};
@@ -83,9 +93,15 @@ export function registerFit(program: Command): void {
         try {
           costs = checkCostPerImpression(raw, panel.channels);
         } catch (e) {
-          throw new CliError(`${o.costPerImpression}: ${(e as Error).message.replace(/^causalmix: /, '')}`);
+          throw new CliError(
+            `${o.costPerImpression}: ${(e as Error).message.replace(/^causalmix: /, '')}`,
+          );
         }
       }
-      await fitAndWrite(panel, config, { outDir: o.out, adapter: o.adapter, costPerImpression: costs });
+      await fitAndWrite(panel, config, {
+        outDir: o.out,
+        adapter: o.adapter,
+        costPerImpression: costs,
+      });
     });
 }

@@ -39,11 +39,15 @@ function readConstraints(path: string): Record<string, ChannelConstraint> {
   const out: Record<string, ChannelConstraint> = {};
   for (const [ch, v] of Object.entries(raw)) {
     if (typeof v !== 'object' || v === null || Array.isArray(v))
-      throw new CliError(`constraints file '${path}': channel '${ch}' needs an object {lower?, upper?}`);
+      throw new CliError(
+        `constraints file '${path}': channel '${ch}' needs an object {lower?, upper?}`,
+      );
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o))
       if (k !== 'lower' && k !== 'upper')
-        throw new CliError(`constraints file '${path}': channel '${ch}' has unknown key '${k}' (lower, upper)`);
+        throw new CliError(
+          `constraints file '${path}': channel '${ch}' has unknown key '${k}' (lower, upper)`,
+        );
     out[ch] = o as ChannelConstraint;
   }
   return out;
@@ -54,8 +58,15 @@ export function registerOptimize(program: Command): void {
     .command('optimize')
     .description('allocate a budget across channels from the response curves saved in a model file')
     .argument('<model.json>', "a model file written by 'causalmix fit'")
-    .requiredOption('--budget <n>', 'total budget over the horizon (spend, or impressions without costs)', positiveNumber)
-    .option('--constraints <file.json>', 'JSON object channel → {lower, upper} (totals over the horizon)')
+    .requiredOption(
+      '--budget <n>',
+      'total budget over the horizon (spend, or impressions without costs)',
+      positiveNumber,
+    )
+    .option(
+      '--constraints <file.json>',
+      'JSON object channel → {lower, upper} (totals over the horizon)',
+    )
     .option('--weeks <n>', 'planning horizon in weeks', positiveInt, 52)
     .option('--method <name>', 'global, local or de', 'global')
     .option('--out <file.json>', 'also write the result as JSON')
@@ -92,7 +103,10 @@ export function registerOptimize(program: Command): void {
       if (o.out) {
         writeFileSync(
           o.out,
-          toJson({ result, comparison: comparison && { rows: comparison.rows, totals: comparison.totals } }) + '\n',
+          toJson({
+            result,
+            comparison: comparison && { rows: comparison.rows, totals: comparison.totals },
+          }) + '\n',
         );
         console.log(`wrote ${o.out}`);
       }

@@ -30,7 +30,9 @@ export function panelToCsv(panel: Panel): string {
       const media = Array.from(panel.media.subarray(i * C, (i + 1) * C), String);
       const ctrl = Array.from(panel.controls.subarray(i * K, (i + 1) * K), String);
       lines.push(
-        [cell(region), cell(String(weeks[w])), String(panel.target[i]), ...media, ...ctrl].join(','),
+        [cell(region), cell(String(weeks[w])), String(panel.target[i]), ...media, ...ctrl].join(
+          ',',
+        ),
       );
     }
   });

@@ -32,6 +32,12 @@ export interface SyntheticPanelOptions {
   raggedRegions?: number;
   /** ISO date; weeks become the Monday dates from this date's week on (default: 0..W−1) */
   startDate?: string;
+  /**
+   * Channels that run every week (default search and social); the others run in bursts. A steady
+   * channel's effect is nearly constant, which no MMM can tell apart from the baseline: pass []
+   * when the panel must make every channel's effect identifiable (ground-truth recovery tests).
+   */
+  alwaysOn?: string[];
 }
 
 /** The generating process. Arrays are flat row-major; unobserved cells hold 0. */
@@ -174,6 +180,7 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     { length: C },
     (_, c) => CHANNEL_NAMES[c] ?? `channel_${pad2(c + 1)}`,
   );
+  const alwaysOn = new Set(opts.alwaysOn ?? ALWAYS_ON);
   const controlNames = Array.from(
     { length: K },
     (_, k) => CONTROL_NAMES[k] ?? `control_${pad2(k + 1)}`,
@@ -200,7 +207,7 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
   for (let c = 0; c < C; c++) {
     const reach = Math.exp(uniform(rng, Math.log(2), Math.log(20)));
     const trend = uniform(rng, -0.25, 0.25);
-    const cal = ALWAYS_ON.has(channels[c]) ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
+    const cal = alwaysOn.has(channels[c]) ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
     for (let r = 0; r < R; r++) {
       const mix = Math.exp(0.4 * rng.normal());
       for (let w = 0; w < W; w++) {

@@ -17,6 +17,7 @@ import { FittedMMM } from './fitted.js';
 import { DeepCausalMMM, type ModelBatch } from './model.js';
 import { EarlyStopping, PlateauScheduler, type PlateauState } from './scheduler.js';
 import { decodeF32, encodeF32 } from './codec.js';
+import { checkTrainingMemory } from './memory.js';
 
 export interface TrainProgress {
   phase: 'warm-start' | 'train';
@@ -99,6 +100,14 @@ export class ModelTrainer {
       throw new Error(
         `causalmix: validationWeeks (${cfg.validationWeeks}) must be fewer than the ${prepared.wTrain} training weeks`,
       );
+    checkTrainingMemory(
+      e.backend.limits,
+      prepared.R,
+      prepared.T,
+      prepared.C,
+      prepared.K,
+      cfg.hiddenDim,
+    );
     const model = this.createModel(prepared);
     const host = trainingBatch(prepared, cfg.validationWeeks, cfg.upstreamCompat);
     const batch = toDevice(e, host, prepared.C, prepared.K);

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench:train`: one whole training step (forward, backward, penalties, clipping, AdamW)
+ * of the model at the small (10 regions × 52 weeks × 5 channels × 3 controls) and the paper size
+ * (190 × 109 × 13 × 7), hidden 280 by default: median step (= epoch) time, dispatches and submits
+ * per step, on the adapter and on the float64 CPU backend in the same run.
+ * Options: --adapter NAME, --hidden N, --size small|paper|both, --steps N, --skip-cpu, --json FILE.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UnifiedDataPipeline } from '../src/data/pipeline.js';
+import { generateSyntheticPanel } from '../src/data/synthetic.js';
+import type { AdapterChoice } from '../src/engine/device.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
+import { toDevice, trainingBatch } from '../src/model/batch.js';
+import { getDefaultConfig, updateConfig } from '../src/model/config.js';
+import { ModelTrainer } from '../src/model/trainer.js';
+
+const { values: a } = parseArgs({
+  options: {
+    adapter: { type: 'string', default: 'auto' },
+    hidden: { type: 'string', default: '280' },
+    size: { type: 'string', default: 'both' },
+    steps: { type: 'string', default: '5' },
+    'skip-cpu': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const H = Number(a.hidden);
+const SIZES = {
+  small: { regions: 10, weeks: 52, channels: 5, controls: 3 },
+  paper: { regions: 190, weeks: 109, channels: 13, controls: 7 },
+} as const;
+const sizes = a.size === 'both' ? (['small', 'paper'] as const) : [a.size as 'small' | 'paper'];
+
+interface Row {
+  size: string;
+  backend: string;
+  medianMs: number;
+  dispatches: number;
+  submitsPerStep: number;
+}
+
+async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Promise<Row> {
+  const s = SIZES[size];
+  const { panel } = generateSyntheticPanel({ ...s, seed: 1 });
+  const config = updateConfig(getDefaultConfig(), { hiddenDim: H, minTrainWeeks: 40 });
+  const prepared = new UnifiedDataPipeline(config).fit(panel);
+  const trainer = new ModelTrainer(e, config);
+  const model = trainer.createModel(prepared);
+  const batch = toDevice(e, trainingBatch(prepared, 0, false), prepared.C, prepared.K);
+  const step = trainer.recordStep(model, batch, 'huber');
+  const times: number[] = [];
+  let submits = 0;
+  for (let i = 0; i <= steps; i++) {
+    await e.sync();
+    const before = e.stats().submits;
+    const t0 = performance.now();
+    model.arena.setHyper({ lr: 0.01, weightDecay: 5e-5, clipNorms: [1, 2] });
+    step.run();
+    await e.sync();
+    // the first step warms pipelines and caches: not timed
+    if (i > 0) times.push(performance.now() - t0);
+    submits = e.stats().submits - before;
+  }
+  times.sort((x, y) => x - y);
+  const row = {
+    size: `${size} ${s.regions}×${prepared.T}×${s.channels}×${s.controls}, H ${H}`,
+    backend: e.adapterName,
+    medianMs: times[Math.floor(times.length / 2)],
+    dispatches: step.dispatchCount,
+    submitsPerStep: Math.max(1, submits),
+  };
+  step.dispose();
+  model.dispose();
+  return row;
+}
+
+const dev = await createEngine({ adapter: a.adapter as AdapterChoice });
+const cpu = await createEngine({ adapter: 'cpu' });
+console.log(`device: ${dev.describe()}`);
+const rows: Row[] = [];
+for (const size of sizes) {
+  rows.push(await measure(dev, size, Number(a.steps)));
+  if (!a['skip-cpu']) rows.push(await measure(cpu, size, size === 'paper' ? 1 : Number(a.steps)));
+}
+const pad = (x: string, n: number) => x.padEnd(n);
+console.log(
+  `\n${pad('size', 36)} ${pad('backend', 44)} ${'ms/step'.padStart(9)} ${'dispatches'.padStart(10)} ${'submits'.padStart(7)}`,
+);
+for (const r of rows)
+  console.log(
+    `${pad(r.size, 36)} ${pad(r.backend, 44)} ${r.medianMs.toFixed(0).padStart(9)} ${String(r.dispatches).padStart(10)} ${String(r.submitsPerStep).padStart(7)}`,
+  );
+if (a.json) writeFileSync(a.json, JSON.stringify({ device: dev.describe(), rows }, null, 2));
+dev.destroy();
+cpu.destroy();
