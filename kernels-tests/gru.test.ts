@@ -123,6 +123,8 @@ describe('gruSequence forward', () => {
     [3, 7, 5, 2], // non-square: I ≠ H
     [2, 4, 3, 67], // H not a multiple of the workgroup size (64)
     [4, 3, 9, 130],
+    [2, 5, 6, 68], // H % 4 == 0: the vec4 kernels, with more units than invocations
+    [1, 3, 4, 280], // the model's default hidden size
   ];
   test.each(cases)('R %i T %i I %i H %i matches the float64 reference', async (R, T, I, H) => {
     const p = makeParams(R, T, I, H);
@@ -181,6 +183,7 @@ describe('gruSequence backward', () => {
     [1, 5, 3, 4],
     [3, 6, 5, 2],
     [2, 4, 3, 67],
+    [2, 5, 6, 68], // vec4 BPTT
   ];
   test.each(cases)('R %i T %i I %i H %i: device gradients match the CPU', async (R, T, I, H) => {
     const p = makeParams(R, T, I, H, 3);

@@ -122,10 +122,14 @@ test('save/load: identical on the same backend, within 1e-5 on the CPU; componen
   for (let i = 0; i < R * W; i++) {
     let sum = d0.baseline[i] + d0.seasonal[i];
     let abs = Math.abs(d0.baseline[i]) + Math.abs(d0.seasonal[i]);
-    for (let c = 0; c < C; c++)
-      ((sum += d0.mediaContrib[i * C + c]), (abs += Math.abs(d0.mediaContrib[i * C + c])));
-    for (let k = 0; k < K; k++)
-      ((sum += d0.ctrlContrib[i * K + k]), (abs += Math.abs(d0.ctrlContrib[i * K + k])));
+    for (let c = 0; c < C; c++) {
+      sum += d0.mediaContrib[i * C + c];
+      abs += Math.abs(d0.mediaContrib[i * C + c]);
+    }
+    for (let k = 0; k < K; k++) {
+      sum += d0.ctrlContrib[i * K + k];
+      abs += Math.abs(d0.ctrlContrib[i * K + k]);
+    }
     expect(Math.abs(sum - d0.predictionUnclamped[i])).toBeLessThanOrEqual(1e-5 * abs);
   }
   expect(() => fromModelFile(dev, { ...file, version: 99 })).toThrow(/version 99 is not supported/);

@@ -104,6 +104,18 @@ export const gruBackwardKernel: KernelDef = {
   },
 };
 
+/** The vec4 variants (shaders/gru.wgsl) when H is a multiple of 4; same maths, same reference. */
+export const gruForwardKernelV4: KernelDef = {
+  ...gruForwardKernel,
+  name: 'gru_forward_v4',
+  entryPoint: 'gru_forward_v4',
+};
+export const gruBackwardKernelV4: KernelDef = {
+  ...gruBackwardKernel,
+  name: 'gru_backward_v4',
+  entryPoint: 'gru_backward_v4',
+};
+
 function checkShapes(u: Tensor, h0: Tensor, wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor) {
   const [R, T, I] = u.shape;
   const H = h0.shape[0];
@@ -144,7 +156,13 @@ export function gruSequence(
       const gi = linear(uc, wih);
       const s = e.empty([rc, T, 4 * H]);
       const p = { u: [rc, T, H, r0], f: [] };
-      e.run(gruForwardKernel, [gi, h0, whh, bih, bhh], [h, s], p, [rc, 1, 1]);
+      e.run(
+        H % 4 === 0 ? gruForwardKernelV4 : gruForwardKernel,
+        [gi, h0, whh, bih, bhh],
+        [h, s],
+        p,
+        [rc, 1, 1],
+      );
       uc.dispose();
       gi.dispose();
       saved.push(s);
@@ -201,7 +219,8 @@ registerGradient({
       const hprev = e.empty([rc * T, H]);
       const dh0r = e.empty([rc, H]);
       const p = { u: [rc, T, H, r0], f: [] };
-      e.run(gruBackwardKernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, [rc, 1, 1]);
+      const kernel = H % 4 === 0 ? gruBackwardKernelV4 : gruBackwardKernel;
+      e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, [rc, 1, 1]);
       const uc = regionRows(u, r0, rc);
       const duc = linearInputGrad(uc, wih, dgi);
       du.push(e.alias(duc, [rc, T, I]));

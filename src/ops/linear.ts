@@ -293,7 +293,15 @@ function gradW(
 export function linearWeightGrad(x: Tensor, dz: Tensor): [Tensor, Tensor] {
   const [n, o] = [x.shape[x.rank - 1], dz.shape[dz.rank - 1]];
   // gradW reads only the weight's shape
-  const [dw, db] = gradW(x.engine, x, { shape: [o, n] } as unknown as Tensor, dz, dz, ACT.none, true);
+  const [dw, db] = gradW(
+    x.engine,
+    x,
+    { shape: [o, n] } as unknown as Tensor,
+    dz,
+    dz,
+    ACT.none,
+    true,
+  );
   return [dw, db!];
 }
 
