@@ -10,7 +10,6 @@
 //   node scripts/build-browser.mjs [--no-example] [--minify] [--types]
 import { builtinModules } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -21,16 +20,15 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const NODE_ONLY_DYNAMIC = new Set(['src/engine/device.ts']);
 
 /** Rejects Node built-ins (stubbing the tolerated dynamic imports) and the `webgpu` package. */
-const browserOnly = (problems) => ({
+const browserOnly = {
   name: 'causalmix-browser-only',
   setup(build) {
+    const reject = (text) => ({ errors: [{ text }] });
     build.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData === 'causalmix-probe') return undefined;
       const from = relative(root, args.importer).replaceAll('\\', '/');
-      if (args.path === 'webgpu' || args.path.startsWith('webgpu/')) {
-        problems.push(`${from} imports 'webgpu' (Dawn, Node-only)`);
-        return { path: args.path, namespace: 'causalmix-forbidden' };
-      }
+      if (args.path === 'webgpu' || args.path.startsWith('webgpu/'))
+        return reject(`'${args.path}' (Dawn) is Node-only; it must not reach a browser bundle`);
       if (!BUILTINS.has(args.path)) return undefined;
       // a bare name ('events', 'buffer') may be a browser polyfill package: that one is fine
       if (!args.path.startsWith('node:')) {
@@ -43,19 +41,16 @@ const browserOnly = (problems) => ({
       }
       if (args.kind === 'dynamic-import' && NODE_ONLY_DYNAMIC.has(from))
         return { path: args.path, namespace: 'causalmix-node-stub' };
-      problems.push(`${from} imports the Node built-in '${args.path}' (${args.kind})`);
-      return { path: args.path, namespace: 'causalmix-forbidden' };
+      return reject(
+        `the Node built-in '${args.path}' (${args.kind}) must not reach a browser bundle`,
+      );
     });
     build.onLoad({ filter: /.*/, namespace: 'causalmix-node-stub' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`causalmix: '${args.path}' is Node-only and not available in a browser`)});`,
       loader: 'js',
     }));
-    build.onLoad({ filter: /.*/, namespace: 'causalmix-forbidden' }, () => ({
-      contents: 'export {};',
-      loader: 'js',
-    }));
   },
-});
+};
 
 /** Second line of defence: what the bundle's metafile says went in, and what the text imports. */
 function checkBundle(result, problems) {
@@ -63,38 +58,53 @@ function checkBundle(result, problems) {
     if (/(^|\/)node_modules\/webgpu\//.test(input))
       problems.push(`${input} (the webgpu package) is in the bundle`);
   }
-  for (const file of (result.outputFiles ?? []).filter((f) => !f.path.endsWith(".map"))) {
+  for (const file of (result.outputFiles ?? []).filter((f) => !f.path.endsWith('.map'))) {
     const m = file.text.match(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](node:[a-z_/]+)["']/);
     if (m) problems.push(`${relative(root, file.path)} still imports ${m[1]}`);
   }
 }
 
 async function bundle(name, options) {
+  let result;
+  try {
+    result = await esbuild.build({
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      conditions: ['browser'],
+      sourcemap: 'linked',
+      metafile: true,
+      write: false,
+      logLevel: 'silent',
+      legalComments: 'none',
+      plugins: [browserOnly],
+      ...options,
+    });
+  } catch (e) {
+    const errors = (e.errors ?? []).map((m) => {
+      const at = m.location ? `${m.location.file}:${m.location.line}: ` : '';
+      return `${at}${m.text}`;
+    });
+    throw new Error(
+      `${name} bundle failed:\n  - ${errors.length > 0 ? errors.join('\n  - ') : e.message}`,
+    );
+  }
   const problems = [];
-  const result = await esbuild.build({
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['browser'],
-    sourcemap: 'linked',
-    metafile: true,
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
-    plugins: [browserOnly(problems)],
-    ...options,
-  });
   checkBundle(result, problems);
   if (problems.length > 0)
-    throw new Error(`${name}: Node-only code reached the browser bundle:\n  - ${problems.join('\n  - ')}`);
+    throw new Error(
+      `${name}: Node-only code reached the browser bundle:\n  - ${problems.join('\n  - ')}`,
+    );
   return result;
 }
 
 /** Builds the browser bundles; returns the written files with their sizes in bytes. */
 export async function buildBrowser({ example = true, minify = false, types = false } = {}) {
-  if (!existsSync(join(root, 'src', 'generated', 'shaders.ts')) || types)
-    execFileSync(process.execPath, [join(root, 'scripts', 'embed-shaders.mjs')], { stdio: 'inherit' });
+  // the WGSL goes in as text: regenerate src/generated/shaders.ts so the bundle has today's shaders
+  execFileSync(process.execPath, [join(root, 'scripts', 'embed-shaders.mjs')], {
+    stdio: 'inherit',
+  });
   const out = join(root, 'dist', 'browser');
   const results = [
     await bundle('library', {
@@ -121,12 +131,22 @@ export async function buildBrowser({ example = true, minify = false, types = fal
     for (const f of r.outputFiles) {
       await mkdir(dirname(f.path), { recursive: true });
       await writeFile(f.path, f.contents);
-      if (!f.path.endsWith('.map')) written.push({ path: relative(root, f.path), bytes: f.contents.length });
+      if (!f.path.endsWith('.map'))
+        written.push({ path: relative(root, f.path), bytes: f.contents.length });
     }
   }
   if (types) {
     // the d.ts files of the whole library (dist/src/browser.d.ts is the browser entry's)
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--emitDeclarationOnly'], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(root, 'tsconfig.build.json'),
+        '--emitDeclarationOnly',
+      ],
+      { stdio: 'inherit' },
+    );
     written.push({ path: 'dist/src/browser.d.ts', bytes: 0 });
   }
   return written;

@@ -3,30 +3,26 @@
  * CPU reference), trains, analyses, optimises budgets and reads and writes model files, so the
  * page stays responsive. The page talks to it with the messages below; nothing leaves the browser.
  */
+// Module by module rather than from src/browser.ts, so the worker's bundle leaves out vega and
+// vega-lite (the page draws the charts); the names are the same as the browser entry's.
+import { BudgetOptimizer } from '../../src/analysis/budget-optimizer.js';
+import { buildDashboardData } from '../../src/analysis/dashboard-data.js';
+import { modelResponseCurves } from '../../src/analysis/model-curves.js';
 import {
-  BudgetOptimizer,
-  buildDashboardData,
-  createEngine,
-  decodeF32,
-  encodeF32,
-  fromModelFile,
-  getDefaultConfig,
-  modelResponseCurves,
-  ModelTrainer,
   reviveHillCurve,
-  toModelFile,
-  UnifiedDataPipeline,
-  updateConfig,
-  type BudgetRow,
   type CurveUnit,
-  type DashboardData,
-  type Engine,
-  type FittedMMM,
   type HillCurve,
-  type Panel,
-  type PreparedData,
-  type TrainProgress,
-} from '../../src/browser.js';
+} from '../../src/analysis/response-curves.js';
+import type { BudgetRow, DashboardData } from '../../src/dashboard/data.js';
+import type { Panel } from '../../src/data/panel.js';
+import { UnifiedDataPipeline, type PreparedData } from '../../src/data/pipeline.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { WebGpuBackend } from '../../src/engine/webgpu-backend.js';
+import { decodeF32, encodeF32 } from '../../src/model/codec.js';
+import { getDefaultConfig, updateConfig } from '../../src/model/config.js';
+import type { FittedMMM } from '../../src/model/fitted.js';
+import { fromModelFile, toModelFile } from '../../src/model/model-file.js';
+import { ModelTrainer, type TrainProgress } from '../../src/model/trainer.js';
 
 /** Weeks of history the "current" media mix is taken from (as the CLI does). */
 const CURRENT_WEEKS = 52;
@@ -79,7 +75,7 @@ export interface BudgetTable {
 export type ErrorArea = 'adapter' | 'data' | 'train' | 'model' | 'optimize';
 
 export type FromWorker =
-  | { type: 'adapter'; name: string; isGpu: boolean }
+  | { type: 'adapter'; name: string; details: string; isGpu: boolean }
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'result'; id: number; summary: ResultSummary; dashboard: DashboardData }
   | { type: 'optimized'; id: number; table: BudgetTable }
@@ -121,7 +117,8 @@ class AreaError extends Error {
 }
 
 /** Library messages start with 'causalmix: '; the page speaks to people. */
-const plain = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/^causalmix: /, '');
+const plain = (e: unknown) =>
+  (e instanceof Error ? e.message : String(e)).replace(/^causalmix: /, '');
 
 async function engineFor(choice: EngineChoice): Promise<Engine> {
   const have = engines.get(choice);
@@ -136,14 +133,38 @@ async function engineFor(choice: EngineChoice): Promise<Engine> {
   try {
     engine = await createEngine({ adapter: choice });
   } catch (e) {
+    // navigator.gpu exists but hands out no adapter: WebGPU switched off, or no supported GPU
     throw new AreaError(
       'adapter',
-      `This browser has WebGPU but gave no usable GPU adapter: ${plain(e)}`,
+      `This browser has no WebGPU adapter for this page (WebGPU is switched off or the GPU is not ` +
+        `supported). Pick the CPU reference engine to train without it (slow).\n${plain(e)}`,
     );
   }
   engines.set(choice, engine);
-  post({ type: 'adapter', name: engine.describe(), isGpu: engine.isGpu });
+  post({
+    type: 'adapter',
+    name: engine.describe(),
+    details: adapterDetails(engine),
+    isGpu: engine.isGpu,
+  });
   return engine;
+}
+
+/**
+ * Browsers leave the adapter's description empty (privacy), so the engine's name is often just the
+ * vendor; the device's adapter info adds the architecture (e.g. 'swiftshader').
+ */
+function adapterDetails(engine: Engine): string {
+  if (!engine.isGpu) return '';
+  const info = (engine.backend as WebGpuBackend).device.adapterInfo as GPUAdapterInfo | undefined;
+  if (!info) return '';
+  const parts = [
+    ['vendor', info.vendor],
+    ['architecture', info.architecture],
+    ['device', info.device],
+    ['description', info.description],
+  ].filter(([, v]) => v !== undefined && v !== '');
+  return parts.map(([k, v]) => `${k} ${v}`).join(', ');
 }
 
 function currentWeeklyMedia(
@@ -181,7 +202,9 @@ async function analyse(
     c.curveUnit = fittedCurves.unit;
   }
   const weeks = Math.min(CURRENT_WEEKS, p.wTrain);
-  const table = c.currentWeekly ? optimizeTable(c, sumWeekly(c.currentWeekly) * weeks, weeks) : null;
+  const table = c.currentWeekly
+    ? optimizeTable(c, sumWeekly(c.currentWeekly) * weeks, weeks)
+    : null;
   const dashboard = await buildDashboardData(fitted, {
     decomposition: dec,
     report,
@@ -311,7 +334,10 @@ async function loadModel(id: number, text: string, choice: EngineChoice): Promis
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new AreaError('model', `This file is not JSON, so not a causalmix model file: ${plain(e)}`);
+    throw new AreaError(
+      'model',
+      `This file is not JSON, so not a causalmix model file: ${plain(e)}`,
+    );
   }
   const engine = await engineFor(choice);
   let fitted: FittedMMM;
@@ -361,7 +387,13 @@ async function handle(m: ToWorker): Promise<void> {
         responseCurves: c.curves,
         curveUnit: c.curveUnit,
         ...(c.currentWeekly
-          ? { currentWeekly: { weeks: CURRENT_WEEKS, unit: c.curveUnit, perChannel: c.currentWeekly } }
+          ? {
+              currentWeekly: {
+                weeks: CURRENT_WEEKS,
+                unit: c.curveUnit,
+                perChannel: c.currentWeekly,
+              },
+            }
           : {}),
         // the raw media lets a reloaded model redraw its response curves with their points
         ...(c.rawMedia ? { rawMedia: encodeF32(c.rawMedia) } : {}),

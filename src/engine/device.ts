@@ -28,10 +28,9 @@ export class NoAdapterError extends Error {
   }
 }
 
+// Node ≥ 21 defines a global `navigator` too, so only `process.versions.node` tells them apart.
 function isNode(): boolean {
-  return (
-    typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined'
-  );
+  return typeof process !== 'undefined' && !!process.versions?.node;
 }
 
 /**

@@ -1,0 +1,366 @@
+/**
+ * End to end in a real browser: the example page (examples/browser) served by
+ * scripts/serve-browser.mjs, driven by playwright-core in Debian's headless chromium with WebGPU
+ * on SwiftShader. The page trains the demo data in its worker on WebGPU (not the CPU backend), the
+ * loss falls, the dashboard charts render and the budget optimizer answers; model files move
+ * between the page and Node with the same predictions both ways; Cancel stops a training while
+ * the page stays responsive; a browser without WebGPU gets a plain-words error.
+ *
+ * The tests share one page and run in order (the page's model carries from one to the next).
+ * Skipped with a message when /usr/bin/chromium is missing, except in CI (CI=true), where that
+ * fails. Prints the browser's adapter and the per-epoch times of the browser and Node.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { generateSyntheticPanel } from '../src/data/synthetic.js';
+import { UnifiedDataPipeline, type PreparedData } from '../src/data/pipeline.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
+import type { AdapterChoice } from '../src/engine/device.js';
+import { getDefaultConfig, updateConfig, type MMMConfig } from '../src/model/config.js';
+import type { FittedMMM } from '../src/model/fitted.js';
+import { fromModelFile, toModelFile } from '../src/model/model-file.js';
+import { ModelTrainer } from '../src/model/trainer.js';
+import type { PageState } from '../examples/browser/main.js';
+import {
+  CHROMIUM,
+  maxRelativeDiff,
+  msPerEpoch,
+  NO_WEBGPU_FLAGS,
+  phaseLosses,
+  ROOT,
+  startExampleServer,
+  WEBGPU_SWIFTSHADER_FLAGS,
+  type ExampleServer,
+} from './browser-helpers.js';
+
+const haveChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true';
+if (!haveChromium && !inCi)
+  console.log(
+    `SKIPPED tests/browser.e2e.test.ts: ${CHROMIUM} not found (apt-get install chromium libvulkan1)`,
+  );
+const suite = haveChromium || inCi ? describe : describe.skip;
+
+/** The page's demo data (examples/browser/main.ts DEMO) and the tiny training config. */
+const DEMO = { regions: 8, weeks: 80, channels: 4, seed: 7 };
+const TINY = { epochs: 15, warmStartEpochs: 15, hiddenDim: 8 };
+/** f32 tolerance for predictions computed on two engines from the same weights */
+const F32_REL = 1e-4;
+const SCREENSHOT = join(ROOT, 'test-results', 'browser-e2e.png');
+
+interface Hook {
+  state: PageState;
+  predictions: () => Promise<number[]>;
+  modelFileText: () => Promise<string>;
+}
+/** The page's window; evaluated callbacks run in the page, so each names the hook itself. */
+type HookWindow = { __causalmix: Hook };
+
+function tinyConfig(): MMMConfig {
+  // one report per epoch, as the page does for runs up to 100 epochs
+  return updateConfig(getDefaultConfig(), { ...TINY, logEvery: 1 });
+}
+
+function demoPrepared(config: MMMConfig): PreparedData {
+  const { panel } = generateSyntheticPanel(DEMO);
+  return new UnifiedDataPipeline(config).fit(panel);
+}
+
+async function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => (window as unknown as HookWindow).__causalmix.state);
+}
+
+/** Waits until the page has shown result number `n` (trained or loaded), or reports its error. */
+async function waitForResult(page: Page, n: number, timeout: number): Promise<PageState> {
+  await page.waitForFunction(
+    (want) => {
+      const s = (window as unknown as HookWindow).__causalmix.state;
+      return s.results >= want || s.status === 'error';
+    },
+    n,
+    { timeout, polling: 250 },
+  );
+  const s = await pageState(page);
+  if (s.status === 'error') throw new Error(`the page reports an error: ${s.error}`);
+  return s;
+}
+
+suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () => {
+  let server: ExampleServer;
+  let browser: Browser;
+  let page: Page;
+  let nodeEngine: Engine;
+  const timings: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await startExampleServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: WEBGPU_SWIFTSHADER_FLAGS,
+    });
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => '__causalmix' in window);
+    const adapter = (process.env.CAUSALMIX_ADAPTER || 'gl') as AdapterChoice;
+    nodeEngine = await createEngine({ adapter });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (timings.length > 0)
+      console.log(`per-epoch time, same tiny config:\n  ${timings.join('\n  ')}`);
+    await browser?.close();
+    await server?.stop();
+    nodeEngine?.destroy();
+  });
+
+  test('trains the demo data in a Web Worker on WebGPU: the loss falls and the dashboard renders', async () => {
+    await page.click('#demo-data');
+    await expect(page.textContent('#data-summary')).resolves.toContain(
+      `${DEMO.regions} regions × ${DEMO.weeks} weeks`,
+    );
+    await page.fill('#epochs', String(TINY.epochs));
+    await page.fill('#warm', String(TINY.warmStartEpochs));
+    await page.fill('#hidden', String(TINY.hiddenDim));
+    await page.click('#train');
+    const s = await waitForResult(page, 1, 170_000);
+
+    const adapterText = (await page.textContent('#adapter')) ?? '';
+    console.log(`browser adapter: ${adapterText}`);
+    expect(s.isGpu).toBe(true);
+    expect(adapterText).toMatch(/\(webgpu, (core|compatibility)\)/);
+    expect(adapterText).toMatch(/swiftshader/i);
+    expect(adapterText).not.toMatch(/\bcpu\b/i);
+
+    // one report per epoch, and each phase's loss fell from its first report to its last
+    expect(s.summary).toMatchObject({ source: 'trained', epochs: TINY.epochs, cancelled: false });
+    const warm = phaseLosses(s.history, 'warm-start');
+    const train = phaseLosses(s.history, 'train');
+    expect(warm).toHaveLength(TINY.warmStartEpochs);
+    expect(train).toHaveLength(TINY.epochs);
+    expect(warm[warm.length - 1]).toBeLessThan(warm[0]);
+    expect(train[train.length - 1]).toBeLessThan(train[0]);
+    const browserMs = msPerEpoch(s.history);
+    timings.push(`browser (${adapterText}): ${browserMs.toFixed(1)} ms/epoch`);
+
+    // every chart the data supports is drawn as SVG with marks in it
+    const drawn = await page.$$eval(
+      '#charts figure',
+      (figs) => figs.filter((f) => f.querySelector('svg .role-mark') !== null).length,
+    );
+    expect(drawn).toBeGreaterThanOrEqual(12);
+    expect(s.charts).toBe(drawn);
+    const marks = await page.$$eval('#charts svg path, #charts svg rect', (els) => els.length);
+    expect(marks).toBeGreaterThan(200);
+
+    // budget optimizer: the optimal mix spends the budget asked for, over every channel
+    const budget = 1_000_000;
+    await page.fill('#budget', String(budget));
+    await page.fill('#budget-weeks', '26');
+    await page.click('#optimize');
+    await page.waitForFunction(
+      () => (window as unknown as HookWindow).__causalmix.state.budget !== null,
+      null,
+      { timeout: 60_000 },
+    );
+    const table = (await pageState(page)).budget!;
+    expect(table.weeks).toBe(26);
+    expect(table.rows).toHaveLength(DEMO.channels);
+    const spent = table.rows.reduce((a, r) => a + r.optimal, 0);
+    expect(Math.abs(spent - budget) / budget).toBeLessThan(1e-6);
+    expect(table.rows.reduce((a, r) => a + r.current, 0)).toBeCloseTo(budget, 3);
+    await expect(page.$$eval('#budget-table tr', (r) => r.length)).resolves.toBe(DEMO.channels + 1);
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    console.log(`screenshot: ${SCREENSHOT}`);
+    expect(pageErrors).toEqual([]);
+    expect(s.error).toBeNull();
+  }, 240_000);
+
+  test('the library bundle loads as an ES module in the page and computes on WebGPU', async () => {
+    const r = await page.evaluate(async () => {
+      // a variable specifier: the URL is resolved by the browser, not by the test's compiler
+      const url = '/causalmix.js';
+      const m = await import(url);
+      const engine = await m.createEngine();
+      const a = engine.tensor([1, 2, 3, 4], [2, 2]);
+      const product = await m.ops.matmul(a, a).toArray();
+      const total = await m.ops.sum(a).toArray();
+      const out = {
+        adapter: engine.describe() as string,
+        isGpu: engine.isGpu as boolean,
+        product: Array.from(product as Float64Array),
+        total: Array.from(total as Float64Array),
+        exports: [
+          'parseCsvPanel',
+          'ModelTrainer',
+          'toModelFile',
+          'fromModelFile',
+          'dashboard',
+        ].filter((k) => k in m),
+      };
+      engine.destroy();
+      return out;
+    });
+    expect(r.isGpu).toBe(true);
+    expect(r.adapter).toMatch(/\(webgpu, core\)$/);
+    expect(r.product).toEqual([7, 10, 15, 22]);
+    expect(r.total).toEqual([10]);
+    expect(r.exports).toHaveLength(5);
+  }, 60_000);
+
+  test('a model trained in the page and downloaded loads in Node with the same predictions', async () => {
+    const pagePred = await page.evaluate(() =>
+      (window as unknown as HookWindow).__causalmix.predictions(),
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-model'),
+    ]);
+    expect(download.suggestedFilename()).toBe('causalmix-model.json');
+    const path = await download.path();
+    const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    expect(file.format).toBe('causalmix-model');
+    const extras = file.extras as Record<string, unknown>;
+    expect(extras.responseCurves as unknown[]).toHaveLength(DEMO.channels);
+
+    const fitted = fromModelFile(nodeEngine, file);
+    try {
+      const nodePred = (await fitted.decompose()).prediction;
+      expect(nodePred).toHaveLength(DEMO.regions * DEMO.weeks);
+      const rel = maxRelativeDiff(pagePred, nodePred);
+      console.log(
+        `page → Node predictions: max rel diff ${rel.toExponential(2)} (${nodeEngine.describe()})`,
+      );
+      expect(rel).toBeLessThan(F32_REL);
+    } finally {
+      fitted.dispose();
+    }
+  }, 120_000);
+
+  test('a model trained in Node loads in the page with the same predictions', async () => {
+    const config = tinyConfig();
+    let fitted: FittedMMM | null = null;
+    try {
+      fitted = await new ModelTrainer(nodeEngine, config).fit(demoPrepared(config));
+      timings.push(
+        `node (${nodeEngine.describe()}): ${msPerEpoch(fitted.training.history).toFixed(1)} ms/epoch`,
+      );
+      const nodePred = (await fitted.decompose()).prediction;
+      const text = JSON.stringify(await toModelFile(fitted));
+
+      const before = (await pageState(page)).results;
+      await page.setInputFiles('#model-file', {
+        name: 'node-model.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(text),
+      });
+      const s = await waitForResult(page, before + 1, 120_000);
+      expect(s.summary?.source).toBe('loaded');
+      expect(s.charts).toBeGreaterThanOrEqual(10);
+      const pagePred = await page.evaluate(() =>
+        (window as unknown as HookWindow).__causalmix.predictions(),
+      );
+      const rel = maxRelativeDiff(pagePred, nodePred);
+      console.log(`Node → page predictions: max rel diff ${rel.toExponential(2)}`);
+      expect(rel).toBeLessThan(F32_REL);
+    } finally {
+      fitted?.dispose();
+    }
+  }, 180_000);
+
+  test('node on SwiftShader, for a like-for-like per-epoch time', async () => {
+    // timing only: the browser runs on SwiftShader too, so this is the comparable Node figure
+    let engine: Engine;
+    try {
+      engine = await createEngine({ adapter: 'swiftshader' });
+    } catch (e) {
+      // plain `jest` lacks VK_ICD_FILENAMES in the process environment; scripts/test.sh sets it
+      console.log(`node on SwiftShader: not measured (${(e as Error).message.split('\n')[0]})`);
+      return;
+    }
+    try {
+      const config = tinyConfig();
+      const fitted = await new ModelTrainer(engine, config).fit(demoPrepared(config));
+      timings.push(
+        `node (${engine.describe()}): ${msPerEpoch(fitted.training.history).toFixed(1)} ms/epoch`,
+      );
+      expect(fitted.training.history).toHaveLength(TINY.epochs + TINY.warmStartEpochs);
+      fitted.dispose();
+    } finally {
+      engine.destroy();
+    }
+  }, 180_000);
+
+  test('Cancel stops a long training at an epoch boundary while the page stays responsive', async () => {
+    await page.click('#demo-data');
+    // 1000 epochs: the page reports every 10th
+    await page.fill('#epochs', '1000');
+    await page.fill('#warm', '0');
+    const before = (await pageState(page)).results;
+    await page.click('#train');
+    await page.waitForFunction(
+      () => (window as unknown as HookWindow).__causalmix.state.history.length >= 2,
+      null,
+      { timeout: 120_000 },
+    );
+    // the main thread answers at once while the worker trains
+    const t0 = Date.now();
+    const status = await page.evaluate(
+      () => (window as unknown as HookWindow).__causalmix.state.status,
+    );
+    expect(status).toBe('training');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await page.click('#cancel');
+    const s = await waitForResult(page, before + 1, 120_000);
+    expect(s.status).toBe('cancelled');
+    expect(s.summary).toMatchObject({ source: 'trained', cancelled: true });
+    expect(s.summary!.epochs).toBeGreaterThanOrEqual(20);
+    expect(s.summary!.epochs).toBeLessThan(1000);
+    await expect(page.textContent('#summary')).resolves.toMatch(/^Cancelled after/);
+  }, 180_000);
+
+  test('a CSV without the needed columns gets a plain-words error on the page', async () => {
+    await page.setInputFiles('#csv-file', {
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('region,week,impressions_tv\nA,1,5\nA,2,6\n'),
+    });
+    const error = page.locator('#error');
+    await error.waitFor({ state: 'visible', timeout: 10_000 });
+    const text = await error.textContent();
+    expect(text).toMatch(/^The CSV could not be read as it is: no target column/);
+    expect(text).toContain("'region', 'week', 'impressions_tv'");
+    await expect(page.isDisabled('#train')).resolves.toBe(true);
+  }, 60_000);
+
+  test('a browser without WebGPU says so on the page', async () => {
+    const plain = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: NO_WEBGPU_FLAGS,
+    });
+    try {
+      const p = await plain.newPage();
+      await p.goto(server.url);
+      await p.waitForFunction(() => '__causalmix' in window);
+      await p.click('#demo-data');
+      await p.click('#train');
+      await p.waitForFunction(
+        () => (window as unknown as HookWindow).__causalmix.state.status === 'error',
+        null,
+        { timeout: 60_000 },
+      );
+      const text = (await p.textContent('#error')) ?? '';
+      expect(text).toMatch(/^This browser has no WebGPU/);
+      expect(text).toContain('CPU reference engine');
+      await expect(p.textContent('#adapter')).resolves.toMatch(/not started/);
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
+});
