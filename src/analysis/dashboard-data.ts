@@ -79,10 +79,11 @@ export async function buildDashboardData(
     actual: p.rawTarget,
     predicted: d.prediction,
     observed: p.observed,
-    mediaContrib: d.mediaContrib,
-    controlContrib: d.ctrlContrib,
-    baseline: d.baseline,
-    seasonal: d.seasonal,
+    // region-weeks a region does not have are left out of every total (as in contributions.csv)
+    mediaContrib: observedOnly(d.mediaContrib, p.observed, d.C),
+    controlContrib: observedOnly(d.ctrlContrib, p.observed, d.K),
+    baseline: observedOnly(d.baseline, p.observed, 1),
+    seasonal: observedOnly(d.seasonal, p.observed, 1),
     mediaCoeffs: d.mediaCoeffs,
     mediaInputs: opts.rawMedia ?? shares,
     mediaShares: shares,
@@ -92,4 +93,11 @@ export async function buildDashboardData(
     responseCurves: curves,
     budget,
   };
+}
+
+/** A copy of [R·W, D] values with the unobserved region-weeks set to 0. */
+function observedOnly(a: Float64Array, observed: Uint8Array, D: number): Float64Array {
+  const out = Float64Array.from(a);
+  for (let i = 0; i < observed.length; i++) if (!observed[i]) out.fill(0, i * D, (i + 1) * D);
+  return out;
 }
