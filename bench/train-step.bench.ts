@@ -64,7 +64,8 @@ async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Prom
   }
   times.sort((x, y) => x - y);
   const row = {
-    size: `${size} ${s.regions}×${prepared.T}×${s.channels}×${s.controls}, H ${H}`,
+    // the training sequence: B padding + training weeks (the holdout is not trained on)
+    size: `${size} ${s.regions}×${prepared.B + prepared.wTrain}×${s.channels}×${s.controls}, H ${H}`,
     backend: e.adapterName,
     medianMs: times[Math.floor(times.length / 2)],
     dispatches: step.dispatchCount,
