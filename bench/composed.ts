@@ -27,6 +27,7 @@ import {
   tanh,
 } from '../src/ops/elementwise.js';
 import { matmul } from '../src/ops/matmul.js';
+import { expmSquarings, INV_FACT } from '../src/ops/expm.js';
 import type { MediaTransformOptions } from '../src/ops/media-transform.js';
 import { sum } from '../src/ops/reduce.js';
 import { concat, reshape, slice } from '../src/ops/shape.js';
@@ -137,32 +138,10 @@ export function gruSequenceComposed(
 // ---- matrix exponential and NOTEARS -------------------------------------------------------------
 
 /** 1/k! for k = 0..12: the degree-12 Taylor coefficients of src/ops/expm.ts. */
-const INV_FACT = Array.from({ length: 13 }, (_, k) => {
-  let f = 1;
-  for (let i = 2; i <= k; i++) f /= i;
-  return f;
-});
-
-/**
- * The squarings s of scaling and squaring for a d×d row-major matrix: the least s ≥ 0 with
- * ‖A/2^s‖₁ ≤ 1, the fused kernel's rule. The fused op finds s on the device; a composed program's
- * dispatch list depends on s, so it is computed on the host from the input values before
- * recording (the bench knows the values it uploads).
- */
-export function expmSquarings(a: ArrayLike<number>, d: number): number {
-  let norm = 0;
-  for (let j = 0; j < d; j++) {
-    let c = 0;
-    for (let i = 0; i < d; i++) c += Math.abs(a[i * d + j]);
-    norm = Math.max(norm, c);
-  }
-  let s = 0;
-  while (norm > 1 && s < 64) {
-    norm *= 0.5;
-    s++;
-  }
-  return s;
-}
+// The host-side squarings and the Taylor coefficients are the fused op's own (src/ops/expm.ts):
+// a composed program's dispatch list depends on s, so it is computed from the input values before
+// recording (the bench knows the values it uploads).
+export { expmSquarings };
 
 /**
  * exp(A) of A [d, d] from matmul / mulScalar / add: A/2^s, the degree-12 Taylor polynomial by

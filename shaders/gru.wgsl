@@ -23,6 +23,23 @@ const MAX_H: u32 = 512u;
 // Double buffer: step t reads hbuf[t % 2] and writes hbuf[(t + 1) % 2], so one barrier a step.
 var<workgroup> hbuf: array<f32, 1024>;
 
+// Unit j at step t given its recurrent sums W_h·h + b_h (ar, az, an) and its previous state:
+// writes h and the saved (r, z, n, hn) and returns the new state (shared by both forward kernels).
+fn gru_gates(j: u32, H: u32, row: u32, grow: u32, ar: f32, az: f32, an: f32, hprev: f32) -> f32 {
+  let g = row * 3u * H;
+  let r = sigmoid_safe(f_gi[g + j] + f_bih[j] + ar);
+  let z = sigmoid_safe(f_gi[g + H + j] + f_bih[H + j] + az);
+  let n = tanh_safe(f_gi[g + 2u * H + j] + f_bih[2u * H + j] + r * an);
+  let hnew = (1.0 - z) * n + z * hprev;
+  f_h[grow * H + j] = hnew;
+  let s = row * 4u * H;
+  f_saved[s + j] = r;
+  f_saved[s + H + j] = z;
+  f_saved[s + 2u * H + j] = n;
+  f_saved[s + 3u * H + j] = an;
+  return hnew;
+}
+
 @compute @workgroup_size(64)
 fn gru_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let reg = wid.x;
@@ -49,18 +66,7 @@ fn gru_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
         az += f_whh[(H + j) * H + k] * hk;
         an += f_whh[(2u * H + j) * H + k] * hk;
       }
-      let g = row * 3u * H;
-      let r = sigmoid_safe(f_gi[g + j] + f_bih[j] + ar);
-      let z = sigmoid_safe(f_gi[g + H + j] + f_bih[H + j] + az);
-      let n = tanh_safe(f_gi[g + 2u * H + j] + f_bih[2u * H + j] + r * an);
-      let hnew = (1.0 - z) * n + z * hbuf[cur + j];
-      hbuf[nxt + j] = hnew;
-      f_h[grow * H + j] = hnew;
-      let s = row * 4u * H;
-      f_saved[s + j] = r;
-      f_saved[s + H + j] = z;
-      f_saved[s + 2u * H + j] = n;
-      f_saved[s + 3u * H + j] = an;
+      hbuf[nxt + j] = gru_gates(j, H, row, grow, ar, az, an, hbuf[cur + j]);
     }
     workgroupBarrier();
   }
@@ -98,18 +104,7 @@ fn gru_forward_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
         az += dot(f_whh4[(H + j) * H4 + k], hk);
         an += dot(f_whh4[(2u * H + j) * H4 + k], hk);
       }
-      let g = row * 3u * H;
-      let r = sigmoid_safe(f_gi[g + j] + f_bih[j] + ar);
-      let z = sigmoid_safe(f_gi[g + H + j] + f_bih[H + j] + az);
-      let n = tanh_safe(f_gi[g + 2u * H + j] + f_bih[2u * H + j] + r * an);
-      let hnew = (1.0 - z) * n + z * hbuf4[cur + j / 4u][j % 4u];
-      hbuf4[nxt + j / 4u][j % 4u] = hnew;
-      f_h[grow * H + j] = hnew;
-      let s = row * 4u * H;
-      f_saved[s + j] = r;
-      f_saved[s + H + j] = z;
-      f_saved[s + 2u * H + j] = n;
-      f_saved[s + 3u * H + j] = an;
+      hbuf4[nxt + j / 4u][j % 4u] = gru_gates(j, H, row, grow, ar, az, an, hbuf4[cur + j / 4u][j % 4u]);
     }
     workgroupBarrier();
   }
@@ -135,6 +130,38 @@ var<workgroup> dgh_s: array<f32, 1536>;
 var<workgroup> dtot_s: array<f32, 512>;
 var<workgroup> carry_s: array<f32, 512>;
 
+// BPTT phase 1 at step t: the gate gradients of the units this invocation owns, into dgi, dgh
+// and workgroup memory for phase 2 (shared by both backward kernels).
+fn bptt_gates(lid: u32, H: u32, t: u32, row: u32, grow: u32) {
+  let s = row * 4u * H;
+  let g = row * 3u * H;
+  for (var j = lid; j < H; j += WG) {
+    var hp = b_h0[j];
+    if (t > 0u) {
+      hp = b_h[(grow - 1u) * H + j];
+    }
+    let r = b_saved[s + j];
+    let z = b_saved[s + H + j];
+    let n = b_saved[s + 2u * H + j];
+    let hn = b_saved[s + 3u * H + j];
+    let d = b_dh[grow * H + j] + carry_s[j];
+    let dnp = d * (1.0 - z) * (1.0 - n * n);
+    let drp = dnp * hn * r * (1.0 - r);
+    let dzp = d * (hp - n) * z * (1.0 - z);
+    b_dgi[g + j] = drp;
+    b_dgi[g + H + j] = dzp;
+    b_dgi[g + 2u * H + j] = dnp;
+    b_dgh[g + j] = drp;
+    b_dgh[g + H + j] = dzp;
+    b_dgh[g + 2u * H + j] = dnp * r;
+    b_hprev[row * H + j] = hp;
+    dgh_s[j] = drp;
+    dgh_s[H + j] = dzp;
+    dgh_s[2u * H + j] = dnp * r;
+    dtot_s[j] = d * z;
+  }
+}
+
 @compute @workgroup_size(64)
 fn gru_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let reg = wid.x;
@@ -148,34 +175,7 @@ fn gru_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     let t = T - 1u - tt;
     let row = reg * T + t;
     let grow = greg * T + t;
-    let s = row * 4u * H;
-    let g = row * 3u * H;
-    // Phase 1: gate gradients of the units this invocation owns.
-    for (var j = lid; j < H; j += WG) {
-      var hp = b_h0[j];
-      if (t > 0u) {
-        hp = b_h[(grow - 1u) * H + j];
-      }
-      let r = b_saved[s + j];
-      let z = b_saved[s + H + j];
-      let n = b_saved[s + 2u * H + j];
-      let hn = b_saved[s + 3u * H + j];
-      let d = b_dh[grow * H + j] + carry_s[j];
-      let dnp = d * (1.0 - z) * (1.0 - n * n);
-      let drp = dnp * hn * r * (1.0 - r);
-      let dzp = d * (hp - n) * z * (1.0 - z);
-      b_dgi[g + j] = drp;
-      b_dgi[g + H + j] = dzp;
-      b_dgi[g + 2u * H + j] = dnp;
-      b_dgh[g + j] = drp;
-      b_dgh[g + H + j] = dzp;
-      b_dgh[g + 2u * H + j] = dnp * r;
-      b_hprev[row * H + j] = hp;
-      dgh_s[j] = drp;
-      dgh_s[H + j] = dzp;
-      dgh_s[2u * H + j] = dnp * r;
-      dtot_s[j] = d * z;
-    }
+    bptt_gates(lid, H, t, row, grow);
     workgroupBarrier();
     // Phase 2: dh_{t-1}[k] = z_k·dh_t[k] + Σ_j W_hh[j, k]·dgh[j].
     for (var k = lid; k < H; k += WG) {
@@ -208,34 +208,7 @@ fn gru_backward_v4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     let t = T - 1u - tt;
     let row = reg * T + t;
     let grow = greg * T + t;
-    let s = row * 4u * H;
-    let g = row * 3u * H;
-    // Phase 1: gate gradients of the units this invocation owns.
-    for (var j = lid; j < H; j += WG) {
-      var hp = b_h0[j];
-      if (t > 0u) {
-        hp = b_h[(grow - 1u) * H + j];
-      }
-      let r = b_saved[s + j];
-      let z = b_saved[s + H + j];
-      let n = b_saved[s + 2u * H + j];
-      let hn = b_saved[s + 3u * H + j];
-      let d = b_dh[grow * H + j] + carry_s[j];
-      let dnp = d * (1.0 - z) * (1.0 - n * n);
-      let drp = dnp * hn * r * (1.0 - r);
-      let dzp = d * (hp - n) * z * (1.0 - z);
-      b_dgi[g + j] = drp;
-      b_dgi[g + H + j] = dzp;
-      b_dgi[g + 2u * H + j] = dnp;
-      b_dgh[g + j] = drp;
-      b_dgh[g + H + j] = dzp;
-      b_dgh[g + 2u * H + j] = dnp * r;
-      b_hprev[row * H + j] = hp;
-      dgh_s[j] = drp;
-      dgh_s[H + j] = dzp;
-      dgh_s[2u * H + j] = dnp * r;
-      dtot_s[j] = d * z;
-    }
+    bptt_gates(lid, H, t, row, grow);
     workgroupBarrier();
     // Phase 2: dh_{t-1}[k] = z_k·dh_t[k] + Σ_j W_hh[j, k]·dgh[j].
     let H4 = H / 4u;

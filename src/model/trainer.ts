@@ -213,7 +213,8 @@ export class ModelTrainer {
 
     let epoch = start;
     const nt = cfg.notears;
-    let lastActive: boolean | null = null;
+    // the NOTEARS tensors are rewritten only when their values change (at the dual updates)
+    let written = '';
     const checkpoint = async () => {
       if (!opts.onCheckpoint) return;
       const st = await model.arena.readState();
@@ -233,8 +234,9 @@ export class ModelTrainer {
     };
     while (epoch < cfg.epochs && !aborted()) {
       const active = cfg.dagMode === 'notears' && epoch >= nt.warmup;
-      if (active !== lastActive || active) model.setNotears(active, notears.rho, notears.alpha);
-      lastActive = active;
+      const duals = `${active} ${notears.rho} ${notears.alpha}`;
+      if (duals !== written) model.setNotears(active, notears.rho, notears.alpha);
+      written = duals;
       model.dropoutSeed.write([seedOf(2, epoch)]);
       model.arena.setHyper({
         lr: sched.state.lr,

@@ -20,7 +20,8 @@ import { recordOp } from '../autograd/tape.js';
 export const EXPM_MAX_D = 64;
 const THETA = 1;
 const MAX_SQUARINGS = 64;
-const INV_FACT = Array.from({ length: 13 }, (_, k) => {
+/** 1/k! for k = 0..12: the Taylor coefficients of the kernel's polynomial. */
+export const INV_FACT = Array.from({ length: 13 }, (_, k) => {
   let f = 1;
   for (let i = 2; i <= k; i++) f /= i;
   return f;
@@ -38,8 +39,8 @@ function matmul64(x: Float64Array, y: Float64Array, d: number): Float64Array {
   return z;
 }
 
-/** exp(a) of a d×d row-major matrix, in float64, by the kernel's scaling and squaring. */
-export function expm64(a: ArrayLike<number>, d: number): Float64Array {
+/** The kernel's number of squarings s: the least s ≥ 0 with ‖a/2^s‖₁ ≤ θ (a is d×d row-major). */
+export function expmSquarings(a: ArrayLike<number>, d: number): number {
   let norm = 0;
   for (let j = 0; j < d; j++) {
     let c = 0;
@@ -51,6 +52,12 @@ export function expm64(a: ArrayLike<number>, d: number): Float64Array {
     norm *= 0.5;
     s++;
   }
+  return s;
+}
+
+/** exp(a) of a d×d row-major matrix, in float64, by the kernel's scaling and squaring. */
+export function expm64(a: ArrayLike<number>, d: number): Float64Array {
+  const s = expmSquarings(a, d);
   const n = d * d;
   const scale = 2 ** -s;
   const A = Float64Array.from({ length: n }, (_, e) => a[e] * scale);
