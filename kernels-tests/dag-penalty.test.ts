@@ -1,5 +1,6 @@
 import { backward } from '../src/autograd/backward.js';
 import { dagPenalty } from '../src/ops/dag-penalty.js';
+import { mulScalar } from '../src/ops/elementwise.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
 
@@ -77,8 +78,31 @@ test('scale multiplies the fixed weights (the loss folds dagWeight in)', async (
   expectClose([scaled], [0.008 * one], { atol: 1e-9, rtol: 1e-5 }, 'scaled');
 });
 
+test('base is added to the value and receives dy as its gradient', async () => {
+  for (const e of [E.dev, E.cpu]) {
+    const l = e.tensor(randArray(rng(3), 25, -2, 2), [5, 5]).requireGrad();
+    const coef = e.tensor([0, 0]);
+    const alone = await dagPenalty(l, coef).item();
+    const base = e.tensor([0.37]).requireGrad();
+    const v = dagPenalty(l, coef, { base });
+    expectClose([await v.item()], [alone + 0.37], TOL.sum, `${e.adapterName} value`);
+    const grads = backward(mulScalar(v, 3));
+    expectClose(await grads.get(base)!.toArray(), [3], TOL.exact, `${e.adapterName} d base`);
+    const withoutBase = backward(mulScalar(dagPenalty(l, coef), 3)).get(l)!;
+    expectClose(
+      await grads.get(l)!.toArray(),
+      await withoutBase.toArray(),
+      TOL.exact,
+      `${e.adapterName} d logits`,
+    );
+  }
+});
+
 test('shape errors name the problem', () => {
   const e = E.cpu;
   expect(() => dagPenalty(e.zeros([2, 3]), e.zeros([2]))).toThrow(/logits must be \[C, C\]/);
   expect(() => dagPenalty(e.zeros([2, 2]), e.zeros([3]))).toThrow(/coef must hold 2 values/);
+  expect(() => dagPenalty(e.zeros([2, 2]), e.zeros([2]), { base: e.zeros([2]) })).toThrow(
+    /base must hold 1 value/,
+  );
 });

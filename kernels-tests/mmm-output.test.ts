@@ -547,6 +547,70 @@ describe('mmmOutput', () => {
     120_000,
   );
 
+  test('both heads side by side in one tensor (heads [R, T, C + K]) equal separate heads', async () => {
+    for (const [R, T, C, K] of [
+      [3, 10, 4, 3],
+      [2, 70, 5, 1],
+      [2, 8, 3, 0],
+    ]) {
+      const c = randomCase(21 + C, R, T, C, K);
+      const n = R * T;
+      const heads = new Float64Array(n * (C + K));
+      for (let i = 0; i < n; i++) {
+        heads.set(c.v.headMedia.subarray(i * C, (i + 1) * C), i * (C + K));
+        heads.set(c.v.headCtrl.subarray(i * K, (i + 1) * K), i * (C + K) + C);
+      }
+      // the combined op, its head gradient split back into the two heads
+      const combined: OpFn = (ts, o) => {
+        const { headMedia, headCtrl, ...rest } = ts;
+        void headCtrl;
+        const h = ts.xt.engine.tensor(heads, [R, T, C + K]).requireGrad();
+        combinedHeads.push(h);
+        void headMedia;
+        return mmmOutput({ ...rest, heads: h }, o);
+      };
+      let combinedHeads: Tensor[] = [];
+      for (const e of [E.dev, E.cpu]) {
+        const o: MmmOutputOptions = { burnInWeeks: 4 };
+        const sep = await run(e, c, o);
+        for (const op of [mmmOutput, mmmOutputComposed]) {
+          combinedHeads = [];
+          const fn: OpFn =
+            op === mmmOutput
+              ? combined
+              : (ts, oo) => {
+                  const { headMedia, headCtrl, ...rest } = ts;
+                  void headMedia;
+                  void headCtrl;
+                  const h = ts.xt.engine.tensor(heads, [R, T, C + K]).requireGrad();
+                  combinedHeads.push(h);
+                  return mmmOutputComposed({ ...rest, heads: h }, oo);
+                };
+          const got = await run(e, c, o, fn);
+          const g = await combinedHeads[0].grad!.toArray();
+          const gm = new Float64Array(n * C);
+          const gc = new Float64Array(n * K);
+          for (let i = 0; i < n; i++) {
+            gm.set(g.subarray(i * (C + K), i * (C + K) + C), i * C);
+            gc.set(g.subarray(i * (C + K) + C, (i + 1) * (C + K)), i * K);
+          }
+          got.grads.headMedia = gm;
+          got.grads.headCtrl = gc;
+          got.nullGrads = got.nullGrads.filter((k) => k !== 'headMedia' && k !== 'headCtrl');
+          const label = `${e.adapterName} ${op === mmmOutput ? 'fused' : 'composed'} [${R},${T},${C},${K}]`;
+          compareRuns(
+            got,
+            sep,
+            label,
+            e.isGpu ? FWD : { atol: 1e-12, rtol: 1e-10 },
+            e.isGpu ? 1e-5 : 1e-12,
+          );
+          combinedHeads.forEach((h) => h.dispose());
+        }
+      }
+    }
+  });
+
   test('dispatches: forward ≤ 2 (both output modes), forward + backward ≤ 4', async () => {
     for (const e of [E.dev, E.cpu]) {
       const c = randomCase(14, 2, 6, 3, 2);

@@ -3,11 +3,14 @@
 //   value = F0·ΣA + F1·ΣP(1−P) + F2·Σ|L| + coef[0]·ΣA + coef[1]·Σ_j sqrt(Σ_i A_ij² + 1e-8)
 // F0..F2 are fixed per mode (uniforms); coef is a host-written buffer, so the NOTEARS weights
 // (zero before the warm-up) change between runs of a recorded step.
-// Uniforms: U0 = C, U1 = 1 for the NOTEARS mask; F0..F2 weights, F3 = 1/τ.
+// Uniforms: U0 = C, U1 = 1 for the NOTEARS mask, U2 = 1 when the forward adds a base value (the
+// rest of the loss, so the step needs no separate add); F0..F2 weights, F3 = 1/τ.
+// Bindings 3 and 4: forward base [1] (any buffer when U2 = 0) and value [1]; backward dy [1] and dL.
 
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> coef: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out_: array<f32>;
+@group(0) @binding(3) var<storage, read> in3_: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out4_: array<f32>;
 
 var<workgroup> acc: array<f32, 256>;
 var<workgroup> colnorm: array<f32, 64>;
@@ -52,19 +55,17 @@ fn dag_penalty(@builtin(local_invocation_index) lid: u32) {
     if (lid < k) { acc[lid] += acc[lid + k]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out_[0] = acc[0]; }
+  if (lid == 0u) { out4_[0] = acc[0] + select(0.0, in3_[0], U(2u) == 1u); }
 }
 
 // Gradient: dy · ∂value/∂L (inputs logits, coef, dy [1]; output dL [C, C]).
-@group(0) @binding(3) var<storage, read> dy_: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dl_: array<f32>;
 
 @compute @workgroup_size(256)
 fn dag_penalty_grad(@builtin(local_invocation_index) lid: u32) {
   let c = U(0u);
   column_norms(lid);
   workgroupBarrier();
-  let g = dy_[0];
+  let g = in3_[0];
   for (var e = lid; e < c * c; e += 256u) {
     let j = e % c;
     let p = prob(e);
@@ -72,6 +73,6 @@ fn dag_penalty_grad(@builtin(local_invocation_index) lid: u32) {
     let dp = p * (1.0 - p) * F(3u);
     let da = F(0u) + coef[0] + coef[1] * p * m / colnorm[j];
     let l = logits[e];
-    dl_[e] = g * (da * m * dp + F(1u) * (1.0 - 2.0 * p) * dp + F(2u) * sign(l));
+    out4_[e] = g * (da * m * dp + F(1u) * (1.0 - 2.0 * p) * dp + F(2u) * sign(l));
   }
 }

@@ -9,6 +9,9 @@
 // U27..U38 offsets in the gradient buffer of dHeadMedia, dHeadCtrl, dXt, dMediaMaxRaw,
 // dCtrlMaxRaw, dStableMedia, dStableCtrl, dBaselineRaw, dGlobalBiasRaw, dSeasonalCoeffRaw,
 // dPredScaleRaw and the work area (per (r,t): g_raw, g_media, g_pred·raw; then one scalar).
+// U39, U40 row strides of the media and control heads, U41 the control head's first column (C,
+// K, 0 for separate heads; C + K, C + K, C for both side by side in one tensor, bound twice, whose
+// gradient is then one segment: U27 = U28).
 // F0 Huber δ, F1 media prior share, F2 attribution weight, F3 seasonal weight.
 // The small parameters and the [R,T] constants travel packed in `aux`, and several results share
 // one buffer, to stay within 8 storage buffers per stage.
@@ -65,12 +68,16 @@ fn blend(t: u32, stable: f32, head: f32) -> f32 {
 fn media_max(c: u32) -> f32 { return softplus_safe(aux[U(8u) + c]) + 0.1; }
 fn ctrl_max(k: u32) -> f32 { return softplus_safe(aux[U(9u) + k]) + 0.1; }
 
+// Positions of region-week i's head outputs (and of their gradients).
+fn hm_index(i: u32, c: u32) -> u32 { return i * U(39u) + c; }
+fn hc_index(i: u32, k: u32) -> u32 { return i * U(40u) + U(41u) + k; }
+
 fn beta_at(i: u32, t: u32, c: u32) -> f32 {
-  return blend(t, aux[U(10u) + c], sigmoid_safe(hm[i * U(2u) + c]) * media_max(c));
+  return blend(t, aux[U(10u) + c], sigmoid_safe(hm[hm_index(i, c)]) * media_max(c));
 }
 
 fn gamma_at(i: u32, t: u32, k: u32) -> f32 {
-  return blend(t, aux[U(11u) + k], tanh_safe(hc[i * U(3u) + k]) * ctrl_max(k));
+  return blend(t, aux[U(11u) + k], tanh_safe(hc[hc_index(i, k)]) * ctrl_max(k));
 }
 
 // max(sp(baseline_r) + sp(globalBias), 0): the clamp never bites (both terms are ≥ 0) and passes
@@ -239,14 +246,16 @@ fn mmm_backward(
   let keep = head_share(t);
   for (var c = 0u; c < C; c++) {
     let j = i * C + c;
-    let sg = sigmoid_safe(hm[j]);
+    let h = hm_index(i, c);
+    let sg = sigmoid_safe(hm[h]);
     bgrad[U(29u) + j] = gmed * beta_at(i, t, c);
-    bgrad[U(27u) + j] = gmed * xt[j] * keep * media_max(c) * sg * (1.0 - sg);
+    bgrad[U(27u) + h] = gmed * xt[j] * keep * media_max(c) * sg * (1.0 - sg);
   }
   for (var k = 0u; k < K; k++) {
     let j = i * K + k;
-    let th = tanh_safe(hc[j]);
-    bgrad[U(28u) + j] = graw * zc[j] * keep * ctrl_max(k) * (1.0 - th * th);
+    let h = hc_index(i, k);
+    let th = tanh_safe(hc[h]);
+    bgrad[U(28u) + h] = graw * zc[j] * keep * ctrl_max(k) * (1.0 - th * th);
   }
   let W = U(38u);
   bgrad[W + i] = graw;
@@ -283,7 +292,7 @@ fn mmm_reduce(
     for (var i = lid; i < n; i += 256u) {
       let t = i % T;
       let gx = rgrad[W + n + i] * xt[i * C + g];
-      let sg = sigmoid_safe(hm[i * C + g]);
+      let sg = sigmoid_safe(hm[hm_index(i, g)]);
       if (t < B) {
         let s = burn_weight(t);
         acc += vec3<f32>((1.0 - s) * gx * sg, s * gx, 0.0);
@@ -296,7 +305,7 @@ fn mmm_reduce(
     for (var i = lid; i < n; i += 256u) {
       let t = i % T;
       let gz = rgrad[W + i] * zc[i * K + k];
-      let th = tanh_safe(hc[i * K + k]);
+      let th = tanh_safe(hc[hc_index(i, k)]);
       if (t < B) {
         let s = burn_weight(t);
         acc += vec3<f32>((1.0 - s) * gz * th, s * gz, 0.0);

@@ -126,7 +126,7 @@ describe('generateSyntheticPanel', () => {
     for (let c = 0; c < C; c++) {
       expect(truth.adstock[c]).toBeGreaterThanOrEqual(0.1);
       expect(truth.adstock[c]).toBeLessThanOrEqual(0.7);
-      expect(truth.slope[c]).toBeGreaterThanOrEqual(1.5);
+      expect(truth.slope[c]).toBeGreaterThanOrEqual(2);
       expect(truth.slope[c]).toBeLessThanOrEqual(3.5);
       expect(truth.halfSat[c]).toBeGreaterThanOrEqual(0.01);
       expect(truth.halfSat[c]).toBeLessThanOrEqual(1);

@@ -48,7 +48,7 @@ export interface SyntheticTruth {
   shareOfVoice: Float64Array;
   /** geometric adstock α per channel, in [0.1, 0.7] */
   adstock: number[];
-  /** Hill slope per channel, in [1.5, 3.5] */
+  /** Hill slope per channel, in [2, 3.5] (the model's slope is clamped to [2, 5], model-spec §4) */
   slope: number[];
   /** Hill half-saturation per channel, on the adstocked share-of-voice scale */
   halfSat: number[];
@@ -227,7 +227,7 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
       share[i * C + c] = tot <= 1e-8 ? 1 / C : media[i * C + c] / (tot + 1e-8);
   }
   const adstock = channels.map(() => uniform(rng, 0.1, 0.7));
-  const slope = channels.map(() => uniform(rng, 1.5, 3.5));
+  const slope = channels.map(() => uniform(rng, 2, 3.5));
   const ad = new Float64Array(R * W * C);
   for (let r = 0; r < R; r++)
     for (let c = 0; c < C; c++) {

@@ -78,14 +78,9 @@ export class FittedMMM {
     ] as const;
     const values = await Promise.all(names.map((n) => out[n]!.toArray()));
     e.tidy(() =>
-      [
-        out.total,
-        out.parts,
-        out.loss,
-        out.dag,
-        out.mediaTransformed,
-        ...names.map((n) => out[n]!),
-      ].forEach((t) => t.dispose()),
+      [out.total, out.parts, out.loss, out.mediaTransformed, ...names.map((n) => out[n]!)].forEach(
+        (t) => t.dispose(),
+      ),
     );
     disposeBatch(batch);
     const [scale] = await this.model.param('predictionScaleRaw').toArray();

@@ -7,9 +7,9 @@ import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import {
   add,
-  concat,
   dagPenalty,
-  dropout,
+  groupedLinear,
+  gruInput,
   gruSequence,
   linear,
   mediaTransform,
@@ -48,10 +48,9 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult extends MmmOutputResult {
-  /** total differentiable loss [1] without the arena's L1/L2 penalties (added in the step) */
+  /** total differentiable loss [1] (data loss, priors, DAG penalty) without the arena's L1/L2
+   * penalties (added in the step) */
   total: Tensor;
-  /** the DAG part of the loss, weighted [1] */
-  dag: Tensor;
   /** NOTEARS h(A) [1] (notears mode only) */
   h?: Tensor;
   /** transformed media [R, T, C] */
@@ -112,10 +111,9 @@ export class DeepCausalMMM {
       p('interactionRaw'),
       { temperature: cfg.dagTemperature, mask: cfg.dagMode, upstreamCompat: cfg.upstreamCompat },
     );
-    let features = linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh');
-    if (opts.training && cfg.dropout > 0)
-      features = dropout(features, this.dropoutSeed, cfg.dropout);
-    const u = concat([xt, features], 2);
+    const features = linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh');
+    // [xt, dropout(features)] in one dispatch (dropout only while training)
+    const u = gruInput(xt, features, this.dropoutSeed, opts.training ? cfg.dropout : 0);
     const h = gruSequence(
       u,
       p('h0'),
@@ -124,12 +122,20 @@ export class DeepCausalMMM {
       p('gru.biasIh'),
       p('gru.biasHh'),
     );
-    const head = (prefix: 'mediaHead' | 'ctrlHead') =>
-      headNames(prefix).reduce((x, [w, b], i) => linear(x, p(w), p(b), i < 2 ? 'relu' : 'none'), h);
+    // Both coefficient heads as one network of grouped layers: the first reads h for both, the
+    // others each head's own block; the last gives [R, T, C + K] (media columns first).
+    const [media, ctrl] = [headNames('mediaHead'), headNames('ctrlHead')];
+    const heads = media.reduce(
+      (x, _, i) =>
+        groupedLinear(x, [p(media[i][0]), p(ctrl[i][0])], [p(media[i][1]), p(ctrl[i][1])], {
+          activation: i < 2 ? 'relu' : 'none',
+          sharedInput: i === 0,
+        }),
+      h,
+    );
     const out = mmmOutput(
       {
-        headMedia: head('mediaHead'),
-        headCtrl: head('ctrlHead'),
+        heads,
         mediaMaxRaw: p('mediaCoeffMaxRaw'),
         ctrlMaxRaw: p('ctrlCoeffMaxRaw'),
         stableMedia: p('stableMediaCoeff'),
@@ -155,19 +161,21 @@ export class DeepCausalMMM {
         outputs: opts.outputs ?? 'loss',
       },
     );
-    let dag = dagPenalty(p('dagLogits'), this.dagCoef, {
+    // the penalty kernel adds the rest of the loss itself (no separate add)
+    let total = dagPenalty(p('dagLogits'), this.dagCoef, {
       mode: cfg.dagMode,
       temperature: cfg.dagTemperature,
       scale: cfg.dagWeight,
+      base: out.loss,
     });
     let hValue: Tensor | undefined;
     if (this.dagMask) {
       // ½ρh² + αh with ρ, α (already × dagWeight) in host-written tensors
       const A = mul(sigmoid(mulScalar(p('dagLogits'), 1 / cfg.dagTemperature)), this.dagMask);
       hValue = notearsH(A);
-      dag = add(dag, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
+      total = add(total, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
     }
-    return { ...out, total: add(out.loss, dag), dag, h: hValue, mediaTransformed: xt };
+    return { ...out, total, h: hValue, mediaTransformed: xt };
   }
 
   /** Sets NOTEARS' dual variables and weights (all zero before the warm-up). */

@@ -38,8 +38,8 @@ export const dagPenaltyKernel: KernelDef = {
   name: 'dag_penalty',
   shader: 'dag-penalty',
   entryPoint: 'dag_penalty',
-  cpu: ([l, coef], [out], p) => {
-    const [c, nt] = p.u;
+  cpu: ([l, coef, base], [out], p) => {
+    const [c, nt, hasBase] = p.u;
     const [w0, w1, w2, invTau] = p.f;
     let v = 0;
     for (let e = 0; e < c * c; e++) {
@@ -48,7 +48,7 @@ export const dagPenaltyKernel: KernelDef = {
       v += (w0 + coef[0]) * a + w1 * pr * (1 - pr) + w2 * Math.abs(l[e]);
     }
     colNorms64(l, c, nt === 1, invTau).forEach((n) => (v += coef[1] * n));
-    out[0] = v;
+    out[0] = v + (hasBase === 1 ? base[0] : 0);
   },
 };
 
@@ -76,16 +76,27 @@ export interface DagPenaltyOptions {
   temperature?: number;
   /** multiplies the fixed weights (the loss's dagWeight; coef is scaled by whoever writes it) */
   scale?: number;
+  /** a [1] value added to the penalty (the rest of the loss), saving the step a separate add */
+  base?: Tensor;
 }
 
-function params(c: number, notears: boolean, tau: number, scale: number): KernelParams {
+function params(
+  c: number,
+  notears: boolean,
+  tau: number,
+  scale: number,
+  hasBase: boolean,
+): KernelParams {
   const w = MODE_WEIGHTS[notears ? 'notears' : 'triangular'];
-  return { u: [c, notears ? 1 : 0], f: [w[0] * scale, w[1] * scale, w[2] * scale, 1 / tau] };
+  return {
+    u: [c, notears ? 1 : 0, hasBase ? 1 : 0],
+    f: [w[0] * scale, w[1] * scale, w[2] * scale, 1 / tau],
+  };
 }
 
 /**
  * The DAG penalty of logits [C, C]; `coef` [2] holds the NOTEARS weights [λ1, λg] (written by the
- * trainer; zeros in triangular mode or before the warm-up). Returns a [1] tensor.
+ * trainer; zeros in triangular mode or before the warm-up). Returns a [1] tensor (plus `base`).
  */
 export function dagPenalty(logits: Tensor, coef: Tensor, opts: DagPenaltyOptions = {}): Tensor {
   const c = logits.shape[0];
@@ -94,20 +105,26 @@ export function dagPenalty(logits: Tensor, coef: Tensor, opts: DagPenaltyOptions
       `causalmix: dagPenalty: logits must be [C, C] with C ≤ ${DAG_MAX_CHANNELS}, got ${formatShape(logits.shape)}`,
     );
   if (coef.size !== 2) throw new Error('causalmix: dagPenalty: coef must hold 2 values');
+  const base = opts.base;
+  if (base && base.size !== 1)
+    throw new Error(
+      `causalmix: dagPenalty: base must hold 1 value, got ${formatShape(base.shape)}`,
+    );
   const tau = opts.temperature ?? 0.5;
   const notears = opts.mode === 'notears';
   const scale = opts.scale ?? 1;
   const out = logits.engine.empty([1]);
-  const p = params(c, notears, tau, scale);
-  logits.engine.run(dagPenaltyKernel, [logits, coef], [out], p, [1, 1, 1]);
-  return recordOp('dag_penalty', [logits, coef], out, { p });
+  const p = params(c, notears, tau, scale, base !== undefined);
+  logits.engine.run(dagPenaltyKernel, [logits, coef, base ?? logits], [out], p, [1, 1, 1]);
+  const inputs = base ? [logits, coef, base] : [logits, coef];
+  return recordOp('dag_penalty', inputs, out, { p });
 }
 
 registerGradient({
   op: 'dag_penalty',
   saves: 'nothing (probabilities and column norms are recomputed from the logits)',
   grad: (dy, { inputs, attrs }) => {
-    const [logits, coef] = inputs;
+    const [logits, coef, base] = inputs;
     const dl = logits.engine.empty(logits.shape);
     logits.engine.run(
       dagPenaltyGradKernel,
@@ -116,6 +133,7 @@ registerGradient({
       attrs.p as KernelParams,
       [1, 1, 1],
     );
-    return [dl, null];
+    // ∂(penalty + base)/∂base = 1: dy itself
+    return base ? [dl, null, logits.engine.alias(dy, base.shape)] : [dl, null];
   },
 });

@@ -11,4 +11,6 @@ export * from './expm.js';
 export * from './dropout.js';
 export * from './dag-penalty.js';
 export * from './linear.js';
+export * from './grouped-linear.js';
+export * from './gru-input.js';
 export * from './mmm-output.js';

@@ -16,6 +16,9 @@
  * workgroup per parameter family summing over the region-weeks; no atomics). Every sum divides by
  * max(n, 1), so a fully masked batch gives loss 0 and zero gradients.
  *
+ * The two heads may also come side by side in one tensor `heads` [R, T, C + K] (media columns
+ * first), as the grouped coefficient-head layers produce them; its gradient is then one tensor too.
+ *
  * WebGPU guarantees only 8 storage buffers per stage, so the small parameters and the [R,T]
  * constants are packed into one `aux` buffer with buffer copies (no dispatches), and results that
  * come out together share one buffer and are handed out as aligned views of it.
@@ -42,12 +45,12 @@ import {
 } from './elementwise.js';
 import { huberLoss, mseLoss } from './loss.js';
 import { sum } from './reduce.js';
-import { concat, reshape } from './shape.js';
+import { concat, reshape, slice } from './shape.js';
 
 export interface MmmOutputInputs {
-  /** pre-activation media coefficient head output [R, T, C] */
+  /** pre-activation media coefficient head output [R, T, C] (or `heads`) */
   headMedia: Tensor;
-  /** pre-activation control coefficient head output [R, T, K] */
+  /** pre-activation control coefficient head output [R, T, K] (or `heads`) */
   headCtrl: Tensor;
   mediaMaxRaw: Tensor;
   ctrlMaxRaw: Tensor;
@@ -100,6 +103,11 @@ export interface MmmOutputResult {
   seasonalContrib?: Tensor;
 }
 
+/** The inputs with both heads side by side: `heads` [R, T, C + K], media columns first. */
+export type MmmOutputCombinedInputs = Omit<MmmOutputInputs, 'headMedia' | 'headCtrl'> & {
+  heads: Tensor;
+};
+
 /** Input order of the op (and of its gradients). */
 export const MMM_OUTPUT_INPUTS = [
   'headMedia',
@@ -129,7 +137,7 @@ const LOSS_CODE = { mse: 0, huber: 1 } as const;
 const WG = 64;
 
 /** Uniform slots (see shaders/mmm-output.wgsl). */
-const SLOT = { aux: 8, out: 19, groups: 26, grad: 27 } as const;
+const SLOT = { aux: 8, out: 19, groups: 26, grad: 27, heads: 39 } as const;
 const AUX = {
   mediaMax: 0,
   ctrlMax: 1,
@@ -209,6 +217,10 @@ interface View {
   out: number[];
   groups: number;
   grad: number[];
+  /** row strides of the media and control heads and the control head's first column */
+  ldm: number;
+  ldc: number;
+  co: number;
 }
 
 const view = (p: KernelParams): View => ({
@@ -228,6 +240,9 @@ const view = (p: KernelParams): View => ({
   out: p.u.slice(SLOT.out, SLOT.out + 7),
   groups: p.u[SLOT.groups],
   grad: p.u.slice(SLOT.grad, SLOT.grad + 12),
+  ldm: p.u[SLOT.heads],
+  ldc: p.u[SLOT.heads + 1],
+  co: p.u[SLOT.heads + 2],
 });
 
 /** Head share (1 − s_t) during the burn-in, 1 after it. */
@@ -241,13 +256,13 @@ const blend64 = (v: View, t: number, stable: number, head: number) => {
 
 function beta64(v: View, aux: Float64Array, hm: Float64Array, i: number, c: number): number {
   const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
-  const head = sigmoid64(hm[i * v.C + c]) * max;
+  const head = sigmoid64(hm[i * v.ldm + c]) * max;
   return blend64(v, i % v.T, aux[v.aux[AUX.stableMedia] + c], head);
 }
 
 function gamma64(v: View, aux: Float64Array, hc: Float64Array, i: number, k: number): number {
   const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
-  const head = Math.tanh(hc[i * v.K + k]) * max;
+  const head = Math.tanh(hc[i * v.ldc + v.co + k]) * max;
   return blend64(v, i % v.T, aux[v.aux[AUX.stableCtrl] + k], head);
 }
 
@@ -358,16 +373,18 @@ export const mmmBackwardKernel: KernelDef = {
       const keep = headShare64(v, t);
       for (let c = 0; c < v.C; c++) {
         const j = i * v.C + c;
-        const sg = sigmoid64(hm[j]);
+        const h = i * v.ldm + c;
+        const sg = sigmoid64(hm[h]);
         const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
         grad[v.grad[GRAD.xt] + j] = gmed * beta64(v, aux, hm, i, c);
-        grad[v.grad[GRAD.headMedia] + j] = gmed * xt[j] * keep * max * sg * (1 - sg);
+        grad[v.grad[GRAD.headMedia] + h] = gmed * xt[j] * keep * max * sg * (1 - sg);
       }
       for (let k = 0; k < v.K; k++) {
         const j = i * v.K + k;
-        const th = Math.tanh(hc[j]);
+        const h = i * v.ldc + v.co + k;
+        const th = Math.tanh(hc[h]);
         const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
-        grad[v.grad[GRAD.headCtrl] + j] = graw * z[j] * keep * max * (1 - th * th);
+        grad[v.grad[GRAD.headCtrl] + h] = graw * z[j] * keep * max * (1 - th * th);
       }
       grad[W + i] = graw;
       grad[W + n + i] = gmed;
@@ -394,7 +411,7 @@ export const mmmReduceKernel: KernelDef = {
       for (let i = 0; i < n; i++) {
         const t = i % T;
         const gx = grad[W + n + i] * xt[i * C + c];
-        dmax += headShare64(v, t) * gx * sigmoid64(hm[i * C + c]);
+        dmax += headShare64(v, t) * gx * sigmoid64(hm[i * v.ldm + c]);
         if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gx;
       }
       grad[v.grad[GRAD.mediaMax] + c] = dmax * sigmoid64(aux[v.aux[AUX.mediaMax] + c]);
@@ -406,7 +423,7 @@ export const mmmReduceKernel: KernelDef = {
       for (let i = 0; i < n; i++) {
         const t = i % T;
         const gz = grad[W + i] * z[i * K + k];
-        dmax += headShare64(v, t) * gz * Math.tanh(hc[i * K + k]);
+        dmax += headShare64(v, t) * gz * Math.tanh(hc[i * v.ldc + v.co + k]);
         if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gz;
       }
       grad[v.grad[GRAD.ctrlMax] + k] = dmax * sigmoid64(aux[v.aux[AUX.ctrlMax] + k]);
@@ -464,6 +481,8 @@ interface Settings {
   prior: number;
   wAttr: number;
   wSeas: number;
+  /** the heads come side by side in one [R, T, C + K] tensor */
+  combined: boolean;
 }
 
 function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings): Plan {
@@ -475,12 +494,16 @@ function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings
   const outSizes = [3 * groups, ...(s.all ? [n, n * C, n * K, n * C, n * K, n, n] : [])];
   const outPack = packSegments(outSizes, align);
   const out = { offsets: outPack.offsets.slice(1), total: outPack.total };
-  const grad = packSegments([n * C, n * K, n * C, C, K, C, K, R, 1, 1, 1, 3 * n + 1], align);
+  const headSizes = s.combined ? [n * (C + K), 0] : [n * C, n * K];
+  const grad = packSegments([...headSizes, n * C, C, K, C, K, R, 1, 1, 1, 3 * n + 1], align);
+  // combined heads: one gradient segment, the control columns after the media ones
+  if (s.combined) grad.offsets[GRAD.headCtrl] = grad.offsets[GRAD.headMedia];
   const u = [R, T, C, K, s.B, s.method, s.code, s.all ? 1 : 0];
   u.push(...aux.offsets);
   u.push(...(s.all ? out.offsets : new Array<number>(7).fill(0)));
   u.push(groups);
   u.push(...grad.offsets);
+  u.push(...(s.combined ? [C + K, C + K, C] : [C, K, 0]));
   return {
     params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas] },
     aux,
@@ -526,15 +549,17 @@ function settingsOf(opts: MmmOutputOptions): Settings {
     prior: num('mediaPrior', opts.mediaPrior ?? 0.4),
     wAttr: num('attrWeight', opts.attrWeight ?? 0.5),
     wSeas: num('seasWeight', opts.seasWeight ?? 0.1),
+    combined: false,
   };
 }
 
 /** Checks every input's engine, dtype and shape; returns [R, T, C, K]. */
-function checkInputs(inp: MmmOutputInputs): [number, number, number, number] {
+function checkInputs(inp: MmmOutputInputs, combined: boolean): [number, number, number, number] {
   for (const name of MMM_OUTPUT_INPUTS) {
     if (!inp[name]) throw new Error(`causalmix: mmmOutput: input ${name} is missing`);
     inp[name].assertAlive();
   }
+  if (combined) return checkCombined(inp);
   const hm = inp.headMedia;
   const hc = inp.headCtrl;
   if (hm.rank !== 3 || hm.shape[2] < 1)
@@ -551,9 +576,38 @@ function checkInputs(inp: MmmOutputInputs): [number, number, number, number] {
       `causalmix: mmmOutput: headCtrl must be [R, T, K], got ${formatShape(hc.shape)}`,
     );
   const K = hc.shape[2];
+  checkShapes(inp, R, T, C, K, [R, T, C], [R, T, K]);
+  return [R, T, C, K];
+}
+
+/** Combined heads [R, T, C + K]: C and K come from xt [R, T, C] and z [R, T, K]. */
+function checkCombined(inp: MmmOutputInputs): [number, number, number, number] {
+  const { xt, z } = inp;
+  if (xt.rank !== 3 || xt.shape[2] < 1 || xt.shape[0] < 1 || xt.shape[1] < 1)
+    throw new Error(
+      `causalmix: mmmOutput: xt must be [R, T, C] with R, T, C ≥ 1, got ${formatShape(xt.shape)}`,
+    );
+  const [R, T, C] = xt.shape;
+  if (z.rank !== 3)
+    throw new Error(`causalmix: mmmOutput: z must be [R, T, K], got ${formatShape(z.shape)}`);
+  const K = z.shape[2];
+  checkShapes(inp, R, T, C, K, [R, T, C + K], [R, T, C + K]);
+  return [R, T, C, K];
+}
+
+function checkShapes(
+  inp: MmmOutputInputs,
+  R: number,
+  T: number,
+  C: number,
+  K: number,
+  headMedia: number[],
+  headCtrl: number[],
+): void {
+  const hm = inp.headMedia;
   const want: Record<keyof MmmOutputInputs, number[]> = {
-    headMedia: [R, T, C],
-    headCtrl: [R, T, K],
+    headMedia,
+    headCtrl,
     mediaMaxRaw: [C],
     ctrlMaxRaw: [K],
     stableMedia: [C],
@@ -580,7 +634,17 @@ function checkInputs(inp: MmmOutputInputs): [number, number, number, number] {
         `causalmix: mmmOutput: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
       );
   }
-  return [R, T, C, K];
+}
+
+/** The op's inputs with `heads` standing in for both heads, and whether it does. */
+function headsOf(inp: MmmOutputInputs | MmmOutputCombinedInputs): {
+  inp: MmmOutputInputs;
+  combined: boolean;
+} {
+  if (!('heads' in inp) || inp.heads === undefined)
+    return { inp: inp as MmmOutputInputs, combined: false };
+  const { heads, ...rest } = inp;
+  return { inp: { ...rest, headMedia: heads, headCtrl: heads }, combined: true };
 }
 
 /**
@@ -588,9 +652,13 @@ function checkInputs(inp: MmmOutputInputs): [number, number, number, number] {
  * parts [data, L_attr, L_seas, n] and, with `outputs: 'all'`, the decomposition. K = 0 (no
  * controls) is allowed.
  */
-export function mmmOutput(inp: MmmOutputInputs, opts: MmmOutputOptions = {}): MmmOutputResult {
-  const s = settingsOf(opts);
-  const [R, T, C, K] = checkInputs(inp);
+export function mmmOutput(
+  given: MmmOutputInputs | MmmOutputCombinedInputs,
+  opts: MmmOutputOptions = {},
+): MmmOutputResult {
+  const { inp, combined } = headsOf(given);
+  const s = { ...settingsOf(opts), combined };
+  const [R, T, C, K] = checkInputs(inp, combined);
   const e = inp.headMedia.engine;
   const pl = plan(e, R, T, C, K, s);
   const n = R * T;
@@ -655,9 +723,10 @@ registerGradient({
     const [aux, parts] = saved;
     const [hm, hc, , , , , xt, z] = inputs;
     const e = hm.engine;
-    const [R, T, C] = hm.shape;
-    const K = hc.shape[2];
-    const pl = plan(e, R, T, C, K, attrs as unknown as Settings);
+    const [R, T, C] = xt.shape;
+    const K = z.shape[2];
+    const settings = attrs as unknown as Settings;
+    const pl = plan(e, R, T, C, K, settings);
     const n = R * T;
     const grad = e.empty([pl.grad.total]);
     e.run(mmmBackwardKernel, [hm, hc, xt, z, aux, parts, dy], [grad], pl.params, linearGrid(n, WG));
@@ -666,7 +735,8 @@ registerGradient({
       e.sliceView(grad, pl.grad.offsets[j], [...shape]);
     const byName: Partial<Record<keyof MmmOutputInputs, Tensor>> = {
       headMedia: seg(GRAD.headMedia, hm.shape),
-      headCtrl: seg(GRAD.headCtrl, hc.shape),
+      // combined heads: the one gradient above covers both (the input appears twice)
+      headCtrl: settings.combined ? undefined : seg(GRAD.headCtrl, hc.shape),
       xt: seg(GRAD.xt, xt.shape),
       mediaMaxRaw: seg(GRAD.mediaMax, [C]),
       ctrlMaxRaw: seg(GRAD.ctrlMax, [K]),
@@ -690,11 +760,19 @@ registerGradient({
  * It creates many intermediates: call it inside `tidy` (after `backward`) or `record`.
  */
 export function mmmOutputComposed(
-  inp: MmmOutputInputs,
+  given: MmmOutputInputs | MmmOutputCombinedInputs,
   opts: MmmOutputOptions = {},
 ): MmmOutputResult {
   const s = settingsOf(opts);
-  const [R, T, , K] = checkInputs(inp);
+  const heads = headsOf(given);
+  const [R, T, C, K] = checkInputs(heads.inp, heads.combined);
+  const inp = heads.combined
+    ? {
+        ...heads.inp,
+        headMedia: slice(heads.inp.headMedia, [0, 0, 0], [R, T, C]),
+        headCtrl: slice(heads.inp.headCtrl, [0, 0, C], [R, T, K]),
+      }
+    : heads.inp;
   const e = inp.headMedia.engine;
   const sw = new Float64Array(T);
   const hw = new Float64Array(T).fill(1);

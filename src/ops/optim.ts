@@ -270,10 +270,11 @@ export class ParameterArena {
 
   /**
    * Writes a backward pass's gradients into the gradient arena: parameters absent from `grads`
-   * get zeros. One fill dispatch plus one buffer copy per parameter.
+   * get zeros. One buffer copy per parameter, plus one fill dispatch when some are absent.
    */
   setGrads(grads: Map<Tensor, Tensor>): void {
-    fill(this.grads, 0);
+    // Zeros are only needed where a parameter got no gradient (the copies overwrite the rest).
+    if (this.segments.some((s) => !grads.has(this.views.get(s.spec.name)!))) fill(this.grads, 0);
     for (const s of this.segments) {
       const g = grads.get(this.views.get(s.spec.name)!);
       if (!g) continue;

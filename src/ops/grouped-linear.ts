@@ -1,0 +1,361 @@
+/**
+ * Grouped linear layer (shaders/grouped-linear.wgsl): G ≤ 4 independent layers
+ * y_g = act(x_g·W_gᵀ + b_g) side by side in one dispatch forward, one for dx and one or two for the
+ * weight gradients — the model's two coefficient heads run as one network of grouped layers.
+ *
+ *   x [..., ΣI_g]: group g reads its own block of columns (in order), or, with `sharedInput`, every
+ *   group reads all of x [..., I]; then dx sums the groups' products (no separate add).
+ *   y [..., ΣO_g]: group g's outputs are columns [ΣO_<g, ΣO_≤g).
+ *
+ * The weights and biases are copied into one packed buffer per forward (buffer copies, not
+ * dispatches), so they may live anywhere (e.g. the parameter arena); their gradients come back as
+ * views of one packed gradient buffer in the same layout. act′ comes from the saved y as in
+ * src/ops/linear.ts, and dW/db use the same split-K plan (`linearSplit`).
+ */
+import type { Engine } from '../engine/engine.js';
+import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { formatShape, numel } from '../engine/shape.js';
+import type { Tensor } from '../engine/tensor.js';
+import { registerGradient } from '../autograd/registry.js';
+import { recordOp } from '../autograd/tape.js';
+import { linearSplit, type LinearActivation } from './linear.js';
+
+export const GROUPED_LINEAR_MAX_GROUPS = 4;
+
+const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
+const TILE = 32;
+const MAX_GROUPS = 65535;
+/** Uniform slots: header, then 6 per group from GROUP_BASE. */
+const GROUP_BASE = 16;
+const U_M = 0;
+const U_LDX = 1;
+const U_LDY = 2;
+const U_G = 3;
+const U_BIAS = 4;
+const U_ACT = 5;
+const U_SHARED = 6;
+const U_ROWS = 7;
+const U_SLICES = 8;
+const U_PACKED = 10;
+
+interface GroupLayout {
+  ni: number;
+  no: number;
+  xoff: number;
+  yoff: number;
+  woff: number;
+  boff: number;
+}
+
+function groupsOf(p: KernelParams): GroupLayout[] {
+  return Array.from({ length: p.u[U_G] }, (_, g) => {
+    const [ni, no, xoff, yoff, woff, boff] = p.u.slice(GROUP_BASE + 6 * g, GROUP_BASE + 6 * g + 6);
+    return { ni, no, xoff, yoff, woff, boff };
+  });
+}
+
+// ---- float64 references -------------------------------------------------------------------------
+
+const act64 = (code: number, v: number) =>
+  code === ACT.relu ? Math.max(v, 0) : code === ACT.tanh ? Math.tanh(v) : v;
+const dact64 = (code: number, y: number) =>
+  code === ACT.relu ? (y > 0 ? 1 : 0) : code === ACT.tanh ? 1 - y * y : 1;
+
+function forward64([x, wb]: Float64Array[], [y]: Float64Array[], p: KernelParams): void {
+  const m = p.u[U_M];
+  const [ldx, ldy, bias, code] = [p.u[U_LDX], p.u[U_LDY], p.u[U_BIAS], p.u[U_ACT]];
+  for (const g of groupsOf(p))
+    for (let r = 0; r < m; r++)
+      for (let o = 0; o < g.no; o++) {
+        let acc = bias === 1 ? wb[g.boff + o] : 0;
+        for (let i = 0; i < g.ni; i++) acc += x[r * ldx + g.xoff + i] * wb[g.woff + o * g.ni + i];
+        y[r * ldy + g.yoff + o] = act64(code, acc);
+      }
+}
+
+function dx64([dy, wb, y]: Float64Array[], [dx]: Float64Array[], p: KernelParams): void {
+  const m = p.u[U_M];
+  const [ldx, ldy, code, shared] = [p.u[U_LDX], p.u[U_LDY], p.u[U_ACT], p.u[U_SHARED]];
+  const gs = groupsOf(p);
+  for (const g of gs)
+    for (let r = 0; r < m; r++) dx.fill(0, r * ldx + g.xoff, r * ldx + g.xoff + g.ni);
+  for (const g of gs)
+    for (let r = 0; r < m; r++)
+      for (let o = 0; o < g.no; o++) {
+        const j = r * ldy + g.yoff + o;
+        const dz = dy[j] * (code === ACT.none ? 1 : dact64(code, y[j]));
+        // a shared input's columns start at 0 for every group
+        const at = r * ldx + (shared === 1 ? 0 : g.xoff);
+        for (let i = 0; i < g.ni; i++) dx[at + i] += dz * wb[g.woff + o * g.ni + i];
+      }
+}
+
+function dw64([dy, x, y]: Float64Array[], [out]: Float64Array[], p: KernelParams): void {
+  const m = p.u[U_M];
+  const [ldx, ldy, bias, code] = [p.u[U_LDX], p.u[U_LDY], p.u[U_BIAS], p.u[U_ACT]];
+  const [rows, slices, packed] = [p.u[U_ROWS], p.u[U_SLICES], p.u[U_PACKED]];
+  for (const g of groupsOf(p))
+    for (let s = 0; s < slices; s++) {
+      const base = s * packed;
+      for (let o = 0; o < g.no; o++) {
+        for (let i = 0; i < g.ni; i++) out[base + g.woff + o * g.ni + i] = 0;
+        if (bias === 1) out[base + g.boff + o] = 0;
+      }
+      for (let r = s * rows; r < Math.min((s + 1) * rows, m); r++)
+        for (let o = 0; o < g.no; o++) {
+          const j = r * ldy + g.yoff + o;
+          const dz = dy[j] * (code === ACT.none ? 1 : dact64(code, y[j]));
+          for (let i = 0; i < g.ni; i++)
+            out[base + g.woff + o * g.ni + i] += dz * x[r * ldx + g.xoff + i];
+          if (bias === 1) out[base + g.boff + o] += dz;
+        }
+    }
+}
+
+function reduce64([part]: Float64Array[], [out]: Float64Array[], p: KernelParams): void {
+  const [slices, packed] = [p.u[U_SLICES], p.u[U_PACKED]];
+  for (let j = 0; j < packed; j++) {
+    let acc = 0;
+    for (let s = 0; s < slices; s++) acc += part[s * packed + j];
+    out[j] = acc;
+  }
+}
+
+export const groupedLinearForwardKernel: KernelDef = {
+  name: 'grouped_linear_fwd',
+  shader: 'grouped-linear',
+  entryPoint: 'grouped_linear_fwd',
+  cpu: forward64,
+};
+export const groupedLinearDxKernel: KernelDef = {
+  name: 'grouped_linear_dx',
+  shader: 'grouped-linear',
+  entryPoint: 'grouped_linear_dx',
+  cpu: dx64,
+};
+export const groupedLinearDwKernel: KernelDef = {
+  name: 'grouped_linear_dw',
+  shader: 'grouped-linear',
+  entryPoint: 'grouped_linear_dw',
+  cpu: dw64,
+};
+export const groupedLinearReduceKernel: KernelDef = {
+  name: 'grouped_linear_reduce',
+  shader: 'grouped-linear',
+  entryPoint: 'grouped_linear_reduce',
+  cpu: reduce64,
+};
+
+// ---- op -----------------------------------------------------------------------------------------
+
+interface Plan {
+  m: number;
+  ldx: number;
+  ldy: number;
+  groups: GroupLayout[];
+  /** packed weights-and-biases size (alignment gaps included) */
+  packed: number;
+  hasBias: boolean;
+  code: number;
+  shared: boolean;
+}
+
+function params(pl: Plan, extra: Partial<Record<number, number>> = {}): KernelParams {
+  const u = new Array<number>(GROUP_BASE + 6 * pl.groups.length).fill(0);
+  u[U_M] = pl.m;
+  u[U_LDX] = pl.ldx;
+  u[U_LDY] = pl.ldy;
+  u[U_G] = pl.groups.length;
+  u[U_BIAS] = pl.hasBias ? 1 : 0;
+  u[U_ACT] = pl.code;
+  u[U_SHARED] = pl.shared ? 1 : 0;
+  u[U_SLICES] = 1;
+  u[U_PACKED] = pl.packed;
+  for (const [k, v] of Object.entries(extra)) u[Number(k)] = v!;
+  pl.groups.forEach((g, i) =>
+    u.splice(GROUP_BASE + 6 * i, 6, g.ni, g.no, g.xoff, g.yoff, g.woff, g.boff),
+  );
+  return { u, f: [] };
+}
+
+export interface GroupedLinearOptions {
+  activation?: LinearActivation;
+  /** every group reads all of x (its last axis is each group's I) instead of its own block */
+  sharedInput?: boolean;
+}
+
+function plan(
+  x: Tensor,
+  weights: readonly Tensor[],
+  biases: readonly Tensor[] | null,
+  opts: GroupedLinearOptions,
+): Plan {
+  const fail = (msg: string): never => {
+    throw new Error(`causalmix: groupedLinear: ${msg}`);
+  };
+  const G = weights.length;
+  if (G < 1 || G > GROUPED_LINEAR_MAX_GROUPS)
+    fail(`needs 1 to ${GROUPED_LINEAR_MAX_GROUPS} weight matrices, got ${G}`);
+  if (biases && biases.length !== G) fail(`${biases.length} biases for ${G} weight matrices`);
+  const activation = opts.activation ?? 'none';
+  if (!(activation in ACT))
+    fail(`activation must be 'none', 'relu' or 'tanh', got '${activation}'`);
+  for (const t of [x, ...weights, ...(biases ?? [])]) {
+    t.assertAlive();
+    if (t.engine !== x.engine) fail('tensors belong to different engines');
+    if (t.dtype !== 'float32') fail(`tensors must be float32, got ${t.dtype}`);
+  }
+  if (x.rank < 1) fail('x needs at least one axis');
+  const shared = opts.sharedInput === true;
+  const align = x.engine.backend.viewAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  let xoff = 0;
+  let yoff = 0;
+  let packed = 0;
+  const groups = weights.map((w, g) => {
+    if (w.rank !== 2 || w.shape[0] < 1 || w.shape[1] < 1)
+      fail(`weight ${g} must be [O, I] with O, I ≥ 1, got ${formatShape(w.shape)}`);
+    const [no, ni] = w.shape;
+    const b = biases?.[g];
+    if (b && (b.rank !== 1 || b.shape[0] !== no))
+      fail(`bias ${g} has shape ${formatShape(b.shape)}, expected [${no}]`);
+    const layout = { ni, no, xoff: shared ? 0 : xoff, yoff, woff: packed, boff: 0 };
+    packed = up(packed + no * ni);
+    layout.boff = packed;
+    if (b) packed = up(packed + no);
+    xoff += ni;
+    yoff += no;
+    return layout;
+  });
+  const ldx = x.shape[x.rank - 1];
+  if (shared && groups.some((g) => g.ni !== ldx))
+    fail(`with a shared input every weight must be [O, ${ldx}] (x ${formatShape(x.shape)})`);
+  if (!shared && xoff !== ldx)
+    fail(`x ${formatShape(x.shape)} must end in ΣI = ${xoff} (the groups' input blocks)`);
+  return {
+    m: numel(x.shape.slice(0, -1)),
+    ldx,
+    ldy: yoff,
+    groups,
+    packed: Math.max(packed, 1),
+    hasBias: biases !== null,
+    code: ACT[activation],
+    shared,
+  };
+}
+
+/** One view per packed segment of `buf`, in the layout of `pl`. */
+function views(e: Engine, buf: Tensor, pl: Plan, which: 'w' | 'b'): Tensor[] {
+  return pl.groups.map((g) =>
+    which === 'w' ? e.sliceView(buf, g.woff, [g.no, g.ni]) : e.sliceView(buf, g.boff, [g.no]),
+  );
+}
+
+/**
+ * act(x_g·W_gᵀ + b_g) for each group g, outputs side by side: x [..., ΣI_g] (or [..., I] with
+ * `sharedInput`), weights [O_g, I_g], biases [O_g] (all or none) → [..., ΣO_g].
+ */
+export function groupedLinear(
+  x: Tensor,
+  weights: readonly Tensor[],
+  biases: readonly Tensor[] | null = null,
+  opts: GroupedLinearOptions = {},
+): Tensor {
+  const pl = plan(x, weights, biases, opts);
+  const e = x.engine;
+  const y = e.empty([...x.shape.slice(0, -1), pl.ldy]);
+  const wb = e.empty([pl.packed]);
+  const pack = (ts: readonly Tensor[], dst: Tensor[]) =>
+    ts.forEach((t, g) => {
+      e.copy(t, dst[g]);
+      dst[g].dispose();
+    });
+  pack(weights, views(e, wb, pl, 'w'));
+  if (biases) pack(biases, views(e, wb, pl, 'b'));
+  if (pl.m > 0) {
+    const maxO = Math.max(...pl.groups.map((g) => g.no));
+    const grid: [number, number, number] = [
+      Math.min(Math.ceil(maxO / TILE), MAX_GROUPS),
+      Math.min(Math.ceil(pl.m / TILE), MAX_GROUPS),
+      pl.groups.length,
+    ];
+    // the kernel reads W through one binding and b through the other
+    e.run(groupedLinearForwardKernel, [x, wb, wb], [y], params(pl), grid);
+  }
+  const inputs = [x, ...weights, ...(biases ?? [])];
+  // the packed weights serve the backward pass; y only when act′ needs it
+  const saved = [wb, ...(pl.code === ACT.none ? [] : [e.alias(y, y.shape)])];
+  return recordOp('grouped_linear', inputs, y, { pl }, saved);
+}
+
+registerGradient({
+  op: 'grouped_linear',
+  saves: 'the packed weights and biases; y (an alias of the output) when act is relu or tanh',
+  grad: (dy, { inputs, saved, attrs }) => {
+    const pl = attrs.pl as Plan;
+    const G = pl.groups.length;
+    const x = inputs[0];
+    const ws = inputs.slice(1, 1 + G);
+    const bs = pl.hasBias ? inputs.slice(1 + G) : [];
+    const e = x.engine;
+    const [wb] = saved;
+    const y = saved[1] ?? dy; // act = none never reads y
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = e.empty(x.shape);
+      if (pl.m > 0) {
+        const maxI = Math.max(...pl.groups.map((g) => g.ni));
+        const grid: [number, number, number] = [
+          Math.min(Math.ceil(maxI / TILE), MAX_GROUPS),
+          Math.min(Math.ceil(pl.m / TILE), MAX_GROUPS),
+          pl.shared ? 1 : G,
+        ];
+        e.run(groupedLinearDxKernel, [dy, wb, y], [dx], params(pl), grid);
+      }
+    }
+    const wantW = [...ws, ...bs].some((t) => t.requiresGrad);
+    if (!wantW) return [dx, ...ws.map(() => null), ...bs.map(() => null)];
+    const grad = gradWeights(e, x, dy, y, pl);
+    const dws = views(e, grad, pl, 'w').map((v, g) => (ws[g].requiresGrad ? v : drop(v)));
+    const dbs = pl.hasBias
+      ? views(e, grad, pl, 'b').map((v, g) => (bs[g].requiresGrad ? v : drop(v)))
+      : [];
+    grad.dispose(); // the views keep the memory
+    return [dx, ...dws, ...dbs];
+  },
+});
+
+function drop(t: Tensor): null {
+  t.dispose();
+  return null;
+}
+
+/** The packed dW/db of every group: one split-K pass, plus a reduction when it splits. */
+function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Plan): Tensor {
+  if (pl.m === 0) return e.zeros([pl.packed]);
+  const grad = e.empty([pl.packed]);
+  const limits = e.backend.limits;
+  const maxBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const maxO = Math.max(...pl.groups.map((g) => g.no));
+  const maxCols = Math.max(...pl.groups.map((g) => g.ni)) + (pl.hasBias ? 1 : 0);
+  // the split of the largest group, with the partials [S, P] held to the binding limit
+  const split = linearSplit(pl.m, maxO, maxCols, maxBytes);
+  const slices = Math.max(1, Math.min(split.slices, Math.floor(maxBytes / (4 * pl.packed))));
+  const rows = Math.max(Math.ceil(pl.m / slices), 1);
+  const S = Math.max(Math.ceil(pl.m / rows), 1);
+  const grid: [number, number, number] = [
+    Math.min(Math.ceil(maxCols / TILE), MAX_GROUPS),
+    Math.min(Math.ceil(maxO / TILE), MAX_GROUPS),
+    Math.min(pl.groups.length * S, MAX_GROUPS),
+  ];
+  const p = params(pl, { [U_ROWS]: rows, [U_SLICES]: S });
+  if (S === 1) {
+    e.run(groupedLinearDwKernel, [dy, x, y], [grad], p, grid);
+  } else {
+    const part = e.empty([S, pl.packed]);
+    e.run(groupedLinearDwKernel, [dy, x, y], [part], p, grid);
+    e.run(groupedLinearReduceKernel, [part], [grad], p, linearGrid(pl.packed, 64));
+    part.dispose();
+  }
+  return grad;
+}
