@@ -1,7 +1,7 @@
 import { backward } from '../src/autograd/backward.js';
 import type { Engine } from '../src/engine/engine.js';
 import * as ops from '../src/ops/index.js';
-import { gruSequence } from '../src/ops/gru.js';
+import { gruOptions, gruRegionsPerWorkgroup, gruSequence } from '../src/ops/gru.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
 
@@ -252,4 +252,101 @@ test('regions are processed in chunks when buffers would exceed the binding-size
       limits.maxStorageBufferBindingSize = saved;
     }
   }
+});
+
+/** Runs `fn` with RB pinned to `rb` (null: the rule), restoring the setting afterwards. */
+async function withRegions<T>(rb: number | null, fn: () => Promise<T>): Promise<T> {
+  const before = gruOptions.regionsPerWorkgroup;
+  gruOptions.regionsPerWorkgroup = rb;
+  try {
+    return await fn();
+  } finally {
+    gruOptions.regionsPerWorkgroup = before;
+  }
+}
+
+// Several regions per workgroup (RB): W_hh loaded once per step serves RB regions; the last
+// workgroup of a launch may hold fewer real regions than RB.
+describe('gruSequence regions per workgroup', () => {
+  const rb = (R: number, H: number) => {
+    const { forward, backward } = gruRegionsPerWorkgroup(R, H);
+    return [forward, backward];
+  };
+
+  test('RB is the largest of 4, 2, 1 that fits workgroup memory and keeps 4 workgroups', () => {
+    expect(rb(190, 280)).toEqual([4, 4]); // the paper's size: 48 workgroups
+    expect(rb(13, 280)).toEqual([4, 4]); // ⌈13/4⌉ = 4 workgroups
+    expect(rb(12, 280)).toEqual([2, 2]); // ⌈12/4⌉ = 3
+    expect(rb(10, 280)).toEqual([2, 2]); // the small panel: 5 workgroups
+    expect(rb(7, 280)).toEqual([2, 2]); // ⌈7/2⌉ = 4
+    expect(rb(6, 280)).toEqual([1, 1]);
+    expect(rb(1, 1)).toEqual([1, 1]);
+    // Forward holds 2·RB·H floats of 4096, backward 3·RB·H.
+    expect(rb(190, 512)).toEqual([4, 2]);
+    expect(rb(190, 341)).toEqual([4, 4]);
+    expect(rb(190, 342)).toEqual([4, 2]);
+  });
+
+  test('a pinned RB is still bounded by workgroup memory; null restores the rule', async () => {
+    await withRegions(4, async () => {
+      expect(rb(3, 280)).toEqual([4, 4]);
+      expect(rb(3, 512)).toEqual([4, 2]);
+    });
+    await withRegions(2, async () => expect(rb(190, 280)).toEqual([2, 2]));
+    await withRegions(1, async () => expect(rb(190, 280)).toEqual([1, 1]));
+    expect(rb(3, 280)).toEqual([1, 1]);
+    expect(rb(190, 280)).toEqual([4, 4]);
+  });
+
+  // [name, R, T, I, H, pinned RB or null (the rule), expected forward and backward RB]
+  const cases: [string, number, number, number, number, number | null, number, number][] = [
+    ['rule RB 4, scalar, 3 regions in the last', 15, 3, 3, 5, null, 4, 4],
+    ['rule RB 4, vec4, 1 region in the last', 13, 3, 2, 8, null, 4, 4],
+    ['rule RB 2, scalar, 1 region in the last', 9, 3, 2, 6, null, 2, 2],
+    ['RB 4 at H 512: memory leaves the backward RB 2', 5, 2, 2, 512, 4, 4, 2],
+    ['RB 4, H 67 > 64 units, one workgroup of 3', 3, 4, 3, 67, 4, 4, 4],
+    ['RB 2, vec4, H 68, 1 region in the last', 5, 4, 3, 68, 2, 2, 2],
+    ['RB 4, H 280, 2 regions in the last', 6, 3, 3, 280, 4, 4, 4],
+  ];
+  test.each(cases)('%s (R %i T %i I %i H %i)', async (_n, R, T, I, H, pin, fRb, bRb) => {
+    const p = makeParams(R, T, I, H, 31);
+    const w = randArray(rng(32), R * T * H);
+    const d = await withRegions(pin, async () => {
+      expect(rb(R, H)).toEqual([fRb, bRb]);
+      return runGru(E.dev, p, w);
+    });
+    expectClose(d.h, refForward(p), fwdTol, 'h');
+    const c = await runGru(E.cpu, p, w);
+    KEYS.forEach((k, idx) => expectClose(d.grads[idx], c.grads[idx], gradTol(p), k));
+  });
+
+  // Each region's sums run in the same order whatever RB and its slot in the workgroup, so
+  // regions swapped between workgroups and slots give the same values.
+  test.each([67, 68])('RB 4 equals RB 1 region by region (H %i)', async (H) => {
+    const p = makeParams(6, 3, 4, H, 41);
+    const w = randArray(rng(42), p.R * p.T * H);
+    const one = await withRegions(1, () => runGru(E.dev, p, w));
+    const four = await withRegions(4, () => runGru(E.dev, p, w));
+    expectClose(four.h, one.h, { atol: 0, rtol: 0 }, 'h');
+    KEYS.forEach((k, idx) => expectClose(four.grads[idx], one.grads[idx], gradTol(p), k));
+  });
+
+  test('RB 4 keeps one recurrence dispatch forward and one BPTT dispatch', async () => {
+    const e = E.dev;
+    const p = makeParams(6, 8, 4, 6);
+    await withRegions(4, async () => {
+      const ts = KEYS.map((k) => e.tensor(p[k], SHAPES(p)[k]).requireGrad());
+      e.flush();
+      const before = e.stats().dispatches;
+      const h = gruSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+      e.flush();
+      expect(e.stats().dispatches - before).toBe(2); // input matmul + recurrence
+      const loss = ops.sum(h);
+      e.flush();
+      const mid = e.stats().dispatches;
+      backward(loss);
+      e.flush();
+      expect(e.stats().dispatches - mid).toBeLessThanOrEqual(8); // as with RB 1 (above)
+    });
+  });
 });

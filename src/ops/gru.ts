@@ -3,8 +3,8 @@
  *   r = σ(W_ir u + b_ir + W_hr h + b_hr),  z = σ(W_iz u + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in u + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
  * The input projection of all timesteps is one matmul (the fused linear kernel); the recurrence is
- * one dispatch (one workgroup per region looping over T). BPTT is one dispatch in reverse plus
- * split-K weight-gradient products (src/ops/linear.ts) and a sum.
+ * one dispatch (one workgroup per RB regions looping over T, see gruRegionsPerWorkgroup). BPTT is
+ * one dispatch in reverse plus split-K weight-gradient products (src/ops/linear.ts) and a sum.
  */
 import type { Tensor } from '../engine/tensor.js';
 import type { KernelDef } from '../engine/kernel.js';
@@ -116,6 +116,59 @@ export const gruBackwardKernelV4: KernelDef = {
   entryPoint: 'gru_backward_v4',
 };
 
+/** Regions per workgroup (RB) with an entry point in shaders/gru.wgsl, largest first. */
+const RB_CHOICES = [4, 2, 1];
+/**
+ * Workgroup memory (shaders/gru.wgsl, 16 KiB per entry point, WebGPU's default limit): the forward
+ * holds 2·RB·H floats, the backward 3·RB·H.
+ */
+const WORKGROUP_FLOATS = 4096;
+/** RB > 1 only while the launch keeps at least this many workgroups (see below). */
+const MIN_WORKGROUPS = 4;
+
+/** Pins RB (still bounded by workgroup memory) for tests and benchmarks; null applies the rule. */
+export const gruOptions: { regionsPerWorkgroup: number | null } = { regionsPerWorkgroup: null };
+
+/**
+ * Regions per workgroup (RB) for `rc` regions of hidden size H: the largest RB in {4, 2, 1} whose
+ * states fit workgroup memory (forward 2·RB·H ≤ 4096 floats, backward 3·RB·H ≤ 4096: H ≤ 512 and
+ * H ≤ 341 for RB 4) and that leaves at least MIN_WORKGROUPS workgroups.
+ * Why: a workgroup of RB regions loads each W_hh element once a step for all of them. Software
+ * adapters run a workgroup on one CPU thread and are bound by those loads: on llvmpipe (2 cores)
+ * RB 4 halves the paper-size recurrences (R 190: forward 3.6 → 1.8 s, BPTT 4.6 → 2.4 s) and RB 2
+ * takes the 10-region panel's GRU from 0.87 to 0.65 s. A GPU runs the workgroups side by side and
+ * gains less from fewer, longer ones, so RB stays 1 while R is small (R ≤ 5 here; ≥ 4 workgroups
+ * still keep two per core on a 2-core CPU).
+ */
+export function gruRegionsPerWorkgroup(
+  rc: number,
+  H: number,
+): { forward: number; backward: number } {
+  const pick = (floatsPerRegion: number) =>
+    RB_CHOICES.find(
+      (rb) =>
+        rb === 1 ||
+        (rb * floatsPerRegion <= WORKGROUP_FLOATS &&
+          (gruOptions.regionsPerWorkgroup === null
+            ? Math.ceil(rc / rb) >= MIN_WORKGROUPS
+            : rb <= gruOptions.regionsPerWorkgroup)),
+    )!;
+  return { forward: pick(2 * H), backward: pick(3 * H) };
+}
+
+const variants = new Map<string, KernelDef>();
+/** `base` (an RB = 1 kernel) for RB regions per workgroup: entry point `<base>_rb<RB>`. */
+function withRegions(base: KernelDef, rb: number): KernelDef {
+  if (rb === 1) return base;
+  const name = `${base.name}_rb${rb}`;
+  let k = variants.get(name);
+  if (!k) {
+    k = { ...base, name, entryPoint: `${base.entryPoint}_rb${rb}` };
+    variants.set(name, k);
+  }
+  return k;
+}
+
 function checkShapes(u: Tensor, h0: Tensor, wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor) {
   const [R, T, I] = u.shape;
   const H = h0.shape[0];
@@ -156,13 +209,9 @@ export function gruSequence(
       const gi = linear(uc, wih);
       const s = e.empty([rc, T, 4 * H]);
       const p = { u: [rc, T, H, r0], f: [] };
-      e.run(
-        H % 4 === 0 ? gruForwardKernelV4 : gruForwardKernel,
-        [gi, h0, whh, bih, bhh],
-        [h, s],
-        p,
-        [rc, 1, 1],
-      );
+      const rb = gruRegionsPerWorkgroup(rc, H).forward;
+      const kernel = withRegions(H % 4 === 0 ? gruForwardKernelV4 : gruForwardKernel, rb);
+      e.run(kernel, [gi, h0, whh, bih, bhh], [h, s], p, [Math.ceil(rc / rb), 1, 1]);
       uc.dispose();
       gi.dispose();
       saved.push(s);
@@ -219,8 +268,10 @@ registerGradient({
       const hprev = e.empty([rc * T, H]);
       const dh0r = e.empty([rc, H]);
       const p = { u: [rc, T, H, r0], f: [] };
-      const kernel = H % 4 === 0 ? gruBackwardKernelV4 : gruBackwardKernel;
-      e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, [rc, 1, 1]);
+      const rb = gruRegionsPerWorkgroup(rc, H).backward;
+      const kernel = withRegions(H % 4 === 0 ? gruBackwardKernelV4 : gruBackwardKernel, rb);
+      const grid: [number, number, number] = [Math.ceil(rc / rb), 1, 1];
+      e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, grid);
       const uc = regionRows(u, r0, rc);
       const duc = linearInputGrad(uc, wih, dgi);
       du.push(e.alias(duc, [rc, T, I]));
