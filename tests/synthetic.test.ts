@@ -279,6 +279,26 @@ describe('startDate', () => {
   });
 });
 
+describe('flighting', () => {
+  // on/off pattern of channel c over the weeks of region r
+  const onWeeks = (media: Float64Array, r: number, c: number, W: number, C: number) =>
+    Array.from({ length: W }, (_, w) => (media[(r * W + w) * C + c] > 0 ? 1 : 0)).join('');
+  test('national: a flighted channel runs in the same weeks everywhere; regional: each region its own', () => {
+    const opts = { regions: 4, weeks: 60, channels: 3, alwaysOn: [], seed: 5 };
+    const W = 60;
+    const C = 3;
+    const nat = generateSyntheticPanel(opts).panel.media;
+    const reg = generateSyntheticPanel({ ...opts, flighting: 'regional' }).panel.media;
+    for (let c = 0; c < C; c++) {
+      const national = [0, 1, 2, 3].map((r) => onWeeks(nat, r, c, W, C));
+      expect(new Set(national).size).toBe(1);
+      expect(national[0]).toContain('0'); // flighted: some dark weeks
+      const regional = [0, 1, 2, 3].map((r) => onWeeks(reg, r, c, W, C));
+      expect(new Set(regional).size).toBeGreaterThan(1);
+    }
+  });
+});
+
 describe('bad options', () => {
   const cases: [SyntheticPanelOptions, RegExp][] = [
     [{ regions: 0 }, /regions = 0 must be an integer ≥ 1/],
@@ -295,6 +315,10 @@ describe('bad options', () => {
     [{ weeks: 5, raggedRegions: 1 }, /raggedRegions needs weeks ≥ 6 \(got 5\)/],
     [{ startDate: '2024-02-30' }, /startDate '2024-02-30' is not a valid YYYY-MM-DD date/],
     [{ startDate: 'January' }, /startDate 'January'/],
+    [
+      { flighting: 'local' as unknown as 'national' },
+      /flighting must be 'national' or 'regional', got 'local'/,
+    ],
   ];
   test.each(cases)('%p is rejected', (opts, message) => {
     expect(() => generateSyntheticPanel(opts)).toThrow(DataError);

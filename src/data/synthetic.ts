@@ -38,6 +38,12 @@ export interface SyntheticPanelOptions {
    * when the panel must make every channel's effect identifiable (ground-truth recovery tests).
    */
   alwaysOn?: string[];
+  /**
+   * 'national' (default): a flighted channel is on in the same weeks in every region; 'regional':
+   * each region has its own calendar (regional media plans), so the cross-section separates a
+   * channel's effect from what happens nationally in those weeks (seasonality, other channels).
+   */
+  flighting?: 'national' | 'regional';
 }
 
 /** The generating process. Arrays are flat row-major; unobserved cells hold 0. */
@@ -181,6 +187,11 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     (_, c) => CHANNEL_NAMES[c] ?? `channel_${pad2(c + 1)}`,
   );
   const alwaysOn = new Set(opts.alwaysOn ?? ALWAYS_ON);
+  const flighting = opts.flighting ?? 'national';
+  if (flighting !== 'national' && flighting !== 'regional')
+    throw new DataError(
+      `synthetic panel: flighting must be 'national' or 'regional', got '${String(flighting)}'`,
+    );
   const controlNames = Array.from(
     { length: K },
     (_, k) => CONTROL_NAMES[k] ?? `control_${pad2(k + 1)}`,
@@ -207,8 +218,10 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
   for (let c = 0; c < C; c++) {
     const reach = Math.exp(uniform(rng, Math.log(2), Math.log(20)));
     const trend = uniform(rng, -0.25, 0.25);
-    const cal = alwaysOn.has(channels[c]) ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
+    const steady = alwaysOn.has(channels[c]);
+    const national = steady ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
     for (let r = 0; r < R; r++) {
+      const cal = !steady && flighting === 'regional' ? flightCalendar(rng, W) : national;
       const mix = Math.exp(0.4 * rng.normal());
       for (let w = 0; w < W; w++) {
         const x = level[r] * reach * mix * Math.exp((trend * w) / PERIOD + 0.2 * rng.normal());
