@@ -5,6 +5,7 @@
  *   node --import tsx examples/quickstart.ts                       # MMM_Data.csv, default config
  *   node --import tsx examples/quickstart.ts --synthetic --hidden 32 --epochs 300
  *   node --import tsx examples/quickstart.ts --checkpoint run.ckpt # resumable across processes
+ *   … --media-prior-weight 0 --seasonal-prior-weight 0              # without the loss's priors
  */
 import { parseArgs } from 'node:util';
 import { formatEvaluationReport } from '../src/analysis/metrics.js';
@@ -27,6 +28,8 @@ const { values: a } = parseArgs({
     epochs: { type: 'string' },
     warm: { type: 'string' },
     'log-every': { type: 'string' },
+    'media-prior-weight': { type: 'string' },
+    'seasonal-prior-weight': { type: 'string' },
     checkpoint: { type: 'string' },
     out: { type: 'string', default: 'quickstart-model.json' },
   },
@@ -49,11 +52,14 @@ const config = updateConfig(getDefaultConfig(), {
   epochs: num(a.epochs),
   warmStartEpochs: num(a.warm),
   logEvery: num(a['log-every']),
+  mediaPriorWeight: num(a['media-prior-weight']),
+  seasonalPriorWeight: num(a['seasonal-prior-weight']),
 });
 const prepared = new UnifiedDataPipeline(config).fit(panel);
 console.log(
   `${prepared.R} regions, ${prepared.wTrain} training + ${prepared.wHoldout} holdout weeks, ` +
-    `${prepared.C} channels, ${prepared.K} controls; hidden ${config.hiddenDim}, ${config.epochs} epochs`,
+    `${prepared.C} channels, ${prepared.K} controls; hidden ${config.hiddenDim}, ${config.epochs} epochs, ` +
+    `prior weights: media ${config.mediaPriorWeight}, seasonal ${config.seasonalPriorWeight}`,
 );
 const trainer = new ModelTrainer(engine, config);
 const resume = a.checkpoint ? readCheckpoint(a.checkpoint) : undefined;

@@ -100,6 +100,13 @@ export {
 } from './analysis/dag-analysis.js';
 export { modelResponseCurves } from './analysis/model-curves.js';
 export {
+  recoveryReport,
+  formatRecoveryReport,
+  GROUND_TRUTH_CONFIG,
+  GROUND_TRUTH_PANEL,
+  type RecoveryReport,
+} from './analysis/recovery.js';
+export {
   whatIfBaseFromPanel,
   predictScenario,
   compareWhatIf,
