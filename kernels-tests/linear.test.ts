@@ -150,6 +150,10 @@ const cases: Case[] = [
   mk([33], 31, 33, false),
   mk([700], 13, 6), // split-K: two slices
   mk([2, 300], 33, 7, false),
+  // edges of the 8×8 block's second half (32 + 8j) and of the 64×64 tile
+  mk([130], 70, 67),
+  mk([65], 64, 65, false),
+  mk([63], 129, 33),
 ];
 
 describe.each(ACTS)('linear, activation %s', (act) => {

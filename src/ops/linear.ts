@@ -28,8 +28,8 @@ export type LinearActivation = 'none' | 'relu' | 'tanh';
 
 const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
 
-/** Outputs per workgroup along each axis (8×8 invocations, each a 4×4 block). */
-const TILE = 32;
+/** Outputs per workgroup along each axis (8×8 invocations, each an 8×8 block). */
+const TILE = 64;
 const MAX_GROUPS = 65535;
 /** Split-K: every slice sums at least this many rows (amortises the partial write and reduce)… */
 export const LINEAR_MIN_SLICE_ROWS = 256;
