@@ -167,6 +167,27 @@ const cases: Case[] = [
     shared: false,
     bias: true,
   },
+  // edges of the 8×8 block's second half and of the 64×64 tile
+  {
+    name: 'shared, past one tile',
+    m: 130,
+    groups: [
+      [70, 65],
+      [33, 65],
+    ],
+    shared: true,
+    bias: true,
+  },
+  {
+    name: 'blocks, past one tile',
+    m: 65,
+    groups: [
+      [65, 40],
+      [7, 66],
+    ],
+    shared: false,
+    bias: true,
+  },
   // dW splits over the rows (two passes)
   {
     name: 'blocks, split-K',

@@ -23,7 +23,7 @@ import { linearSplit, type LinearActivation } from './linear.js';
 export const GROUPED_LINEAR_MAX_GROUPS = 4;
 
 const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
-const TILE = 32;
+const TILE = 64;
 const MAX_GROUPS = 65535;
 /** Uniform slots: header, then 6 per group from GROUP_BASE. */
 const GROUP_BASE = 16;
