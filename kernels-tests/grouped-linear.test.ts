@@ -188,6 +188,27 @@ const cases: Case[] = [
     shared: false,
     bias: true,
   },
+  // the 8×8-block kernels (≥ 64 rows, ≥ 128 columns)
+  {
+    name: 'shared, 8×8 blocks',
+    m: 70,
+    groups: [
+      [130, 129],
+      [7, 129],
+    ],
+    shared: true,
+    bias: true,
+  },
+  {
+    name: 'blocks, 8×8 blocks',
+    m: 66,
+    groups: [
+      [129, 130],
+      [140, 128],
+    ],
+    shared: false,
+    bias: false,
+  },
   // dW splits over the rows (two passes)
   {
     name: 'blocks, split-K',

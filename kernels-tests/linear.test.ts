@@ -150,9 +150,11 @@ const cases: Case[] = [
   mk([33], 31, 33, false),
   mk([700], 13, 6), // split-K: two slices
   mk([2, 300], 33, 7, false),
-  // edges of the 8×8 block's second half (32 + 8j) and of the 64×64 tile
-  mk([130], 70, 67),
-  mk([65], 64, 65, false),
+  // the 8×8-block kernels (≥ 64 rows, ≥ 128 columns): edges of the block's second half
+  // (32 + 8j) and of the 64×64 tile, in forward, dx and dW
+  mk([130], 140, 130),
+  mk([65], 128, 129, false),
+  mk([70], 129, 200),
   mk([63], 129, 33),
 ];
 
@@ -242,9 +244,14 @@ describe('dispatch counts', () => {
     for (const act of ACTS) {
       const program = e.record(() => linear(x, w, b, act));
       expect(program.dispatchCount).toBe(1);
-      expect(program.kernelCounts()).toEqual({ linear_fwd: 1 });
+      // 29 outputs: the 4×4-block variant
+      expect(program.kernelCounts()).toEqual({ linear_fwd4: 1 });
       program.dispose();
     }
+    // ≥ 64 rows and ≥ 128 outputs: the 8×8-block kernel
+    const big = e.record(() => linear(e.zeros([70, 45]), e.zeros([128, 45]), null, 'relu'));
+    expect(big.kernelCounts()).toEqual({ linear_fwd: 1 });
+    big.dispose();
   });
 
   /** Dispatches of linear's backward alone (the seed is dy itself). */

@@ -384,3 +384,164 @@ fn grouped_linear_reduce(@builtin(workgroup_id) wid: vec3<u32>,
   }
   gl_red[j] = acc;
 }
+
+// ---- 4×4 variants (32×32 tiles) for small layers (see shaders/linear.wgsl); same bindings and
+// uniforms as above.
+const GL_TILE4 = 32u;
+
+// Stores a 4×4 block at rows rs, columns cs (< n) of a matrix with row stride ld from column c0.
+fn gl_store4(rs: vec4<u32>, cs: vec4<u32>, m: u32, n: u32, ld: u32, c0: u32, v: array<vec4<f32>, 4>) {
+  for (var a = 0u; a < 4u; a++) {
+    if (rs[a] < m) {
+      let base = rs[a] * ld + c0;
+      for (var b = 0u; b < 4u; b++) {
+        if (cs[b] < n) { gl_out[base + cs[b]] = v[a][b]; }
+      }
+    }
+  }
+}
+
+fn fwd_block4(gr: Group, m0: u32, n0: u32) {
+  let m = U(0u);
+  let ldx = U(1u);
+  let rs = vec4<u32>(m0) + GL_STEP;
+  let cs = vec4<u32>(n0) + GL_STEP;
+  let ra = min(rs, vec4<u32>(m - 1u)) * ldx + vec4<u32>(gr.xoff);
+  let nb = min(cs, vec4<u32>(gr.no - 1u));
+  let rb = nb * gr.ni + vec4<u32>(gr.woff);
+  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var i = 0u; i < gr.ni; i++) {
+    let bv = vec4<f32>(gl_b[rb.x + i], gl_b[rb.y + i], gl_b[rb.z + i], gl_b[rb.w + i]);
+    acc[0] += gl_a[ra.x + i] * bv;
+    acc[1] += gl_a[ra.y + i] * bv;
+    acc[2] += gl_a[ra.z + i] * bv;
+    acc[3] += gl_a[ra.w + i] * bv;
+  }
+  var bias = vec4<f32>(0.0);
+  if (U(4u) == 1u) {
+    let bo = nb + vec4<u32>(gr.boff);
+    bias = vec4<f32>(gl_c[bo.x], gl_c[bo.y], gl_c[bo.z], gl_c[bo.w]);
+  }
+  let code = U(5u);
+  for (var a = 0u; a < 4u; a++) {
+    let e = acc[a] + bias;
+    acc[a] = vec4<f32>(gl_act(code, e.x), gl_act(code, e.y), gl_act(code, e.z), gl_act(code, e.w));
+  }
+  gl_store4(rs, cs, m, gr.no, U(2u), gr.yoff, acc);
+}
+
+@compute @workgroup_size(8, 8)
+fn grouped_linear_fwd4(@builtin(workgroup_id) wid: vec3<u32>,
+                      @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var g = wid.z; g < U(3u); g += nwg.z) {
+    let gr = group(g);
+    for (var ty = wid.y; ty * GL_TILE4 < U(0u); ty += nwg.y) {
+      for (var tx = wid.x; tx * GL_TILE4 < gr.no; tx += nwg.x) {
+        let m0 = ty * GL_TILE4 + lid.y;
+        let n0 = tx * GL_TILE4 + lid.x;
+        if (m0 < U(0u) && n0 < gr.no) {
+          fwd_block4(gr, m0, n0);
+        }
+      }
+    }
+  }
+}
+
+fn dx_acc4(gr: Group, rs: vec4<u32>, cs: vec4<u32>, acc: ptr<function, array<vec4<f32>, 4>>) {
+  let m = U(0u);
+  let ldy = U(2u);
+  let code = U(5u);
+  let ra = min(rs, vec4<u32>(m - 1u)) * ldy + vec4<u32>(gr.yoff);
+  let cb = min(cs, vec4<u32>(gr.ni - 1u)) + vec4<u32>(gr.woff);
+  var kb = 0u;
+  for (var o = 0u; o < gr.no; o++) {
+    let bv = vec4<f32>(gl_b[cb.x + kb], gl_b[cb.y + kb], gl_b[cb.z + kb], gl_b[cb.w + kb]);
+    (*acc)[0] += gl_dz(code, ra.x + o) * bv;
+    (*acc)[1] += gl_dz(code, ra.y + o) * bv;
+    (*acc)[2] += gl_dz(code, ra.z + o) * bv;
+    (*acc)[3] += gl_dz(code, ra.w + o) * bv;
+    kb += gr.ni;
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn grouped_linear_dx4(@builtin(workgroup_id) wid: vec3<u32>,
+                     @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_id) lid: vec3<u32>) {
+  let shared_in = U(6u) == 1u;
+  let ng = select(U(3u), 1u, shared_in);
+  for (var g = wid.z; g < ng; g += nwg.z) {
+    let gr = group(g);
+    for (var ty = wid.y; ty * GL_TILE4 < U(0u); ty += nwg.y) {
+      for (var tx = wid.x; tx * GL_TILE4 < gr.ni; tx += nwg.x) {
+        let m0 = ty * GL_TILE4 + lid.y;
+        let n0 = tx * GL_TILE4 + lid.x;
+        if (m0 < U(0u) && n0 < gr.ni) {
+          let rs = vec4<u32>(m0) + GL_STEP;
+          let cs = vec4<u32>(n0) + GL_STEP;
+          var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0),
+                                        vec4<f32>(0.0));
+          if (shared_in) {
+            for (var h = 0u; h < U(3u); h++) { dx_acc4(group(h), rs, cs, &acc); }
+          } else {
+            dx_acc4(gr, rs, cs, &acc);
+          }
+          gl_store4(rs, cs, U(0u), gr.ni, U(1u), gr.xoff, acc);
+        }
+      }
+    }
+  }
+}
+
+fn dw_block4(gr: Group, s: u32, o0: u32, i0: u32) {
+  let code = U(5u);
+  let ldx = U(1u);
+  let ldy = U(2u);
+  let first = s * U(7u);
+  let last = min(first + U(7u), U(0u));
+  let os = vec4<u32>(o0) + GL_STEP;
+  let is = vec4<u32>(i0) + GL_STEP;
+  let ro = min(os, vec4<u32>(gr.no - 1u)) + vec4<u32>(gr.yoff);
+  let ci = min(is, vec4<u32>(gr.ni - 1u)) + vec4<u32>(gr.xoff);
+  let ones = is == vec4<u32>(gr.ni);
+  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var yo = first * ldy;
+  var xo = first * ldx;
+  for (var r = first; r < last; r++) {
+    let xv = vec4<f32>(gl_b[xo + ci.x], gl_b[xo + ci.y], gl_b[xo + ci.z], gl_b[xo + ci.w]);
+    let bv = select(xv, vec4<f32>(1.0), ones);
+    acc[0] += gl_dz(code, yo + ro.x) * bv;
+    acc[1] += gl_dz(code, yo + ro.y) * bv;
+    acc[2] += gl_dz(code, yo + ro.z) * bv;
+    acc[3] += gl_dz(code, yo + ro.w) * bv;
+    yo += ldy;
+    xo += ldx;
+  }
+  for (var a = 0u; a < 4u; a++) {
+    if (os[a] < gr.no) {
+      for (var b = 0u; b < 4u; b++) { dw_put(s, gr, os[a], is[b], acc[a][b]); }
+    }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn grouped_linear_dw4(@builtin(workgroup_id) wid: vec3<u32>,
+                     @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_id) lid: vec3<u32>) {
+  let slices = U(8u);
+  for (var z = wid.z; z < U(3u) * slices; z += nwg.z) {
+    let gr = group(z / slices);
+    let s = z % slices;
+    let nc = gr.ni + U(4u);
+    for (var ty = wid.y; ty * GL_TILE4 < gr.no; ty += nwg.y) {
+      for (var tx = wid.x; tx * GL_TILE4 < nc; tx += nwg.x) {
+        let o0 = ty * GL_TILE4 + lid.y;
+        let i0 = tx * GL_TILE4 + lid.x;
+        if (o0 < gr.no && i0 < nc) {
+          dw_block4(gr, s, o0, i0);
+        }
+      }
+    }
+  }
+}

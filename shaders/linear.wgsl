@@ -399,3 +399,148 @@ fn linear_dw_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     red_db[o] = acc;
   }
 }
+
+// ---- 4×4 variants (32×32 tiles) for small layers, where an 8×8 block would mostly compute
+// clamped duplicates (e.g. hidden 32: O = 16 or 32). Same bindings and uniforms as above.
+const LIN_TILE4 = 32u;
+
+fn fwd_block4(m0: u32, n0: u32) {
+  let m = U(0u);
+  let n = U(1u);
+  let k = U(2u);
+  let rs = vec4<u32>(m0) + LIN_STEP;
+  let cs = vec4<u32>(n0) + LIN_STEP;
+  let ra = min(rs, vec4<u32>(m - 1u)) * k;
+  let nb = min(cs, vec4<u32>(n - 1u));
+  let rb = nb * k;
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  for (var i = 0u; i < k; i++) {
+    let bv = vec4<f32>(lin_b[rb.x + i], lin_b[rb.y + i], lin_b[rb.z + i], lin_b[rb.w + i]);
+    c0 += lin_a[ra.x + i] * bv;
+    c1 += lin_a[ra.y + i] * bv;
+    c2 += lin_a[ra.z + i] * bv;
+    c3 += lin_a[ra.w + i] * bv;
+  }
+  var bias = vec4<f32>(0.0);
+  if (U(3u) == 1u) {
+    bias = vec4<f32>(lin_c[nb.x], lin_c[nb.y], lin_c[nb.z], lin_c[nb.w]);
+  }
+  let code = U(4u);
+  let e0 = c0 + bias;
+  let e1 = c1 + bias;
+  let e2 = c2 + bias;
+  let e3 = c3 + bias;
+  lin_store_block(rs, cs, m, n,
+    vec4<f32>(lin_act(code, e0.x), lin_act(code, e0.y), lin_act(code, e0.z), lin_act(code, e0.w)),
+    vec4<f32>(lin_act(code, e1.x), lin_act(code, e1.y), lin_act(code, e1.z), lin_act(code, e1.w)),
+    vec4<f32>(lin_act(code, e2.x), lin_act(code, e2.y), lin_act(code, e2.z), lin_act(code, e2.w)),
+    vec4<f32>(lin_act(code, e3.x), lin_act(code, e3.y), lin_act(code, e3.z), lin_act(code, e3.w)));
+}
+
+// Grid: x over column tiles, y over row tiles (each capped at 65,535; the loops stride the rest).
+@compute @workgroup_size(8, 8)
+fn linear_fwd4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var ty = wid.y; ty * LIN_TILE4 < U(0u); ty += nwg.y) {
+    for (var tx = wid.x; tx * LIN_TILE4 < U(1u); tx += nwg.x) {
+      let m0 = ty * LIN_TILE4 + lid.y;
+      let n0 = tx * LIN_TILE4 + lid.x;
+      if (m0 < U(0u) && n0 < U(1u)) {
+        fwd_block4(m0, n0);
+      }
+    }
+  }
+}
+
+fn dx_block4(m0: u32, n0: u32) {
+  let m = U(0u);
+  let n = U(1u);
+  let k = U(2u);
+  let code = U(4u);
+  let rs = vec4<u32>(m0) + LIN_STEP;
+  let cs = vec4<u32>(n0) + LIN_STEP;
+  let ra = min(rs, vec4<u32>(m - 1u)) * k;
+  let cb = min(cs, vec4<u32>(n - 1u));
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var kb = 0u;
+  for (var o = 0u; o < k; o++) {
+    let bv = vec4<f32>(lin_b[cb.x + kb], lin_b[cb.y + kb], lin_b[cb.z + kb], lin_b[cb.w + kb]);
+    c0 += lin_dz(code, ra.x + o) * bv;
+    c1 += lin_dz(code, ra.y + o) * bv;
+    c2 += lin_dz(code, ra.z + o) * bv;
+    c3 += lin_dz(code, ra.w + o) * bv;
+    kb += n;
+  }
+  lin_store_block(rs, cs, m, n, c0, c1, c2, c3);
+}
+
+@compute @workgroup_size(8, 8)
+fn linear_dx4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var ty = wid.y; ty * LIN_TILE4 < U(0u); ty += nwg.y) {
+    for (var tx = wid.x; tx * LIN_TILE4 < U(1u); tx += nwg.x) {
+      let m0 = ty * LIN_TILE4 + lid.y;
+      let n0 = tx * LIN_TILE4 + lid.x;
+      if (m0 < U(0u) && n0 < U(1u)) {
+        dx_block4(m0, n0);
+      }
+    }
+  }
+}
+
+fn dw_block4(s: u32, o0: u32, i0: u32) {
+  let no = U(0u);
+  let ni = U(1u);
+  let code = U(4u);
+  let first = s * U(5u);
+  let last = min(first + U(5u), U(2u));
+  let os = vec4<u32>(o0) + LIN_STEP;
+  let is = vec4<u32>(i0) + LIN_STEP;
+  let ro = min(os, vec4<u32>(no - 1u));
+  let ci = min(is, vec4<u32>(ni - 1u));
+  let ones = is == vec4<u32>(ni);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var yo = first * no;
+  var xo = first * ni;
+  for (var r = first; r < last; r++) {
+    let xv = vec4<f32>(lin_b[xo + ci.x], lin_b[xo + ci.y], lin_b[xo + ci.z], lin_b[xo + ci.w]);
+    let bv = select(xv, vec4<f32>(1.0), ones);
+    c0 += lin_dz(code, yo + ro.x) * bv;
+    c1 += lin_dz(code, yo + ro.y) * bv;
+    c2 += lin_dz(code, yo + ro.z) * bv;
+    c3 += lin_dz(code, yo + ro.w) * bv;
+    yo += no;
+    xo += ni;
+  }
+  if (os.x < no) { dw_store(s, os.x, is, c0); }
+  if (os.y < no) { dw_store(s, os.y, is, c1); }
+  if (os.z < no) { dw_store(s, os.z, is, c2); }
+  if (os.w < no) { dw_store(s, os.w, is, c3); }
+}
+
+// Grid: x over column tiles of I + U3, y over row tiles of O, z over the S slices.
+@compute @workgroup_size(8, 8)
+fn linear_dw4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_id) lid: vec3<u32>) {
+  let nc = U(1u) + U(3u);
+  for (var s = wid.z; s < U(6u); s += nwg.z) {
+    for (var ty = wid.y; ty * LIN_TILE4 < U(0u); ty += nwg.y) {
+      for (var tx = wid.x; tx * LIN_TILE4 < nc; tx += nwg.x) {
+        let o0 = ty * LIN_TILE4 + lid.y;
+        let i0 = tx * LIN_TILE4 + lid.x;
+        if (o0 < U(0u) && i0 < nc) {
+          dw_block4(s, o0, i0);
+        }
+      }
+    }
+  }
+}

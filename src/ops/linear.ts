@@ -28,8 +28,16 @@ export type LinearActivation = 'none' | 'relu' | 'tanh';
 
 const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
 
-/** Outputs per workgroup along each axis (8×8 invocations, each an 8×8 block). */
+/**
+ * Outputs per workgroup along each axis: 8×8 invocations, each an 8×8 block (64) when the output
+ * has ≥ 64 rows and ≥ 128 columns, else each a 4×4 block (32): on narrower outputs (hidden 32:
+ * O = 16, 32, 96) the 8×8 block computes too many clamped duplicates and is slower.
+ */
 const TILE = 64;
+const TILE4 = 32;
+export const linearWide = (rows: number, cols: number) => rows >= TILE && cols >= 2 * TILE;
+const wide = linearWide;
+const tileOf = (rows: number, cols: number) => (wide(rows, cols) ? TILE : TILE4);
 const MAX_GROUPS = 65535;
 /** Split-K: every slice sums at least this many rows (amortises the partial write and reduce)… */
 export const LINEAR_MIN_SLICE_ROWS = 256;
@@ -137,6 +145,23 @@ export const linearDwKernel: KernelDef = {
   cpu: dw64,
 };
 
+/** The 4×4-block variants (shaders/linear.wgsl `*4` entry points); same maths and reference. */
+export const linearForwardKernel4: KernelDef = {
+  ...linearForwardKernel,
+  name: 'linear_fwd4',
+  entryPoint: 'linear_fwd4',
+};
+export const linearDxKernel4: KernelDef = {
+  ...linearDxKernel,
+  name: 'linear_dx4',
+  entryPoint: 'linear_dx4',
+};
+export const linearDwKernel4: KernelDef = {
+  ...linearDwKernel,
+  name: 'linear_dw4',
+  entryPoint: 'linear_dw4',
+};
+
 export const linearDwReduceKernel: KernelDef = {
   name: 'linear_dw_reduce',
   shader: 'linear',
@@ -159,7 +184,8 @@ export interface LinearSplit {
  * [S, O, cols] partials fit in `maxBytes` (the adapter's binding limit).
  */
 export function linearSplit(m: number, o: number, cols: number, maxBytes: number): LinearSplit {
-  const tiles = Math.ceil(o / TILE) * Math.ceil(cols / TILE);
+  const tile = tileOf(o, cols);
+  const tiles = Math.ceil(o / tile) * Math.ceil(cols / tile);
   let s = Math.min(
     Math.floor(m / LINEAR_MIN_SLICE_ROWS),
     Math.ceil(LINEAR_TARGET_GROUPS / tiles),
@@ -216,13 +242,14 @@ export function linear(
   const y = e.empty([...x.shape.slice(0, -1), o]);
   if (m > 0) {
     const grid: [number, number, number] = [
-      Math.min(Math.ceil(o / TILE), MAX_GROUPS),
-      Math.min(Math.ceil(m / TILE), MAX_GROUPS),
+      Math.min(Math.ceil(o / tileOf(m, o)), MAX_GROUPS),
+      Math.min(Math.ceil(m / tileOf(m, o)), MAX_GROUPS),
       1,
     ];
     // Without a bias the weight stands in for the unread binding.
     const p = { u: [m, o, n, bias ? 1 : 0, code], f: [] };
-    e.run(linearForwardKernel, [x, weight, bias ?? weight], [y], p, grid);
+    const k = wide(m, o) ? linearForwardKernel : linearForwardKernel4;
+    e.run(k, [x, weight, bias ?? weight], [y], p, grid);
   }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   // Only act′ needs y; an alias keeps it alive even if the caller disposes the output.
@@ -238,11 +265,12 @@ function gradX(e: Engine, x: Tensor, w: Tensor, dy: Tensor, y: Tensor, code: num
   const m = x.size / n;
   const dx = e.empty(x.shape);
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(n / TILE), MAX_GROUPS),
-    Math.min(Math.ceil(m / TILE), MAX_GROUPS),
+    Math.min(Math.ceil(n / tileOf(m, n)), MAX_GROUPS),
+    Math.min(Math.ceil(m / tileOf(m, n)), MAX_GROUPS),
     1,
   ];
-  e.run(linearDxKernel, [dy, w, y], [dx], { u: [m, n, o, 0, code], f: [] }, grid);
+  const k = wide(m, n) ? linearDxKernel : linearDxKernel4;
+  e.run(k, [dy, w, y], [dx], { u: [m, n, o, 0, code], f: [] }, grid);
   return dx;
 }
 
@@ -268,17 +296,18 @@ function gradW(
   const direct = slices === 1;
   const u = [o, n, m, wantDb ? 1 : 0, code, rows, slices, direct ? 1 : 0];
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(cols / TILE), MAX_GROUPS),
-    Math.min(Math.ceil(o / TILE), MAX_GROUPS),
+    Math.min(Math.ceil(cols / tileOf(o, cols)), MAX_GROUPS),
+    Math.min(Math.ceil(o / tileOf(o, cols)), MAX_GROUPS),
     slices,
   ];
+  const dwKernel = wide(o, cols) ? linearDwKernel : linearDwKernel4;
   // Unwritten output bindings get a one-element placeholder (writable bindings cannot alias).
   const spare = e.empty([1]);
   if (direct) {
-    e.run(linearDwKernel, [dy, x, y], [dw, db ?? spare], { u, f: [] }, grid);
+    e.run(dwKernel, [dy, x, y], [dw, db ?? spare], { u, f: [] }, grid);
   } else {
     const part = e.empty([slices, o, cols]);
-    e.run(linearDwKernel, [dy, x, y], [part, spare], { u, f: [] }, grid);
+    e.run(dwKernel, [dy, x, y], [part, spare], { u, f: [] }, grid);
     e.run(linearDwReduceKernel, [part], [dw, db ?? spare], { u, f: [] }, linearGrid(o * cols, 64));
     part.dispose();
   }
