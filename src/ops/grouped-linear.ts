@@ -18,22 +18,13 @@ import { formatShape, numel } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
-import { linearSplit, linearWide, type LinearActivation } from './linear.js';
+import { linearSplit, linearTile, linearWide, type LinearActivation } from './linear.js';
 
 export const GROUPED_LINEAR_MAX_GROUPS = 4;
 
 const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
-/** 8×8-block kernels (64×64 tiles) for wide outputs, else the 4×4 ones (32): the rule of linear.ts. */
-const TILE = 64;
-const TILE4 = 32;
-const wide = linearWide;
-const tileOf = (rows: number, cols: number) => (wide(rows, cols) ? TILE : TILE4);
-/** The `*4` entry points of the 4×4 variants. */
-const narrow = (k: KernelDef): KernelDef => ({
-  ...k,
-  name: `${k.name}4`,
-  entryPoint: `${k.entryPoint}4`,
-});
+// 8×8-block kernels (64×64 tiles) for wide outputs, else the 4×4 ones (32): linear.ts's rule.
+
 const MAX_GROUPS = 65535;
 /** Uniform slots: header, then 6 per group from GROUP_BASE. */
 const GROUP_BASE = 16;
@@ -149,6 +140,16 @@ export const groupedLinearDwKernel: KernelDef = {
   entryPoint: 'grouped_linear_dw',
   cpu: dw64,
 };
+/** The 4×4-block variants (the `*4` entry points); same maths and reference. */
+const narrow = (k: KernelDef): KernelDef => ({
+  ...k,
+  name: `${k.name}4`,
+  entryPoint: `${k.entryPoint}4`,
+});
+export const groupedLinearForwardKernel4 = narrow(groupedLinearForwardKernel);
+export const groupedLinearDxKernel4 = narrow(groupedLinearDxKernel);
+export const groupedLinearDwKernel4 = narrow(groupedLinearDwKernel);
+
 export const groupedLinearReduceKernel: KernelDef = {
   name: 'grouped_linear_reduce',
   shader: 'grouped-linear',
@@ -285,12 +286,12 @@ export function groupedLinear(
   if (pl.m > 0) {
     const maxO = Math.max(...pl.groups.map((g) => g.no));
     const grid: [number, number, number] = [
-      Math.min(Math.ceil(maxO / tileOf(pl.m, maxO)), MAX_GROUPS),
-      Math.min(Math.ceil(pl.m / tileOf(pl.m, maxO)), MAX_GROUPS),
+      Math.min(Math.ceil(maxO / linearTile(pl.m, maxO)), MAX_GROUPS),
+      Math.min(Math.ceil(pl.m / linearTile(pl.m, maxO)), MAX_GROUPS),
       pl.groups.length,
     ];
     // the kernel reads W through one binding and b through the other
-    const k = wide(pl.m, maxO) ? groupedLinearForwardKernel : narrow(groupedLinearForwardKernel);
+    const k = linearWide(pl.m, maxO) ? groupedLinearForwardKernel : groupedLinearForwardKernel4;
     e.run(k, [x, wb, wb], [y], params(pl), grid);
   }
   const inputs = [x, ...weights, ...(biases ?? [])];
@@ -317,11 +318,11 @@ registerGradient({
       if (pl.m > 0) {
         const maxI = Math.max(...pl.groups.map((g) => g.ni));
         const grid: [number, number, number] = [
-          Math.min(Math.ceil(maxI / tileOf(pl.m, maxI)), MAX_GROUPS),
-          Math.min(Math.ceil(pl.m / tileOf(pl.m, maxI)), MAX_GROUPS),
+          Math.min(Math.ceil(maxI / linearTile(pl.m, maxI)), MAX_GROUPS),
+          Math.min(Math.ceil(pl.m / linearTile(pl.m, maxI)), MAX_GROUPS),
           pl.shared ? 1 : G,
         ];
-        const k = wide(pl.m, maxI) ? groupedLinearDxKernel : narrow(groupedLinearDxKernel);
+        const k = linearWide(pl.m, maxI) ? groupedLinearDxKernel : groupedLinearDxKernel4;
         e.run(k, [dy, wb, y], [dx], params(pl), grid);
       }
     }
@@ -356,12 +357,12 @@ function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Plan): Ten
   const rows = Math.max(Math.ceil(pl.m / slices), 1);
   const S = Math.max(Math.ceil(pl.m / rows), 1);
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(maxCols / tileOf(maxO, maxCols)), MAX_GROUPS),
-    Math.min(Math.ceil(maxO / tileOf(maxO, maxCols)), MAX_GROUPS),
+    Math.min(Math.ceil(maxCols / linearTile(maxO, maxCols)), MAX_GROUPS),
+    Math.min(Math.ceil(maxO / linearTile(maxO, maxCols)), MAX_GROUPS),
     Math.min(pl.groups.length * S, MAX_GROUPS),
   ];
   const p = params(pl, { [U_ROWS]: rows, [U_SLICES]: S });
-  const dwKernel = wide(maxO, maxCols) ? groupedLinearDwKernel : narrow(groupedLinearDwKernel);
+  const dwKernel = linearWide(maxO, maxCols) ? groupedLinearDwKernel : groupedLinearDwKernel4;
   if (S === 1) {
     e.run(dwKernel, [dy, x, y], [grad], p, grid);
   } else {

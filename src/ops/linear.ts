@@ -36,8 +36,8 @@ const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
 const TILE = 64;
 const TILE4 = 32;
 export const linearWide = (rows: number, cols: number) => rows >= TILE && cols >= 2 * TILE;
-const wide = linearWide;
-const tileOf = (rows: number, cols: number) => (wide(rows, cols) ? TILE : TILE4);
+/** Outputs per workgroup along each axis for an output of rows × cols. */
+export const linearTile = (rows: number, cols: number) => (linearWide(rows, cols) ? TILE : TILE4);
 const MAX_GROUPS = 65535;
 /** Split-K: every slice sums at least this many rows (amortises the partial write and reduce)… */
 export const LINEAR_MIN_SLICE_ROWS = 256;
@@ -184,7 +184,7 @@ export interface LinearSplit {
  * [S, O, cols] partials fit in `maxBytes` (the adapter's binding limit).
  */
 export function linearSplit(m: number, o: number, cols: number, maxBytes: number): LinearSplit {
-  const tile = tileOf(o, cols);
+  const tile = linearTile(o, cols);
   const tiles = Math.ceil(o / tile) * Math.ceil(cols / tile);
   let s = Math.min(
     Math.floor(m / LINEAR_MIN_SLICE_ROWS),
@@ -242,13 +242,13 @@ export function linear(
   const y = e.empty([...x.shape.slice(0, -1), o]);
   if (m > 0) {
     const grid: [number, number, number] = [
-      Math.min(Math.ceil(o / tileOf(m, o)), MAX_GROUPS),
-      Math.min(Math.ceil(m / tileOf(m, o)), MAX_GROUPS),
+      Math.min(Math.ceil(o / linearTile(m, o)), MAX_GROUPS),
+      Math.min(Math.ceil(m / linearTile(m, o)), MAX_GROUPS),
       1,
     ];
     // Without a bias the weight stands in for the unread binding.
     const p = { u: [m, o, n, bias ? 1 : 0, code], f: [] };
-    const k = wide(m, o) ? linearForwardKernel : linearForwardKernel4;
+    const k = linearWide(m, o) ? linearForwardKernel : linearForwardKernel4;
     e.run(k, [x, weight, bias ?? weight], [y], p, grid);
   }
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -265,11 +265,11 @@ function gradX(e: Engine, x: Tensor, w: Tensor, dy: Tensor, y: Tensor, code: num
   const m = x.size / n;
   const dx = e.empty(x.shape);
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(n / tileOf(m, n)), MAX_GROUPS),
-    Math.min(Math.ceil(m / tileOf(m, n)), MAX_GROUPS),
+    Math.min(Math.ceil(n / linearTile(m, n)), MAX_GROUPS),
+    Math.min(Math.ceil(m / linearTile(m, n)), MAX_GROUPS),
     1,
   ];
-  const k = wide(m, n) ? linearDxKernel : linearDxKernel4;
+  const k = linearWide(m, n) ? linearDxKernel : linearDxKernel4;
   e.run(k, [dy, w, y], [dx], { u: [m, n, o, 0, code], f: [] }, grid);
   return dx;
 }
@@ -296,11 +296,11 @@ function gradW(
   const direct = slices === 1;
   const u = [o, n, m, wantDb ? 1 : 0, code, rows, slices, direct ? 1 : 0];
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(cols / tileOf(o, cols)), MAX_GROUPS),
-    Math.min(Math.ceil(o / tileOf(o, cols)), MAX_GROUPS),
+    Math.min(Math.ceil(cols / linearTile(o, cols)), MAX_GROUPS),
+    Math.min(Math.ceil(o / linearTile(o, cols)), MAX_GROUPS),
     slices,
   ];
-  const dwKernel = wide(o, cols) ? linearDwKernel : linearDwKernel4;
+  const dwKernel = linearWide(o, cols) ? linearDwKernel : linearDwKernel4;
   // Unwritten output bindings get a one-element placeholder (writable bindings cannot alias).
   const spare = e.empty([1]);
   if (direct) {
