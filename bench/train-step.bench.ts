@@ -3,7 +3,8 @@
  * of the model at the small (10 regions × 52 weeks × 5 channels × 3 controls) and the paper size
  * (190 × 109 × 13 × 7), hidden 280 by default: median step (= epoch) time, dispatches and submits
  * per step, on the adapter and on the float64 CPU backend in the same run.
- * Options: --adapter NAME, --hidden N, --size small|paper|both, --steps N, --skip-cpu, --json FILE.
+ * Options: --adapter NAME, --hidden N, --size small|paper|both, --steps N, --skip-cpu, --json FILE,
+ * --profile (also time one step kernel by kernel on the adapter, one submit per dispatch).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '5' },
     'skip-cpu': { type: 'boolean', default: false },
     json: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const H = Number(a.hidden);
@@ -63,6 +65,7 @@ async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Prom
     submits = e.stats().submits - before;
   }
   times.sort((x, y) => x - y);
+  if (a.profile && e.isGpu) printProfile(await step.profile());
   const row = {
     // the training sequence: B padding + training weeks (the holdout is not trained on)
     size: `${size} ${s.regions}×${prepared.B + prepared.wTrain}×${s.channels}×${s.controls}, H ${H}`,
@@ -74,6 +77,16 @@ async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Prom
   step.dispose();
   model.dispose();
   return row;
+}
+
+/** Kernel times of one step, largest first (each dispatch waited on alone). */
+function printProfile(ms: Record<string, number>): void {
+  const total = Object.values(ms).reduce((x, y) => x + y, 0);
+  console.log(`profile (${total.toFixed(0)} ms, one submit per command):`);
+  for (const [name, t] of Object.entries(ms).sort((x, y) => y[1] - x[1]))
+    console.log(
+      `  ${name.padEnd(40)} ${t.toFixed(1).padStart(9)} ms ${((100 * t) / total).toFixed(1).padStart(5)} %`,
+    );
 }
 
 const dev = await createEngine({ adapter: a.adapter as AdapterChoice });

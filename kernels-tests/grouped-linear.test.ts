@@ -167,7 +167,7 @@ const cases: Case[] = [
     shared: false,
     bias: true,
   },
-  // edges of the 8×8 block's second half and of the 64×64 tile
+  // edges of the 4×4 blocks' 32 × 32 tiles
   {
     name: 'shared, past one tile',
     m: 130,
@@ -188,23 +188,24 @@ const cases: Case[] = [
     shared: false,
     bias: true,
   },
-  // the 8×8-block kernels (≥ 64 rows, ≥ 128 columns)
+  // the wide kernels (≥ 96 rows and columns; tiles 128 × 96 forward and dx, 96 × 96 dW): edges of
+  // the quads, blocks and tiles
   {
-    name: 'shared, 8×8 blocks',
-    m: 70,
+    name: 'shared, wide blocks',
+    m: 130,
     groups: [
-      [130, 129],
-      [7, 129],
+      [193, 97],
+      [7, 97],
     ],
     shared: true,
     bias: true,
   },
   {
-    name: 'blocks, 8×8 blocks',
-    m: 66,
+    name: 'blocks, wide blocks',
+    m: 129,
     groups: [
-      [129, 130],
-      [140, 128],
+      [97, 100],
+      [100, 191],
     ],
     shared: false,
     bias: false,

@@ -5,12 +5,8 @@ import type { Tensor } from '../src/engine/tensor.js';
 import { add, mul, relu, tanh } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/reduce.js';
 import { matmul } from '../src/ops/matmul.js';
-import {
-  linear,
-  linearSplit,
-  LINEAR_MIN_SLICE_ROWS,
-  type LinearActivation,
-} from '../src/ops/linear.js';
+import { linear, type LinearActivation } from '../src/ops/linear.js';
+import { linearSplit, LINEAR_MIN_SLICE_ROWS } from '../src/ops/grouped-linear.js';
 import { cpuValues, expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { matmulTol, TOL } from './tolerances.js';
 
@@ -150,12 +146,13 @@ const cases: Case[] = [
   mk([33], 31, 33, false),
   mk([700], 13, 6), // split-K: two slices
   mk([2, 300], 33, 7, false),
-  // the 8×8-block kernels (≥ 64 rows, ≥ 128 columns): edges of the block's second half
-  // (32 + 8j) and of the 64×64 tile, in forward, dx and dW
-  mk([130], 140, 130),
-  mk([65], 128, 129, false),
-  mk([70], 129, 200),
-  mk([63], 129, 33),
+  // the wide kernels (output ≥ 96 rows and ≥ 96 columns; forward and dx tiles 128 × 96, dW 96 ×
+  // 96, blocks of 4-element quads 32 apart): edges of each quad, block and tile in forward, dx, dW
+  mk([130], 97, 193),
+  mk([129], 96, 96, false),
+  mk([200], 191, 100),
+  mk([97], 100, 129, false),
+  mk([96], 95, 97),
 ];
 
 describe.each(ACTS)('linear, activation %s', (act) => {
@@ -244,13 +241,13 @@ describe('dispatch counts', () => {
     for (const act of ACTS) {
       const program = e.record(() => linear(x, w, b, act));
       expect(program.dispatchCount).toBe(1);
-      // 29 outputs: the 4×4-block variant
-      expect(program.kernelCounts()).toEqual({ linear_fwd4: 1 });
+      // 29 outputs: the 4×4-block variant of the grouped layer's kernel
+      expect(program.kernelCounts()).toEqual({ grouped_linear_fwd4: 1 });
       program.dispose();
     }
-    // ≥ 64 rows and ≥ 128 outputs: the 8×8-block kernel
-    const big = e.record(() => linear(e.zeros([70, 45]), e.zeros([128, 45]), null, 'relu'));
-    expect(big.kernelCounts()).toEqual({ linear_fwd: 1 });
+    // ≥ 96 rows and ≥ 96 outputs: the wide kernel
+    const big = e.record(() => linear(e.zeros([96, 45]), e.zeros([96, 45]), null, 'relu'));
+    expect(big.kernelCounts()).toEqual({ grouped_linear_fwd: 1 });
     big.dispose();
   });
 

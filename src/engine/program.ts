@@ -28,6 +28,25 @@ export class Program<T> {
     return out;
   }
 
+  /**
+   * Runs the program once command by command, one submit and wait each, and returns the time
+   * spent per kernel name (ms, summed over its dispatches; copies under "copy"). For benchmarks:
+   * a profiled run is slower than `run()` and its total is not a step time.
+   */
+  async profile(): Promise<Record<string, number>> {
+    if (this.disposed) throw new Error('causalmix: program used after dispose()');
+    const out: Record<string, number> = {};
+    await this.engine.sync();
+    for (const c of this.commands) {
+      const t0 = performance.now();
+      this.engine.submitProgram([c]);
+      await this.engine.sync();
+      const name = c.kind === 'dispatch' ? c.kernel.name : c.kind;
+      out[name] = (out[name] ?? 0) + performance.now() - t0;
+    }
+    return out;
+  }
+
   run(): T {
     if (this.disposed) throw new Error('causalmix: program used after dispose()');
     this.engine.submitProgram(this.commands);

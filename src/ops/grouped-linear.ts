@@ -1,7 +1,8 @@
 /**
  * Grouped linear layer (shaders/grouped-linear.wgsl): G ≤ 4 independent layers
  * y_g = act(x_g·W_gᵀ + b_g) side by side in one dispatch forward, one for dx and one or two for the
- * weight gradients — the model's two coefficient heads run as one network of grouped layers.
+ * weight gradients — the model's two coefficient heads run as one network of grouped layers. The
+ * same kernels run the plain linear layer (src/ops/linear.ts) as one group.
  *
  *   x [..., ΣI_g]: group g reads its own block of columns (in order), or, with `sharedInput`, every
  *   group reads all of x [..., I]; then dx sums the groups' products (no separate add).
@@ -9,8 +10,12 @@
  *
  * The weights and biases are copied into one packed buffer per forward (buffer copies, not
  * dispatches), so they may live anywhere (e.g. the parameter arena); their gradients come back as
- * views of one packed gradient buffer in the same layout. act′ comes from the saved y as in
- * src/ops/linear.ts, and dW/db use the same split-K plan (`linearSplit`).
+ * views of one packed gradient buffer in the same layout. act′ comes from the saved y (see
+ * src/ops/linear.ts for why y rather than the pre-activation).
+ *
+ * dW = dZᵀ·x contracts over the M rows (up to ~10⁵) for a small result, so a plain tiled product
+ * would launch a few workgroups that each walk all of M; instead slice s of S sums rows
+ * [s·rows, (s+1)·rows) into partials [S, P] and a second pass adds them (`linearSplit`).
  */
 import type { Engine } from '../engine/engine.js';
 import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
@@ -18,14 +23,76 @@ import { formatShape, numel } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
-import { linearSplit, linearTile, linearWide, type LinearActivation } from './linear.js';
+import type { LinearActivation } from './linear.js';
 
 export const GROUPED_LINEAR_MAX_GROUPS = 4;
 
 const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
-// 8×8-block kernels (64×64 tiles) for wide outputs, else the 4×4 ones (32): linear.ts's rule.
 
 const MAX_GROUPS = 65535;
+
+// ---- tiles and the split-K plan -----------------------------------------------------------------
+
+/** Outputs per workgroup (rows × columns) of the wide kernels, and of the 4×4-block ones. */
+const WIDE_TILES = { fwd: [128, 96], dx: [128, 96], dw: [96, 96] } as const;
+const NARROW_TILE = 32;
+
+/**
+ * The tile of a kernel for an output of rows × cols: the wide blocks (16×12 or 12×12 per
+ * invocation) when both sides fill at least one wide tile's columns, else 4×4 blocks — on narrower
+ * outputs (hidden 32: O = 16 or 32) a wide block computes mostly clamped duplicates.
+ */
+export function linearTiles(
+  kind: 'fwd' | 'dx' | 'dw',
+  rows: number,
+  cols: number,
+): { wide: boolean; rows: number; cols: number } {
+  const [tr, tc] = WIDE_TILES[kind];
+  const wide = rows >= tc && cols >= tc;
+  return wide ? { wide, rows: tr, cols: tc } : { wide, rows: NARROW_TILE, cols: NARROW_TILE };
+}
+
+/** Split-K: every slice sums at least this many rows (amortises the partial write and reduce)… */
+export const LINEAR_MIN_SLICE_ROWS = 256;
+/** …and slices are added until dW's pass has about this many workgroups to spread. */
+export const LINEAR_TARGET_GROUPS = 1024;
+
+export interface LinearSplit {
+  /** slices S of the row axis (S = 1: no partials, no second pass) */
+  slices: number;
+  /** rows per slice (the last may hold fewer) */
+  rows: number;
+}
+
+/**
+ * How dW's pass splits M rows for an [O, cols] result: slices of ≥ LINEAR_MIN_SLICE_ROWS rows,
+ * enough of them for about LINEAR_TARGET_GROUPS workgroups, and no more than lets the
+ * [S, O, cols] partials fit in `maxBytes` (the adapter's binding limit).
+ */
+export function linearSplit(m: number, o: number, cols: number, maxBytes: number): LinearSplit {
+  const tile = linearTiles('dw', o, cols);
+  const tiles = Math.ceil(o / tile.rows) * Math.ceil(cols / tile.cols);
+  let s = Math.min(
+    Math.floor(m / LINEAR_MIN_SLICE_ROWS),
+    Math.ceil(LINEAR_TARGET_GROUPS / tiles),
+    MAX_GROUPS,
+    Math.floor(maxBytes / (4 * o * cols)),
+  );
+  s = Math.max(s, 1);
+  const rows = Math.max(Math.ceil(m / s), 1);
+  return { slices: Math.max(Math.ceil(m / rows), 1), rows };
+}
+
+/** Workgroups over an output of rows × cols (capped: the kernels stride over the rest). */
+function tileGrid(kind: 'fwd' | 'dx' | 'dw', rows: number, cols: number, z: number) {
+  const t = linearTiles(kind, rows, cols);
+  const grid: [number, number, number] = [
+    Math.min(Math.ceil(cols / t.cols), MAX_GROUPS),
+    Math.min(Math.ceil(rows / t.rows), MAX_GROUPS),
+    Math.min(z, MAX_GROUPS),
+  ];
+  return { wide: t.wide, grid };
+}
 /** Uniform slots: header, then 6 per group from GROUP_BASE. */
 const GROUP_BASE = 16;
 const U_M = 0;
@@ -62,14 +129,15 @@ const act64 = (code: number, v: number) =>
 const dact64 = (code: number, y: number) =>
   code === ACT.relu ? (y > 0 ? 1 : 0) : code === ACT.tanh ? 1 - y * y : 1;
 
-function forward64([x, wb]: Float64Array[], [y]: Float64Array[], p: KernelParams): void {
+/** x, W (at wOff_g), b (at bOff_g; the packed buffer twice for the grouped layers) → y. */
+function forward64([x, w, b]: Float64Array[], [y]: Float64Array[], p: KernelParams): void {
   const m = p.u[U_M];
   const [ldx, ldy, bias, code] = [p.u[U_LDX], p.u[U_LDY], p.u[U_BIAS], p.u[U_ACT]];
   for (const g of groupsOf(p))
     for (let r = 0; r < m; r++)
       for (let o = 0; o < g.no; o++) {
-        let acc = bias === 1 ? wb[g.boff + o] : 0;
-        for (let i = 0; i < g.ni; i++) acc += x[r * ldx + g.xoff + i] * wb[g.woff + o * g.ni + i];
+        let acc = bias === 1 ? b[g.boff + o] : 0;
+        for (let i = 0; i < g.ni; i++) acc += x[r * ldx + g.xoff + i] * w[g.woff + o * g.ni + i];
         y[r * ldy + g.yoff + o] = act64(code, acc);
       }
 }
@@ -140,6 +208,14 @@ export const groupedLinearDwKernel: KernelDef = {
   entryPoint: 'grouped_linear_dw',
   cpu: dw64,
 };
+/** The wide backward kernels specialised for relu and tanh (act′ in the loads); same reference. */
+const withAct = (k: KernelDef): KernelDef => ({
+  ...k,
+  name: `${k.name}_act`,
+  entryPoint: `${k.entryPoint}_act`,
+});
+export const groupedLinearDxActKernel = withAct(groupedLinearDxKernel);
+export const groupedLinearDwActKernel = withAct(groupedLinearDwKernel);
 /** The 4×4-block variants (the `*4` entry points); same maths and reference. */
 const narrow = (k: KernelDef): KernelDef => ({
   ...k,
@@ -159,7 +235,7 @@ export const groupedLinearReduceKernel: KernelDef = {
 
 // ---- op -----------------------------------------------------------------------------------------
 
-interface Plan {
+export interface Plan {
   m: number;
   ldx: number;
   ldy: number;
@@ -283,21 +359,50 @@ export function groupedLinear(
     });
   pack(weights, views(e, wb, pl, 'w'));
   if (biases) pack(biases, views(e, wb, pl, 'b'));
-  if (pl.m > 0) {
-    const maxO = Math.max(...pl.groups.map((g) => g.no));
-    const grid: [number, number, number] = [
-      Math.min(Math.ceil(maxO / linearTile(pl.m, maxO)), MAX_GROUPS),
-      Math.min(Math.ceil(pl.m / linearTile(pl.m, maxO)), MAX_GROUPS),
-      pl.groups.length,
-    ];
-    // the kernel reads W through one binding and b through the other
-    const k = linearWide(pl.m, maxO) ? groupedLinearForwardKernel : groupedLinearForwardKernel4;
-    e.run(k, [x, wb, wb], [y], params(pl), grid);
-  }
+  forwardInto(e, pl, x, wb, wb, y);
   const inputs = [x, ...weights, ...(biases ?? [])];
   // the packed weights serve the backward pass; y only when act′ needs it
   const saved = [wb, ...(pl.code === ACT.none ? [] : [e.alias(y, y.shape)])];
   return recordOp('grouped_linear', inputs, y, { pl }, saved);
+}
+
+/**
+ * y = act(x·W_gᵀ + b_g) for the groups of `pl` into y: one dispatch. Bindings: W (at wOff_g) and b
+ * (at bOff_g; any buffer without a bias) — the grouped layers bind their packed buffer twice.
+ */
+export function forwardInto(e: Engine, pl: Plan, x: Tensor, w: Tensor, b: Tensor, y: Tensor): void {
+  if (pl.m === 0) return;
+  const maxO = Math.max(...pl.groups.map((g) => g.no));
+  const { wide, grid } = tileGrid('fwd', pl.m, maxO, pl.groups.length);
+  const k = wide ? groupedLinearForwardKernel : groupedLinearForwardKernel4;
+  e.run(k, [x, w, b], [y], params(pl), grid);
+}
+
+/** dx = Σ dZ_g·W_g (each group into its input columns, or summed for a shared input). */
+export function dxInto(e: Engine, pl: Plan, dy: Tensor, w: Tensor, y: Tensor, dx: Tensor): void {
+  if (pl.m === 0) return;
+  const maxI = Math.max(...pl.groups.map((g) => g.ni));
+  const { wide, grid } = tileGrid('dx', pl.m, maxI, pl.shared ? 1 : pl.groups.length);
+  const act = pl.code !== ACT.none;
+  const k = !wide ? groupedLinearDxKernel4 : act ? groupedLinearDxActKernel : groupedLinearDxKernel;
+  e.run(k, [dy, w, y], [dx], params(pl), grid);
+}
+
+/**
+ * One layer x [M, I] → [M, O] as a plan: W at 0 of its own buffer, and in the packed gradient dW
+ * at 0 and db after it (aligned for a view).
+ */
+export function singleLayerPlan(
+  e: Engine,
+  m: number,
+  [o, n]: readonly number[],
+  hasBias: boolean,
+  code: number,
+): Plan {
+  const align = e.backend.viewAlignment;
+  const boff = Math.ceil((o * n) / align) * align;
+  const groups = [{ ni: n, no: o, xoff: 0, yoff: 0, woff: 0, boff }];
+  return { m, ldx: n, ldy: o, groups, packed: boff + o, hasBias, code, shared: false };
 }
 
 registerGradient({
@@ -315,16 +420,7 @@ registerGradient({
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = e.empty(x.shape);
-      if (pl.m > 0) {
-        const maxI = Math.max(...pl.groups.map((g) => g.ni));
-        const grid: [number, number, number] = [
-          Math.min(Math.ceil(maxI / linearTile(pl.m, maxI)), MAX_GROUPS),
-          Math.min(Math.ceil(pl.m / linearTile(pl.m, maxI)), MAX_GROUPS),
-          pl.shared ? 1 : G,
-        ];
-        const k = linearWide(pl.m, maxI) ? groupedLinearDxKernel : groupedLinearDxKernel4;
-        e.run(k, [dy, wb, y], [dx], params(pl), grid);
-      }
+      dxInto(e, pl, dy, wb, y, dx);
     }
     const wantW = [...ws, ...bs].some((t) => t.requiresGrad);
     if (!wantW) return [dx, ...ws.map(() => null), ...bs.map(() => null)];
@@ -344,7 +440,7 @@ function drop(t: Tensor): null {
 }
 
 /** The packed dW/db of every group: one split-K pass, plus a reduction when it splits. */
-function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Plan): Tensor {
+export function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Plan): Tensor {
   if (pl.m === 0) return e.zeros([pl.packed]);
   const grad = e.empty([pl.packed]);
   const limits = e.backend.limits;
@@ -356,13 +452,14 @@ function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Plan): Ten
   const slices = Math.max(1, Math.min(split.slices, Math.floor(maxBytes / (4 * pl.packed))));
   const rows = Math.max(Math.ceil(pl.m / slices), 1);
   const S = Math.max(Math.ceil(pl.m / rows), 1);
-  const grid: [number, number, number] = [
-    Math.min(Math.ceil(maxCols / linearTile(maxO, maxCols)), MAX_GROUPS),
-    Math.min(Math.ceil(maxO / linearTile(maxO, maxCols)), MAX_GROUPS),
-    Math.min(pl.groups.length * S, MAX_GROUPS),
-  ];
+  const { wide, grid } = tileGrid('dw', maxO, maxCols, pl.groups.length * S);
   const p = params(pl, { [U_ROWS]: rows, [U_SLICES]: S });
-  const dwKernel = linearWide(maxO, maxCols) ? groupedLinearDwKernel : groupedLinearDwKernel4;
+  const act = pl.code !== ACT.none;
+  const dwKernel = !wide
+    ? groupedLinearDwKernel4
+    : act
+      ? groupedLinearDwActKernel
+      : groupedLinearDwKernel;
   if (S === 1) {
     e.run(dwKernel, [dy, x, y], [grad], p, grid);
   } else {
