@@ -1,7 +1,12 @@
 import { backward } from '../src/autograd/backward.js';
 import type { Engine } from '../src/engine/engine.js';
 import * as ops from '../src/ops/index.js';
-import { gruOptions, gruRegionsPerWorkgroup, gruSequence } from '../src/ops/gru.js';
+import {
+  gruOptions,
+  gruRegionsPerWorkgroup,
+  gruSequence,
+  gruStepsPerDispatch,
+} from '../src/ops/gru.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
 
@@ -219,6 +224,10 @@ describe('gruSequence limits', () => {
     ['I 512', 2, 4, 512, 8],
     ['R 1024', 1024, 2, 2, 4],
     ['T 260', 2, 260, 3, 8],
+    // llvmpipe stops a shader's loops after 65,535 iterations in all: long T at the model's H
+    // must still be right (this failed on gl before the recurrence was split over dispatches).
+    ['T 120, H 280', 2, 120, 3, 280],
+    ['T 150, H 67 (scalar kernels)', 2, 150, 3, 67],
   ];
   test.each(cases)('%s (R %i T %i I %i H %i)', async (_name, R, T, I, H) => {
     const p = makeParams(R, T, I, H, 11);
@@ -273,29 +282,37 @@ describe('gruSequence regions per workgroup', () => {
     return [forward, backward];
   };
 
-  test('RB is the largest of 4, 2, 1 that fits workgroup memory and keeps 4 workgroups', () => {
-    expect(rb(190, 280)).toEqual([4, 4]); // the paper's size: 48 workgroups
-    expect(rb(13, 280)).toEqual([4, 4]); // ⌈13/4⌉ = 4 workgroups
+  test('RB is the largest of 8, 4, 2, 1 (vec4) that fits workgroup memory and keeps 4 workgroups', () => {
+    expect(rb(190, 280)).toEqual([8, 8]); // the paper's size: 24 workgroups
+    expect(rb(25, 280)).toEqual([8, 8]); // ⌈25/8⌉ = 4 workgroups
+    expect(rb(24, 280)).toEqual([4, 4]); // ⌈24/8⌉ = 3
+    expect(rb(13, 280)).toEqual([4, 4]); // ⌈13/4⌉ = 4
     expect(rb(12, 280)).toEqual([2, 2]); // ⌈12/4⌉ = 3
     expect(rb(10, 280)).toEqual([2, 2]); // the small panel: 5 workgroups
     expect(rb(7, 280)).toEqual([2, 2]); // ⌈7/2⌉ = 4
     expect(rb(6, 280)).toEqual([1, 1]);
-    expect(rb(1, 1)).toEqual([1, 1]);
-    // Forward holds 2·RB·H floats of 4096, backward 3·RB·H.
-    expect(rb(190, 512)).toEqual([4, 2]);
-    expect(rb(190, 341)).toEqual([4, 4]);
-    expect(rb(190, 342)).toEqual([4, 2]);
+    expect(rb(1, 4)).toEqual([1, 1]);
+    // vec4: forward holds 2·RB·H floats of 8192, backward 3·RB·H.
+    expect(rb(190, 512)).toEqual([8, 4]);
+    expect(rb(190, 340)).toEqual([8, 8]);
+    expect(rb(190, 344)).toEqual([8, 4]);
+    // scalar kernels (H % 4 ≠ 0): RB ≤ 4 and 4096 floats.
+    expect(rb(190, 281)).toEqual([4, 4]);
+    expect(rb(190, 343)).toEqual([4, 2]);
+    expect(rb(190, 511)).toEqual([4, 2]);
   });
 
   test('a pinned RB is still bounded by workgroup memory; null restores the rule', async () => {
-    await withRegions(4, async () => {
-      expect(rb(3, 280)).toEqual([4, 4]);
-      expect(rb(3, 512)).toEqual([4, 2]);
+    await withRegions(8, async () => {
+      expect(rb(3, 280)).toEqual([8, 8]);
+      expect(rb(3, 512)).toEqual([8, 4]);
+      expect(rb(3, 511)).toEqual([4, 2]);
     });
+    await withRegions(4, async () => expect(rb(3, 280)).toEqual([4, 4]));
     await withRegions(2, async () => expect(rb(190, 280)).toEqual([2, 2]));
     await withRegions(1, async () => expect(rb(190, 280)).toEqual([1, 1]));
     expect(rb(3, 280)).toEqual([1, 1]);
-    expect(rb(190, 280)).toEqual([4, 4]);
+    expect(rb(190, 280)).toEqual([8, 8]);
   });
 
   // [name, R, T, I, H, pinned RB or null (the rule), expected forward and backward RB]
@@ -303,10 +320,16 @@ describe('gruSequence regions per workgroup', () => {
     ['rule RB 4, scalar, 3 regions in the last', 15, 3, 3, 5, null, 4, 4],
     ['rule RB 4, vec4, 1 region in the last', 13, 3, 2, 8, null, 4, 4],
     ['rule RB 2, scalar, 1 region in the last', 9, 3, 2, 6, null, 2, 2],
-    ['RB 4 at H 512: memory leaves the backward RB 2', 5, 2, 2, 512, 4, 4, 2],
+    ['RB 8 at H 512: memory leaves the backward RB 4', 9, 2, 2, 512, 8, 8, 4],
+    ['RB 4 at H 510 (scalar): memory leaves the backward RB 2', 5, 2, 2, 510, 4, 4, 2],
     ['RB 4, H 67 > 64 units, one workgroup of 3', 3, 4, 3, 67, 4, 4, 4],
     ['RB 2, vec4, H 68, 1 region in the last', 5, 4, 3, 68, 2, 2, 2],
     ['RB 4, H 280, 2 regions in the last', 6, 3, 3, 280, 4, 4, 4],
+    ['rule RB 8, vec4, 1 region in the last', 25, 3, 2, 8, null, 8, 8],
+    ['RB 8, vec4, H 68 (odd H/4), 5 regions in the last', 13, 4, 3, 68, 8, 8, 8],
+    ['RB 8, H 280, 3 regions in the last', 11, 3, 3, 280, 8, 8, 8],
+    ['RB 8 at H 344: memory leaves the backward RB 4', 9, 2, 2, 344, 8, 8, 4],
+    ['RB 1, vec4, H 260: 65 unit blocks > 64 invocations', 2, 3, 3, 260, 1, 1, 1],
   ];
   test.each(cases)('%s (R %i T %i I %i H %i)', async (_n, R, T, I, H, pin, fRb, bRb) => {
     const p = makeParams(R, T, I, H, 31);
@@ -322,13 +345,19 @@ describe('gruSequence regions per workgroup', () => {
 
   // Each region's sums run in the same order whatever RB and its slot in the workgroup, so
   // regions swapped between workgroups and slots give the same values.
-  test.each([67, 68])('RB 4 equals RB 1 region by region (H %i)', async (H) => {
-    const p = makeParams(6, 3, 4, H, 41);
+  test.each([
+    [4, 67],
+    [4, 68],
+    [8, 68],
+    [2, 280],
+    [8, 280],
+  ])('RB %i equals RB 1 region by region (H %i)', async (n, H) => {
+    const p = makeParams(11, 3, 4, H, 41);
     const w = randArray(rng(42), p.R * p.T * H);
     const one = await withRegions(1, () => runGru(E.dev, p, w));
-    const four = await withRegions(4, () => runGru(E.dev, p, w));
-    expectClose(four.h, one.h, { atol: 0, rtol: 0 }, 'h');
-    KEYS.forEach((k, idx) => expectClose(four.grads[idx], one.grads[idx], gradTol(p), k));
+    const many = await withRegions(n, () => runGru(E.dev, p, w));
+    expectClose(many.h, one.h, { atol: 0, rtol: 0 }, 'h');
+    KEYS.forEach((k, idx) => expectClose(many.grads[idx], one.grads[idx], gradTol(p), k));
   });
 
   test('RB 4 keeps one recurrence dispatch forward and one BPTT dispatch', async () => {
@@ -348,5 +377,49 @@ describe('gruSequence regions per workgroup', () => {
       e.flush();
       expect(e.stats().dispatches - mid).toBeLessThanOrEqual(8); // as with RB 1 (above)
     });
+  });
+});
+
+/** Runs `fn` with the steps per recurrence dispatch pinned to `n`, restoring the rule afterwards. */
+async function withSteps<T>(n: number, fn: () => Promise<T>): Promise<T> {
+  gruOptions.stepsPerDispatch = n;
+  try {
+    return await fn();
+  } finally {
+    gruOptions.stepsPerDispatch = null;
+  }
+}
+
+// Long sequences run as several recurrence dispatches (llvmpipe's loop-iteration limit): the
+// forward resumes from h, the backward from the carry it leaves in dh0.
+describe('gruSequence over several dispatches in time', () => {
+  test('steps per dispatch: all of T at the paper size, fewer for long steps, ≥ 1', () => {
+    expect(gruStepsPerDispatch(280, 8, true, 'forward')).toBeGreaterThanOrEqual(120);
+    expect(gruStepsPerDispatch(280, 8, true, 'backward')).toBeGreaterThanOrEqual(120);
+    expect(gruStepsPerDispatch(280, 4, false, 'backward')).toBeLessThan(10);
+    expect(gruStepsPerDispatch(511, 4, false, 'backward')).toBe(1);
+  });
+
+  // [H, R, T, steps, RB]: scalar and vec4 kernels, T a multiple of the steps or not
+  test.each([
+    [67, 5, 7, 3, 4],
+    [68, 9, 7, 2, 8],
+    [8, 3, 6, 3, 1],
+    [12, 6, 5, 1, 2],
+  ])('H %i R %i T %i, %i steps a dispatch, RB %i: equals one dispatch', async (H, R, T, n, rb) => {
+    const p = makeParams(R, T, 3, H, 51);
+    const w = randArray(rng(52), R * T * H);
+    for (const e of [E.cpu, E.dev]) {
+      const dispatches = () => (e.flush(), e.stats().dispatches);
+      let before = dispatches();
+      const whole = await withRegions(rb, () => runGru(e, p, w));
+      const wholeCount = dispatches() - before;
+      before = dispatches();
+      const split = await withRegions(rb, () => withSteps(n, () => runGru(e, p, w)));
+      // forward and backward each ⌈T/n⌉ recurrence dispatches instead of 1
+      expect(dispatches() - before).toBe(wholeCount + 2 * (Math.ceil(T / n) - 1));
+      expectClose(split.h, whole.h, { atol: 0, rtol: 0 }, 'h');
+      KEYS.forEach((k, i) => expectClose(split.grads[i], whole.grads[i], gradTol(p), k));
+    }
   });
 });

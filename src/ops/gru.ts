@@ -3,8 +3,10 @@
  *   r = σ(W_ir u + b_ir + W_hr h + b_hr),  z = σ(W_iz u + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in u + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
  * The input projection of all timesteps is one matmul (the fused linear kernel); the recurrence is
- * one dispatch (one workgroup per RB regions looping over T, see gruRegionsPerWorkgroup). BPTT is
- * one dispatch in reverse plus split-K weight-gradient products (src/ops/linear.ts) and a sum.
+ * one dispatch (one workgroup per RB regions looping over T, see gruRegionsPerWorkgroup) unless T
+ * is long (gruStepsPerDispatch). BPTT is the same in reverse plus split-K weight-gradient products
+ * (src/ops/linear.ts) and a sum.
+ * Kernel parameters: u = [regions in the chunk, T, H, first region, first step, steps].
  */
 import type { Tensor } from '../engine/tensor.js';
 import type { KernelDef } from '../engine/kernel.js';
@@ -24,11 +26,13 @@ export const gruForwardKernel: KernelDef = {
   shader: 'gru',
   entryPoint: 'gru_forward',
   cpu: ([gi, h0, whh, bih, bhh], [hOut, saved], p) => {
-    const [R, T, H, r0] = p.u;
+    const [R, T, H, r0, t0, steps] = p.u;
     const hcur = new Float64Array(H);
     for (let reg = 0; reg < R; reg++) {
-      hcur.set(h0.subarray(0, H));
-      for (let t = 0; t < T; t++) {
+      // a later dispatch resumes from h at step t0 − 1
+      const from = ((reg + r0) * T + t0 - 1) * H;
+      hcur.set(t0 === 0 ? h0.subarray(0, H) : hOut.subarray(from, from + H));
+      for (let t = t0; t < t0 + steps; t++) {
         const row = reg * T + t;
         const grow = (reg + r0) * T + t;
         const hnext = new Float64Array(H);
@@ -64,10 +68,12 @@ export const gruBackwardKernel: KernelDef = {
   shader: 'gru',
   entryPoint: 'gru_backward',
   cpu: ([dh, h, h0, saved, whh], [dgi, dgh, hprev, dh0], p) => {
-    const [R, T, H, r0] = p.u;
+    const [R, T, H, r0, t0, steps] = p.u;
     for (let reg = 0; reg < R; reg++) {
+      // dh0 carries dh_{t0+steps−1} between dispatches
       let carry = new Float64Array(H);
-      for (let t = T - 1; t >= 0; t--) {
+      if (t0 + steps < T) carry.set(dh0.subarray(reg * H, reg * H + H));
+      for (let t = t0 + steps - 1; t >= t0; t--) {
         const row = reg * T + t;
         const grow = (reg + r0) * T + t;
         const s = row * 4 * H;
@@ -104,7 +110,10 @@ export const gruBackwardKernel: KernelDef = {
   },
 };
 
-/** The vec4 variants (shaders/gru.wgsl) when H is a multiple of 4; same maths, same reference. */
+/**
+ * The vec4 variants (shaders/gru.wgsl) when H is a multiple of 4 and the adapter has 32 KiB of
+ * workgroup memory; same maths, same reference.
+ */
 export const gruForwardKernelV4: KernelDef = {
   ...gruForwardKernel,
   name: 'gru_forward_v4',
@@ -117,43 +126,85 @@ export const gruBackwardKernelV4: KernelDef = {
 };
 
 /** Regions per workgroup (RB) with an entry point in shaders/gru.wgsl, largest first. */
-const RB_CHOICES = [4, 2, 1];
+const RB_CHOICES = { scalar: [4, 2, 1], vec4: [8, 4, 2, 1] };
 /**
- * Workgroup memory (shaders/gru.wgsl, 16 KiB per entry point, WebGPU's default limit): the forward
- * holds 2·RB·H floats, the backward 3·RB·H.
+ * Workgroup memory per entry point (shaders/gru.wgsl), in floats: the scalar kernels stay within
+ * WebGPU's default 16 KiB, the vec4 ones use 32 KiB. The forward holds 2·RB·H floats, the backward
+ * 3·RB·H.
  */
-const WORKGROUP_FLOATS = 4096;
+const WORKGROUP_FLOATS = { scalar: 4096, vec4: 8192 };
 /** RB > 1 only while the launch keeps at least this many workgroups (see below). */
 const MIN_WORKGROUPS = 4;
 
-/** Pins RB (still bounded by workgroup memory) for tests and benchmarks; null applies the rule. */
-export const gruOptions: { regionsPerWorkgroup: number | null } = { regionsPerWorkgroup: null };
+/**
+ * Pins RB (still bounded by workgroup memory) and the steps per recurrence dispatch, for tests and
+ * benchmarks; null applies the rules.
+ */
+export const gruOptions: { regionsPerWorkgroup: number | null; stepsPerDispatch: number | null } = {
+  regionsPerWorkgroup: null,
+  stepsPerDispatch: null,
+};
+
+/** Whether gruSequence on `e` runs the vec4 kernels at hidden size H. */
+export function gruUsesVec4(e: Engine, H: number): boolean {
+  return (
+    H % 4 === 0 && e.backend.limits.maxComputeWorkgroupStorageSize >= 4 * WORKGROUP_FLOATS.vec4
+  );
+}
 
 /**
- * Regions per workgroup (RB) for `rc` regions of hidden size H: the largest RB in {4, 2, 1} whose
- * states fit workgroup memory (forward 2·RB·H ≤ 4096 floats, backward 3·RB·H ≤ 4096: H ≤ 512 and
- * H ≤ 341 for RB 4) and that leaves at least MIN_WORKGROUPS workgroups.
+ * Regions per workgroup (RB) for `rc` regions of hidden size H: the largest RB (vec4 kernels: 8, 4,
+ * 2, 1; scalar: 4, 2, 1) whose states fit workgroup memory (vec4: forward 2·RB·H ≤ 8192 floats,
+ * backward 3·RB·H ≤ 8192, so RB 8 needs H ≤ 341 backward; scalar: ≤ 4096 each) and that leaves at
+ * least MIN_WORKGROUPS workgroups.
  * Why: a workgroup of RB regions loads each W_hh element once a step for all of them. Software
- * adapters run a workgroup on one CPU thread and are bound by those loads: on llvmpipe (2 cores)
- * RB 4 halves the paper-size recurrences (R 190: forward 3.6 → 1.8 s, BPTT 4.6 → 2.4 s) and RB 2
- * takes the 10-region panel's GRU from 0.87 to 0.65 s. A GPU runs the workgroups side by side and
- * gains less from fewer, longer ones, so RB stays 1 while R is small (R ≤ 5 here; ≥ 4 workgroups
- * still keep two per core on a 2-core CPU).
+ * adapters run a workgroup on one CPU thread and are bound by loads: on llvmpipe (2 cores) RB 8
+ * takes the paper-size recurrences (R 190) from RB 4's ~1.6 s forward, ~1.0 s BPTT to ~1.1 s and
+ * ~0.7 s. A GPU runs the workgroups side by side and gains less from fewer, longer ones, so RB
+ * stays 1 while R is small (R ≤ 5 here; ≥ 4 workgroups still keep two per core on a 2-core CPU).
  */
 export function gruRegionsPerWorkgroup(
   rc: number,
   H: number,
+  vec4 = H % 4 === 0,
 ): { forward: number; backward: number } {
+  const kind = vec4 ? 'vec4' : 'scalar';
   const pick = (floatsPerRegion: number) =>
-    RB_CHOICES.find(
+    RB_CHOICES[kind].find(
       (rb) =>
         rb === 1 ||
-        (rb * floatsPerRegion <= WORKGROUP_FLOATS &&
+        (rb * floatsPerRegion <= WORKGROUP_FLOATS[kind] &&
           (gruOptions.regionsPerWorkgroup === null
             ? Math.ceil(rc / rb) >= MIN_WORKGROUPS
             : rb <= gruOptions.regionsPerWorkgroup)),
     )!;
   return { forward: pick(2 * H), backward: pick(3 * H) };
+}
+
+/**
+ * llvmpipe ends every loop of a shader once it has run 65,535 loop iterations in all (Mesa's
+ * LP_MAX_TGSI_LOOP_ITERATIONS), silently: a recurrence dispatch must stay below that per
+ * invocation. This bounds the iterations one step takes (inner loops counted as if not unrolled).
+ */
+function loopIterationsPerStep(H: number, rb: number, vec4: boolean, dir: 'forward' | 'backward') {
+  const H4 = H / 4;
+  const passes = (n: number) => Math.ceil(n / 64);
+  if (vec4) return dir === 'forward' ? passes(H4) * (H4 + 40) : 3 * H4 + 100;
+  return dir === 'forward'
+    ? passes(H) * (H * (rb + 1) + 4 * rb + 4)
+    : passes(H) * (rb + 1) + passes(H) * (3 * H * (rb + 1) + 2 * rb + 2);
+}
+
+/** Timesteps per recurrence dispatch: all of T unless the loop budget above needs more dispatches. */
+export function gruStepsPerDispatch(
+  H: number,
+  rb: number,
+  vec4: boolean,
+  dir: 'forward' | 'backward',
+): number {
+  if (gruOptions.stepsPerDispatch !== null) return gruOptions.stepsPerDispatch;
+  // 60,000 with room for the loops before and after the steps
+  return Math.max(1, Math.floor(59000 / loopIterationsPerStep(H, rb, vec4, dir)));
 }
 
 const variants = new Map<string, KernelDef>();
@@ -208,10 +259,14 @@ export function gruSequence(
       const uc = regionRows(u, r0, rc);
       const gi = linear(uc, wih);
       const s = e.empty([rc, T, 4 * H]);
-      const p = { u: [rc, T, H, r0], f: [] };
-      const rb = gruRegionsPerWorkgroup(rc, H).forward;
-      const kernel = withRegions(H % 4 === 0 ? gruForwardKernelV4 : gruForwardKernel, rb);
-      e.run(kernel, [gi, h0, whh, bih, bhh], [h, s], p, [Math.ceil(rc / rb), 1, 1]);
+      const v4 = gruUsesVec4(e, H);
+      const rb = gruRegionsPerWorkgroup(rc, H, v4).forward;
+      const kernel = withRegions(v4 ? gruForwardKernelV4 : gruForwardKernel, rb);
+      const steps = gruStepsPerDispatch(H, rb, v4, 'forward');
+      for (let t0 = 0; t0 < T; t0 += steps) {
+        const p = { u: [rc, T, H, r0, t0, Math.min(steps, T - t0)], f: [] };
+        e.run(kernel, [gi, h0, whh, bih, bhh], [h, s], p, [Math.ceil(rc / rb), 1, 1]);
+      }
       uc.dispose();
       gi.dispose();
       saved.push(s);
@@ -267,11 +322,17 @@ registerGradient({
       const dgh = e.empty([rc * T, 3 * H]);
       const hprev = e.empty([rc * T, H]);
       const dh0r = e.empty([rc, H]);
-      const p = { u: [rc, T, H, r0], f: [] };
-      const rb = gruRegionsPerWorkgroup(rc, H).backward;
-      const kernel = withRegions(H % 4 === 0 ? gruBackwardKernelV4 : gruBackwardKernel, rb);
+      const v4 = gruUsesVec4(e, H);
+      const rb = gruRegionsPerWorkgroup(rc, H, v4).backward;
+      const kernel = withRegions(v4 ? gruBackwardKernelV4 : gruBackwardKernel, rb);
       const grid: [number, number, number] = [Math.ceil(rc / rb), 1, 1];
-      e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, grid);
+      // steps in reverse, later steps first; dh0r carries dh between dispatches
+      const steps = gruStepsPerDispatch(H, rb, v4, 'backward');
+      for (let end = T; end > 0; end -= steps) {
+        const t0 = Math.max(0, end - steps);
+        const p = { u: [rc, T, H, r0, t0, end - t0], f: [] };
+        e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, grid);
+      }
       const uc = regionRows(u, r0, rc);
       const duc = linearInputGrad(uc, wih, dgi);
       du.push(e.alias(duc, [rc, T, I]));
