@@ -3,7 +3,8 @@
  * current adapter, the same computation composed from generic ops timed on the same adapter, and
  * the fused op on the float64 CPU reference, with dispatch counts, in ONE table. Options:
  * --adapter NAME (default auto), --size small|paper|both (default both), --quick (small only,
- * short timing), --json FILE, --skip-cpu (no CPU column; the paper-size GRU takes minutes there).
+ * short timing), --json FILE, --skip-cpu (no CPU column; the paper-size GRU takes minutes there),
+ * --op NAME (only the ops whose name contains NAME, e.g. linear).
  *
  * Timing follows bench/harness.ts: a case is recorded once as a program and a timed cycle replays
  * it and waits for the device. A probe run comes first: it warms the program up and decides the
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
     'skip-cpu': { type: 'boolean', default: false },
+    op: { type: 'string' },
   },
 });
 const sizeArg = values.quick ? 'small' : values.size;
@@ -180,7 +182,9 @@ function printFusedTable(dev: Engine, rows: FusedRow[]): void {
 
 const dev = await createEngine({ adapter: values.adapter as 'auto' });
 const cpu = values['skip-cpu'] ? null : await createEngine({ adapter: 'cpu' });
-const pairs: FusedPair[] = sizes.flatMap((s) => fusedCases(s));
+const pairs: FusedPair[] = sizes
+  .flatMap((s) => fusedCases(s))
+  .filter((p) => !values.op || p.op.includes(values.op));
 console.log(
   `benchmarking ${pairs.length} fused ops against their unfused compositions on ${dev.describe()}` +
     (cpu ? ' and the fused ops on the CPU reference' : ' (CPU reference skipped)') +

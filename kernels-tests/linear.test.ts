@@ -6,7 +6,11 @@ import { add, mul, relu, tanh } from '../src/ops/elementwise.js';
 import { sum } from '../src/ops/reduce.js';
 import { matmul } from '../src/ops/matmul.js';
 import { linear, type LinearActivation } from '../src/ops/linear.js';
-import { linearSplit, LINEAR_MIN_SLICE_ROWS } from '../src/ops/grouped-linear.js';
+import {
+  linearSplit,
+  LINEAR_MAX_SLICE_ROWS,
+  LINEAR_MIN_SLICE_ROWS,
+} from '../src/ops/grouped-linear.js';
 import { cpuValues, expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { matmulTol, TOL } from './tolerances.js';
 
@@ -293,6 +297,11 @@ describe('split-K plan', () => {
       expect(slices * o * cols * 4).toBeLessThanOrEqual(2 ** 27);
     }
     expect(linearSplit(20710, 280, 281, 2 ** 27).slices).toBeGreaterThan(1);
+    // a wide result needs no slices for the workgroup target, but llvmpipe's loop cap bounds the
+    // rows one invocation walks
+    const wide = linearSplit(100_000, 3200, 3200, 2 ** 31);
+    expect(wide.rows).toBeLessThanOrEqual(LINEAR_MAX_SLICE_ROWS);
+    expect(wide.slices * wide.rows).toBeGreaterThanOrEqual(100_000);
     expect(linearSplit(100, 280, 281, 2 ** 27).slices).toBe(1);
   });
 

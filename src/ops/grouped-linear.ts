@@ -54,8 +54,14 @@ export function linearTiles(
 
 /** Split-K: every slice sums at least this many rows (amortises the partial write and reduce)… */
 export const LINEAR_MIN_SLICE_ROWS = 256;
-/** …and slices are added until dW's pass has about this many workgroups to spread. */
+/** …and slices are added until dW's pass has about this many workgroups to spread… */
 export const LINEAR_TARGET_GROUPS = 1024;
+/**
+ * …but never more rows than this in one slice: llvmpipe silently ends a shader's loops after
+ * 65,535 iterations in all (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS), and one invocation loops over
+ * its slice's rows.
+ */
+export const LINEAR_MAX_SLICE_ROWS = 32768;
 
 export interface LinearSplit {
   /** slices S of the row axis (S = 1: no partials, no second pass) */
@@ -67,7 +73,8 @@ export interface LinearSplit {
 /**
  * How dW's pass splits M rows for an [O, cols] result: slices of ≥ LINEAR_MIN_SLICE_ROWS rows,
  * enough of them for about LINEAR_TARGET_GROUPS workgroups, and no more than lets the
- * [S, O, cols] partials fit in `maxBytes` (the adapter's binding limit).
+ * [S, O, cols] partials fit in `maxBytes` (the adapter's binding limit); in any case slices of at
+ * most LINEAR_MAX_SLICE_ROWS rows.
  */
 export function linearSplit(m: number, o: number, cols: number, maxBytes: number): LinearSplit {
   const tile = linearTiles('dw', o, cols);
@@ -78,7 +85,7 @@ export function linearSplit(m: number, o: number, cols: number, maxBytes: number
     MAX_GROUPS,
     Math.floor(maxBytes / (4 * o * cols)),
   );
-  s = Math.max(s, 1);
+  s = Math.max(s, Math.ceil(m / LINEAR_MAX_SLICE_ROWS), 1);
   const rows = Math.max(Math.ceil(m / s), 1);
   return { slices: Math.max(Math.ceil(m / rows), 1), rows };
 }
