@@ -1,10 +1,16 @@
 // Fused media transform (src/ops/media-transform.ts): adstock → Hill → DAG mix, one invocation per
 // region handling all C ≤ 64 channels (the DAG mixes channels within a week), time loop inside.
 // Uniforms: U0 R, U1 T, U2 C, U3 mask (0 strictly upper-triangular, 1 off-diagonal),
-// U4 upstreamCompat Hill; F0 temperature τ.
-// Forward:  x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw → out.
+// U4 upstreamCompat Hill, U5..U8 week ranges (below); F0 temperature τ.
+// Long sequences run in several dispatches over time because llvmpipe ends every loop once an
+// invocation has run 65,535 loop iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS); state that
+// crosses weeks is resumed from buffers. src/ops/media-transform.ts plans the ranges.
+// Forward:  x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw → out, state ([R,C]: adstock at
+//           the last week run, read back by the next dispatch); weeks U5 .. U6 − 1.
 // Backward: x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw, dy → work, where work holds dx
 //           ([R,T,C]) followed by per-region partial raw-parameter gradients (R × P, P = 4C + C²).
+//           It recomputes the adstock of weeks U5 .. U6 − 1, then runs weeks U8 − 1 down to U7 in
+//           reverse (U7 = U8: adstock only); between dispatches the partial slots hold raw sums.
 // Reduce:   work → dx, dalphaRaw, dslopeRaw, dhalfSatRaw, ddagLogits, dmixRaw (sums over R).
 // The backward pass is split this way to stay within 8 storage buffers per stage.
 
@@ -18,6 +24,7 @@ const MAXC: u32 = 64u;
 @group(0) @binding(6) var<storage, read> mmix: array<f32>;
 
 @group(0) @binding(7) var<storage, read_write> mout: array<f32>;
+@group(0) @binding(8) var<storage, read_write> mstate: array<f32>;
 
 @group(0) @binding(7) var<storage, read> mdy: array<f32>;
 @group(0) @binding(8) var<storage, read_write> mwork: array<f32>;
@@ -91,7 +98,10 @@ fn media_forward(
   if (r >= U(0u)) { return; }
   var st: array<f32, MAXC>;
   var h: array<f32, MAXC>;
-  for (var t = 0u; t < T; t++) {
+  if (U(5u) > 0u) {
+    for (var c = 0u; c < C; c++) { st[c] = mstate[r * C + c]; }
+  }
+  for (var t = U(5u); t < U(6u); t++) {
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       let xv = mx[base + c];
@@ -111,6 +121,9 @@ fn media_forward(
       mout[base + j] = (1.0 - m) * h[j] + m * p;
     }
   }
+  if (U(6u) < T) {
+    for (var c = 0u; c < C; c++) { mstate[r * C + c] = st[c]; }
+  }
 }
 
 @compute @workgroup_size(64)
@@ -127,10 +140,19 @@ fn media_backward(
   let P = 4u * C + C * C;
   let pbase = R * T * C + r * P;
   let tau = F(0u);
+  // weeks whose adstock this dispatch recomputes, and weeks it runs in reverse
+  let a0 = U(5u);
+  let a1 = U(6u);
+  let b0 = U(7u);
+  let b1 = U(8u);
 
-  // Pass 1: recompute the adstock and park it in dx's slots (overwritten in reverse below).
+  // Pass 1: recompute the adstock and park it in dx's slots (overwritten in reverse below),
+  // resuming from week a0 − 1 parked by an earlier dispatch.
   var st: array<f32, MAXC>;
-  for (var t = 0u; t < T; t++) {
+  if (a0 > 0u && a1 > a0) {
+    for (var c = 0u; c < C; c++) { st[c] = mwork[(r * T + a0 - 1u) * C + c]; }
+  }
+  for (var t = a0; t < a1; t++) {
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       let xv = mx[base + c];
@@ -142,9 +164,14 @@ fn media_backward(
       mwork[base + c] = st[c];
     }
   }
-  for (var k = 0u; k < C * C; k++) { mwork[pbase + 4u * C + k] = 0.0; }
+  if (b1 <= b0) { return; }
+  if (b1 == T) {
+    for (var k = 0u; k < C * C; k++) { mwork[pbase + 4u * C + k] = 0.0; }
+  }
 
-  // Pass 2: reverse time.
+  // Pass 2: reverse time over weeks b1 − 1 down to b0. After an earlier dispatch (b1 < T) the
+  // partial sums are resumed from the region's slots, and the carried adjoint is α·dx at week b1
+  // (dx = da there when the clamp was inactive, else 0: both give the carry).
   var h: array<f32, MAXC>;
   var q: array<f32, MAXC>;
   var carry: array<f32, MAXC>;
@@ -153,10 +180,18 @@ fn media_backward(
   var gg: array<f32, MAXC>;
   var gm: array<f32, MAXC>;
   for (var c = 0u; c < C; c++) {
-    carry[c] = 0.0; gal[c] = 0.0; gs[c] = 0.0; gg[c] = 0.0; gm[c] = 0.0;
+    if (b1 == T) {
+      carry[c] = 0.0; gal[c] = 0.0; gs[c] = 0.0; gg[c] = 0.0; gm[c] = 0.0;
+    } else {
+      carry[c] = alpha_of(c) * mwork[(r * T + b1) * C + c];
+      gal[c] = mwork[pbase + c];
+      gs[c] = mwork[pbase + C + c];
+      gg[c] = mwork[pbase + 2u * C + c];
+      gm[c] = mwork[pbase + 3u * C + c];
+    }
   }
-  for (var tt = 0u; tt < T; tt++) {
-    let t = T - 1u - tt;
+  for (var tt = b0; tt < b1; tt++) {
+    let t = b1 - 1u - (tt - b0);
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       st[c] = mwork[base + c];
@@ -204,7 +239,17 @@ fn media_backward(
     }
   }
 
-  // Per-region partials, already chained through the raw parameterisations.
+  // Per-region partials, already chained through the raw parameterisations; raw sums while later
+  // dispatches still have weeks to run.
+  if (b0 > 0u) {
+    for (var c = 0u; c < C; c++) {
+      mwork[pbase + c] = gal[c];
+      mwork[pbase + C + c] = gs[c];
+      mwork[pbase + 2u * C + c] = gg[c];
+      mwork[pbase + 3u * C + c] = gm[c];
+    }
+    return;
+  }
   for (var c = 0u; c < C; c++) {
     let sa = sigmoid_safe(malpha[c]);
     let ka = select(0.0, sa * (1.0 - sa), sa <= 0.8);

@@ -10,7 +10,8 @@
  *
  * Forward: one dispatch (one invocation per region, time loop inside). Backward: two dispatches (a
  * reverse-time pass per region writing dx and per-region partial parameter gradients, then a sum
- * over regions). Clamps pass the gradient inside their bounds, bounds included (PyTorch).
+ * over regions). Long sequences split the time loops over several dispatches (mediaForwardPlan,
+ * mediaBackwardPlan). Clamps pass the gradient inside their bounds, bounds included (PyTorch).
  */
 import type { KernelDef, KernelParams } from '../engine/kernel.js';
 import { linearGrid } from '../engine/kernel.js';
@@ -47,6 +48,11 @@ interface Dims {
   notears: boolean;
   compat: boolean;
   tau: number;
+  /** forward: weeks [a0, a1); backward: adstock weeks [a0, a1), reverse weeks [b0, b1) */
+  a0: number;
+  a1: number;
+  b0: number;
+  b1: number;
 }
 
 const dims = (p: KernelParams): Dims => ({
@@ -56,6 +62,10 @@ const dims = (p: KernelParams): Dims => ({
   notears: p.u[3] === 1,
   compat: p.u[4] === 1,
   tau: p.f[0],
+  a0: p.u[5],
+  a1: p.u[6],
+  b0: p.u[7] ?? 0,
+  b1: p.u[8] ?? 0,
 });
 
 const maskOf = (d: Dims, i: number, j: number) => ((d.notears ? i !== j : i < j) ? 1 : 0);
@@ -113,17 +123,16 @@ function params64(
   return { alpha, slope, half, mix, sg, A };
 }
 
-/** Clamped adstock for all (r, t, c), laid out like x. */
-function adstock64(d: Dims, x: Float64Array, alpha: Float64Array): Float64Array {
-  const { R, T, C } = d;
-  const st = new Float64Array(R * T * C);
-  for (let r = 0; r < R; r++)
-    for (let t = 0; t < T; t++)
-      for (let c = 0; c < C; c++) {
-        const k = (r * T + t) * C + c;
-        st[k] = t === 0 ? x[k] : clamp64(x[k] + alpha[c] * st[k - C], 0, 10);
-      }
-  return st;
+/** Clamped adstock of region r, channel c at week t from its value `prev` at week t − 1. */
+function adstockStep(
+  x: Float64Array,
+  alpha: Float64Array,
+  k: number,
+  t: number,
+  c: number,
+  prev: number,
+) {
+  return t === 0 ? x[k] : clamp64(x[k] + alpha[c] * prev, 0, 10);
 }
 
 // ---- kernels ------------------------------------------------------------------------------------
@@ -132,22 +141,28 @@ export const mediaForwardKernel: KernelDef = {
   name: 'media_forward',
   shader: 'media-transform',
   entryPoint: 'media_forward',
-  cpu: ([x, alphaRaw, slopeRaw, halfRaw, dag, mixRaw], [out], p) => {
+  cpu: ([x, alphaRaw, slopeRaw, halfRaw, dag, mixRaw], [out, state], p) => {
     const d = dims(p);
-    const { R, T, C } = d;
+    const { R, T, C, a0, a1 } = d;
     const { alpha, slope, half, mix, A } = params64(d, alphaRaw, slopeRaw, halfRaw, dag, mixRaw);
-    const st = adstock64(d, x, alpha);
     const h = new Float64Array(C);
-    for (let r = 0; r < R; r++)
-      for (let t = 0; t < T; t++) {
+    for (let r = 0; r < R; r++) {
+      // adstock at week a0 − 1, left by the previous dispatch
+      const st = Float64Array.from(state.subarray(r * C, r * C + C));
+      for (let t = a0; t < a1; t++) {
         const base = (r * T + t) * C;
-        for (let c = 0; c < C; c++) h[c] = hill64(d, st[base + c], slope[c], half[c]);
+        for (let c = 0; c < C; c++) {
+          st[c] = adstockStep(x, alpha, base + c, t, c, st[c]);
+          h[c] = hill64(d, st[c], slope[c], half[c]);
+        }
         for (let j = 0; j < C; j++) {
           let pj = 0;
           for (let i = 0; i < C; i++) pj += A[i * C + j] * h[i];
           out[base + j] = (1 - mix[j]) * h[j] + mix[j] * pj;
         }
       }
+      if (a1 < T) state.set(st, r * C);
+    }
   },
 };
 
@@ -157,7 +172,7 @@ export const mediaBackwardKernel: KernelDef = {
   entryPoint: 'media_backward',
   cpu: ([x, alphaRaw, slopeRaw, halfRaw, dag, mixRaw, dy], [work], p) => {
     const d = dims(p);
-    const { R, T, C, tau } = d;
+    const { R, T, C, tau, a0, a1, b0, b1 } = d;
     const { alpha, slope, half, mix, sg, A } = params64(
       d,
       alphaRaw,
@@ -166,15 +181,24 @@ export const mediaBackwardKernel: KernelDef = {
       dag,
       mixRaw,
     );
-    const st = adstock64(d, x, alpha);
     const P = 4 * C + C * C;
     const h = new Float64Array(C);
     const q = new Float64Array(C);
+    // the adstock is parked in dx's slots of work, as in the shader
+    const st = work;
     for (let r = 0; r < R; r++) {
+      for (let t = a0; t < a1; t++) {
+        const base = (r * T + t) * C;
+        for (let c = 0; c < C; c++)
+          st[base + c] = adstockStep(x, alpha, base + c, t, c, st[base - C + c]);
+      }
+      if (b1 <= b0) continue;
       const pb = R * T * C + r * P;
-      for (let k = 0; k < P; k++) work[pb + k] = 0;
+      // the carried adjoint is α·dx at week b1 when an earlier dispatch ran the later weeks
       const carry = new Float64Array(C);
-      for (let t = T - 1; t >= 0; t--) {
+      if (b1 === T) for (let k = 0; k < P; k++) work[pb + k] = 0;
+      else for (let c = 0; c < C; c++) carry[c] = alpha[c] * work[(r * T + b1) * C + c];
+      for (let t = b1 - 1; t >= b0; t--) {
         const base = (r * T + t) * C;
         for (let c = 0; c < C; c++) h[c] = hill64(d, st[base + c], slope[c], half[c]);
         for (let j = 0; j < C; j++) {
@@ -192,6 +216,7 @@ export const mediaBackwardKernel: KernelDef = {
             work[pb + 4 * C + i * C + j] += (q[j] * h[i] * s * (1 - s)) / tau;
           }
           const [ha, hs, hg] = hillGrad64(d, st[base + i], slope[i], half[i]);
+          // (dx overwrites this week's adstock below: read before)
           work[pb + C + i] += dh * hs;
           work[pb + 2 * C + i] += dh * hg;
           const da = dh * ha + carry[i];
@@ -207,7 +232,8 @@ export const mediaBackwardKernel: KernelDef = {
           }
         }
       }
-      // chain through the raw parameterisations
+      // chain through the raw parameterisations once the last week has run
+      if (b0 > 0) continue;
       for (let c = 0; c < C; c++) {
         const sa = sigmoid64(alphaRaw[c]);
         work[pb + c] *= sa <= 0.8 ? sa * (1 - sa) : 0;
@@ -249,8 +275,60 @@ function mediaParams(
   notears: boolean,
   compat: boolean,
   tau: number,
+  ranges: number[] = [],
 ): KernelParams {
-  return { u: [R, T, C, notears ? 1 : 0, compat ? 1 : 0], f: [tau] };
+  return { u: [R, T, C, notears ? 1 : 0, compat ? 1 : 0, ...ranges], f: [tau] };
+}
+
+// ---- time split ---------------------------------------------------------------------------------
+// llvmpipe (Mesa's software adapter behind the 'gl' engine) silently ends every loop of a shader
+// once one invocation has run 65,535 loop iterations in all: each loop entry costs its iterations
+// + 1, nested loops multiply. The kernels run one region per invocation over all weeks, so long
+// sequences split the weeks over several dispatches, each within LOOP_BUDGET iterations.
+
+/** Loop iterations one dispatch may spend (room left under 65,535). */
+const LOOP_BUDGET = 59000;
+
+/** Pins the weeks per dispatch (forward, and each backward phase) for tests; null plans them. */
+export const mediaOptions: { stepsPerDispatch: number | null } = { stepsPerDispatch: null };
+
+/** Loop iterations per week: forward; backward adstock recompute; backward reverse step. */
+const forwardWeek = (C: number) => C * C + 3 * C + 3;
+const adstockWeek = (C: number) => C + 2;
+const reverseWeek = (C: number) => 2 * C * C + 5 * C + 4;
+/** Per-dispatch loops outside the weeks (state load and store, zeroing, chain), rounded up. */
+const fixedLoops = (C: number) => (C + 1) * (C + 1) + 4 * (C + 1);
+
+/** Forward week ranges [t0, t1), in order: [[0, T]] unless T is long. */
+export function mediaForwardPlan(T: number, C: number): [number, number][] {
+  const steps =
+    mediaOptions.stepsPerDispatch ??
+    Math.max(1, Math.floor((LOOP_BUDGET - fixedLoops(C)) / forwardWeek(C)));
+  const plan: [number, number][] = [];
+  for (let t0 = 0; t0 < T; t0 += steps) plan.push([t0, Math.min(T, t0 + steps)]);
+  return plan;
+}
+
+/**
+ * Backward dispatches as [a0, a1, b0, b1]: recompute the adstock of weeks [a0, a1), then run weeks
+ * b1 − 1 down to b0. [[0, T, 0, T]] unless T is long; else the adstock in forward chunks, the last
+ * of which shares a dispatch with the first reverse chunk when both fit, then reverse chunks.
+ */
+export function mediaBackwardPlan(T: number, C: number): [number, number, number, number][] {
+  const room = LOOP_BUDGET - fixedLoops(C);
+  const forced = mediaOptions.stepsPerDispatch;
+  const sa = forced ?? Math.max(1, Math.floor(room / adstockWeek(C)));
+  const sb = forced ?? Math.max(1, Math.floor(room / reverseWeek(C)));
+  const plan: [number, number, number, number][] = [];
+  for (let a0 = 0; a0 < T; a0 += sa) plan.push([a0, Math.min(T, a0 + sa), 0, 0]);
+  for (let b1 = T; b1 > 0; b1 -= sb) plan.push([0, 0, Math.max(0, b1 - sb), b1]);
+  // merge the last adstock chunk into the first reverse one when the two fit one dispatch
+  const k = plan.findIndex((q) => q[3] > q[2]);
+  const [a0, a1] = plan[k - 1];
+  const [, , b0, b1] = plan[k];
+  const cost = (a1 - a0) * adstockWeek(C) + (b1 - b0) * reverseWeek(C);
+  if (cost <= room) plan.splice(k - 1, 2, [a0, a1, b0, b1]);
+  return plan;
 }
 
 // ---- op -----------------------------------------------------------------------------------------
@@ -304,14 +382,19 @@ export function mediaTransform(
   const e = x.engine;
   const out = e.empty([R, T, C]);
   const inputs = [x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw];
-  if (R > 0 && T > 0)
-    e.run(
-      mediaForwardKernel,
-      inputs,
-      [out],
-      mediaParams(R, T, C, notears, compat, tau),
-      linearGrid(R, 64),
-    );
+  if (R > 0 && T > 0) {
+    // adstock at the last week of a dispatch, for the next one
+    const state = e.empty([R, C]);
+    for (const range of mediaForwardPlan(T, C))
+      e.run(
+        mediaForwardKernel,
+        inputs,
+        [out, state],
+        mediaParams(R, T, C, notears, compat, tau, range),
+        linearGrid(R, 64),
+      );
+    state.dispose();
+  }
   return recordOp('media_transform', inputs, out, { notears, compat, tau });
 }
 
@@ -324,26 +407,29 @@ registerGradient({
     const [x] = inputs;
     const e = x.engine;
     const [R, T, C] = x.shape;
-    const p = mediaParams(
-      R,
-      T,
-      C,
-      attrs.notears as boolean,
-      attrs.compat as boolean,
-      attrs.tau as number,
-    );
+    const p = (ranges: number[] = []) =>
+      mediaParams(
+        R,
+        T,
+        C,
+        attrs.notears as boolean,
+        attrs.compat as boolean,
+        attrs.tau as number,
+        ranges,
+      );
     // nothing to run over: every gradient is zero
     if (R === 0 || T === 0) return [x, ...inputs.slice(1)].map((t) => e.zeros(t.shape));
     const P = 4 * C + C * C;
     const work = e.empty([R * T * C + R * P]);
     const grads = [e.empty(x.shape), ...inputs.slice(1).map((t) => e.empty(t.shape))];
     const [dx, dalpha, dslope, dhalf, ddag, dmix] = grads;
-    e.run(mediaBackwardKernel, [...inputs, dy], [work], p, linearGrid(R, 64));
+    for (const ranges of mediaBackwardPlan(T, C))
+      e.run(mediaBackwardKernel, [...inputs, dy], [work], p(ranges), linearGrid(R, 64));
     e.run(
       mediaReduceKernel,
       [work],
       [dx, dalpha, dslope, dhalf, ddag, dmix],
-      p,
+      p(),
       linearGrid(Math.max(R * T * C, P), 64),
     );
     work.dispose();
