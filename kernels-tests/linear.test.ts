@@ -308,9 +308,10 @@ describe('split-K plan', () => {
   test('a small binding limit caps the slices', () => {
     const o = 280;
     const cols = 281;
-    const split = linearSplit(1e6, o, cols, 3 * o * cols * 4 + 100);
+    // (M within 3 and 1 slices of LINEAR_MAX_SLICE_ROWS rows: that cap comes first)
+    const split = linearSplit(90_000, o, cols, 3 * o * cols * 4 + 100);
     expect(split.slices).toBe(3);
-    expect(linearSplit(1e6, o, cols, 100).slices).toBe(1);
+    expect(linearSplit(30_000, o, cols, 100).slices).toBe(1);
   });
 });
 

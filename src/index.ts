@@ -8,6 +8,7 @@ export { Tensor } from './engine/tensor.js';
 export { Program } from './engine/program.js';
 export { NoAdapterError, type AdapterChoice } from './engine/device.js';
 export { DeviceLostError } from './engine/webgpu-backend.js';
+export { LoopBudgetError } from './engine/loop-cap.js';
 export { Rng } from './engine/random.js';
 export type { KernelDef, KernelParams } from './engine/kernel.js';
 export { backward } from './autograd/backward.js';

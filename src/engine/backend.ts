@@ -52,6 +52,12 @@ export interface Backend {
   /** 'core' | 'compatibility' for WebGPU, 'reference' for the CPU */
   readonly featureLevel: string;
   readonly limits: BackendLimits;
+  /**
+   * Most loop iterations one shader invocation may run in total before the driver silently ends
+   * every loop (Mesa's llvmpipe/lavapipe: 65,535); Infinity where there is no such cap. Ops check
+   * their budget against it (see loop-cap.ts).
+   */
+  readonly loopIterationCap: number;
 
   /** A fresh pooled buffer of at least `length` elements (returned through `releasePooled`). */
   acquire(length: number): { pooled: unknown; size: number };

@@ -11,6 +11,7 @@ export class CpuBackend implements Backend {
   readonly adapterName = 'CPU (float64 reference)';
   readonly featureLevel = 'reference';
   readonly viewAlignment = 1;
+  readonly loopIterationCap = Infinity;
   readonly limits = {
     maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER,
     maxComputeInvocationsPerWorkgroup: 1024,

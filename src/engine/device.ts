@@ -75,6 +75,19 @@ function adapterName(adapter: GPUAdapter): string {
   return parts.length > 0 ? parts[0] : 'unnamed WebGPU adapter';
 }
 
+/** Mesa's gallivm ends every loop of an invocation after this many iterations in total. */
+const MESA_LOOP_CAP = 65535;
+
+/**
+ * The adapter's loop-iteration cap: llvmpipe (Dawn's GL adapter here) and lavapipe compile shaders
+ * with Mesa's gallivm, which silently stops all loops once one invocation has run
+ * LP_MAX_TGSI_LOOP_ITERATIONS of them. Real GPUs and SwiftShader have no such cap.
+ */
+export function loopIterationCapOf(info: { device?: string; description?: string }): number {
+  const name = `${info.device ?? ''} ${info.description ?? ''}`;
+  return /llvmpipe|lavapipe/i.test(name) ? MESA_LOOP_CAP : Infinity;
+}
+
 function isSoftware(adapter: GPUAdapter): boolean {
   const name =
     `${adapter.info.description} ${adapter.info.device} ${adapter.info.vendor}`.toLowerCase();
@@ -98,7 +111,8 @@ async function openDevice(
 ): Promise<Backend> {
   const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
   liveInstances.add(instance);
-  return new WebGpuBackend(device, adapterName(adapter), featureLevel);
+  const cap = loopIterationCapOf(adapter.info);
+  return new WebGpuBackend(device, adapterName(adapter), featureLevel, cap);
 }
 
 type NodeGpu = { create(flags: string[]): GPU; globals: Record<string, unknown> };

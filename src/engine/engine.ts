@@ -80,6 +80,11 @@ export class Engine {
     return this.backend.featureLevel;
   }
 
+  /** Loop iterations one shader invocation may run (Infinity unless the driver caps them). */
+  get loopIterationCap(): number {
+    return this.backend.loopIterationCap;
+  }
+
   get isGpu(): boolean {
     return this.backend.kind === 'webgpu';
   }

@@ -35,6 +35,8 @@ export class WebGpuBackend implements Backend {
     readonly device: GPUDevice,
     readonly adapterName: string,
     readonly featureLevel: string,
+    /** see Backend.loopIterationCap (set from the adapter's info by device.ts) */
+    readonly loopIterationCap = Infinity,
   ) {
     const l = device.limits;
     this.limits = {

@@ -8,8 +8,10 @@
  * each; the backward kernel reads the upstream gradient from its device tensor and recomputes Σ w
  * itself, so nothing is read back. The mask is a constant: it gets no gradient.
  */
+import type { Engine } from '../engine/engine.js';
 import type { KernelDef, KernelParams } from '../engine/kernel.js';
 import { formatShape, sameShape } from '../engine/shape.js';
+import { checkLoopBudget } from '../engine/loop-cap.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
@@ -79,6 +81,16 @@ export const lossGradKernel: KernelDef = {
 /** Both kernels run as one workgroup of 256 invocations striding over every element. */
 const ONE_GROUP: [number, number, number] = [1, 1, 1];
 
+/**
+ * Loop iterations of one invocation of either kernel: two strided passes of ⌈n/256⌉ steps (the
+ * loss or gradient, and Σ w) and at most two 8-step tree sums, each loop entry costing one more.
+ */
+export const lossLoopIterations = (n: number) => 2 * (Math.ceil(n / 256) + 1) + 2 * 9;
+
+function checkLossBudget(e: Engine, kernel: string, n: number): void {
+  checkLoopBudget(e, lossLoopIterations(n), `${kernel} over ${n} elements`);
+}
+
 function lossParams(code: number, n: number, hasMask: boolean, delta: number): KernelParams {
   return { u: [n, code, hasMask ? 1 : 0], f: [delta] };
 }
@@ -116,6 +128,7 @@ function maskedLoss(
 ): Tensor {
   checkOperands(what, pred, target, mask);
   const e = pred.engine;
+  checkLossBudget(e, `${what} (loss_forward)`, pred.size);
   const out = e.empty([]);
   // Without a mask, pred fills the mask binding (never read: the flag says every weight is 1).
   const p = lossParams(code, pred.size, mask !== undefined, delta);
@@ -151,6 +164,7 @@ registerGradient({
   grad: (dy, { inputs: [pred, target], saved, attrs }) => {
     const e = pred.engine;
     const mask = saved[0] as Tensor | undefined;
+    checkLossBudget(e, 'loss_backward', pred.size);
     const dpred = e.empty(pred.shape);
     const dtarget = e.empty(target.shape);
     const p = lossParams(

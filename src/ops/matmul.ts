@@ -14,9 +14,12 @@ import {
   stridesOf,
   type Shape,
 } from '../engine/shape.js';
+import type { Engine } from '../engine/engine.js';
+import { checkLoopBudget, loopBudget } from '../engine/loop-cap.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
+import { add } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 
 export interface MatmulOptions {
@@ -116,6 +119,28 @@ function chains(batch: readonly number[], shape: Shape, inner: number, stride: n
   return true;
 }
 
+/** The grid for an [m, n] product over `batches`: each axis capped at MAX_GROUPS workgroups. */
+function gridOf(m: number, n: number, batches: number): [number, number, number] {
+  return [
+    Math.min(Math.ceil(n / TILE), MAX_GROUPS),
+    Math.min(Math.ceil(m / TILE), MAX_GROUPS),
+    Math.min(batches, MAX_GROUPS),
+  ];
+}
+
+/**
+ * Loop iterations of the busiest invocation (shaders/matmul.wgsl): the z, ty and tx grid-stride
+ * loops around a k loop of `k` steps, each loop entry costing one more than its steps (the batch
+ * offset loops have a fixed count and are unrolled).
+ */
+export function matmulLoopIterations(m: number, n: number, k: number, batches: number): number {
+  const [gx, gy, gz] = gridOf(m, n, batches);
+  const z = Math.ceil(batches / gz);
+  const y = Math.ceil(Math.ceil(m / TILE) / gy);
+  const x = Math.ceil(Math.ceil(n / TILE) / gx);
+  return z + 1 + z * (y + 1 + y * (x + 1 + x * (k + 1)));
+}
+
 /** Queues out[z] = a[z]·b[z] ([m, k]·[k, n]) for every batch z of `batchShape`. */
 function dispatch(
   out: Tensor,
@@ -127,7 +152,6 @@ function dispatch(
   batchShape: Shape,
 ): void {
   const batches = numel(batchShape);
-  if (m * n * batches === 0) return; // nothing to write
   const u = new Array<number>(24).fill(0);
   u[SLOT.m] = m;
   u[SLOT.n] = n;
@@ -142,12 +166,74 @@ function dispatch(
   u[SLOT.aCol] = a.col;
   u[SLOT.bRow] = b.row;
   u[SLOT.bCol] = b.col;
-  const grid: [number, number, number] = [
-    Math.min(Math.ceil(n / TILE), MAX_GROUPS),
-    Math.min(Math.ceil(m / TILE), MAX_GROUPS),
-    Math.min(batches, MAX_GROUPS),
-  ];
-  out.engine.run(matmulKernel, [a.t, b.t], [out], { u, f: [] }, grid);
+  out.engine.run(matmulKernel, [a.t, b.t], [out], { u, f: [] }, gridOf(m, n, batches));
+}
+
+/**
+ * The largest K slice one dispatch may contract within `budget` loop iterations (0 when not even
+ * the smallest slice fits). Slices are multiples of the view alignment so that every slice start,
+ * k0 times any stride, is a valid view offset.
+ */
+function kChunk(engine: Engine, m: number, n: number, batches: number, budget: number): number {
+  const fixed = matmulLoopIterations(m, n, 0, batches);
+  const perK = matmulLoopIterations(m, n, 1, batches) - fixed;
+  const fit = Math.floor((budget - fixed) / perK);
+  const align = engine.backend.viewAlignment;
+  return Math.max(0, fit - (fit % align));
+}
+
+/** `o` reading its K axis from k0 on: a view of its tensor starting k0 steps along that axis. */
+function fromK(o: Operand, k0: number, kStride: number): { op: Operand; view: Tensor } {
+  const off = k0 * kStride;
+  const view = o.t.engine.sliceView(o.t, off, [o.t.size - off]);
+  return { op: { ...o, t: view }, view };
+}
+
+/**
+ * A fresh tensor of `shape` holding a[z]·b[z] per batch z. Mesa's llvmpipe silently stops the k
+ * loop past its loop cap (see engine/loop-cap.ts), so there a long K is cut into slices that each
+ * fit the budget and their products are added: op(A)·op(B) = Σ_s op(A)[:, s]·op(B)[s, :].
+ */
+function product(
+  a: Operand,
+  b: Operand,
+  m: number,
+  n: number,
+  k: number,
+  batchShape: Shape,
+  shape: Shape,
+): Tensor {
+  const e = a.t.engine;
+  const batches = numel(batchShape);
+  const budget = loopBudget(e);
+  if (m * n * batches === 0 || matmulLoopIterations(m, n, k, batches) <= budget) {
+    const out = e.empty(shape);
+    if (m * n * batches > 0) dispatch(out, a, b, m, n, k, batchShape);
+    return out;
+  }
+  const chunk = kChunk(e, m, n, batches, budget);
+  if (chunk === 0) {
+    // So many tiles per invocation that even a slice of K does not fit: fail loudly.
+    const what = `matmul of ${batches} × [${m}, ${k}]·[${k}, ${n}] (K = ${k})`;
+    checkLoopBudget(e, matmulLoopIterations(m, n, k, batches), what);
+  }
+  let out = e.empty(shape);
+  for (let k0 = 0; k0 < k; k0 += chunk) {
+    const kc = Math.min(chunk, k - k0);
+    const sa = fromK(a, k0, a.col);
+    const sb = fromK(b, k0, b.row);
+    const part = k0 === 0 ? out : e.empty(shape);
+    dispatch(part, sa.op, sb.op, m, n, kc, batchShape);
+    sa.view.dispose();
+    sb.view.dispose();
+    if (part !== out) {
+      const sum = add(out, part);
+      out.dispose();
+      part.dispose();
+      out = sum;
+    }
+  }
+  return out;
 }
 
 /**
@@ -164,13 +250,18 @@ function gemm(
   batchShape: Shape,
   shape: Shape,
 ): Tensor {
-  const out = a.t.engine.empty(shape);
   if (b.batch.every((s) => s === 0) && chains(a.batch, batchShape, m, a.row)) {
-    dispatch(out, { ...a, batch: [] }, { ...b, batch: [] }, m * numel(batchShape), n, k, []);
-  } else {
-    dispatch(out, a, b, m, n, k, batchShape);
+    return product(
+      { ...a, batch: [] },
+      { ...b, batch: [] },
+      m * numel(batchShape),
+      n,
+      k,
+      [],
+      shape,
+    );
   }
-  return out;
+  return product(a, b, m, n, k, batchShape, shape);
 }
 
 interface Dims {

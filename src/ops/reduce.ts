@@ -13,6 +13,7 @@ import {
   stridesOf,
   type Shape,
 } from '../engine/shape.js';
+import { checkLoopBudget } from '../engine/loop-cap.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
@@ -29,6 +30,14 @@ const SLOT = {
 };
 /** Reductions at least this long use the workgroup-per-output kernel. */
 const WIDE_FROM = 512;
+/** Invocations per workgroup of reduce_wide. */
+const WIDE = 256;
+
+/**
+ * Loop iterations of one reduce_wide invocation: ⌈nRed/256⌉ strided steps and an 8-step tree, each
+ * loop entry costing one more (strided_offset's fixed 6-step loop is unrolled).
+ */
+export const reduceWideLoopIterations = (nRed: number) => Math.ceil(nRed / WIDE) + 1 + 9;
 
 function offset(i: number, u: number[], shapeSlot: number, strideSlot: number): number {
   let rem = i;
@@ -82,6 +91,10 @@ function reduceInto(x: Tensor, axes: number[], scale: number, square: boolean): 
   const redShape = axes.map((i) => x.shape[i]);
   const nOut = keptShape.reduce((a, b) => a * b, 1);
   const nRed = redShape.reduce((a, b) => a * b, 1);
+  if (nRed >= WIDE_FROM) {
+    const what = `sum of ${nRed} values per output (reduce_wide)`;
+    checkLoopBudget(x.engine, reduceWideLoopIterations(nRed), what);
+  }
   const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = x.engine.empty(outShape);
   const u = new Array<number>(40).fill(0);

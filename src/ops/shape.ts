@@ -18,6 +18,7 @@ import {
   stridesOf,
   type Shape,
 } from '../engine/shape.js';
+import { checkLoopBudget } from '../engine/loop-cap.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
@@ -387,6 +388,9 @@ registerGradient({
   saves: 'the int32 indices',
   grad: (dy, { inputs: [x], saved: [idx], attrs }) => {
     const { dim, inner } = splitAt(x.shape, attrs.axis as number);
+    // Each invocation loops over every index (count + 1 loop iterations).
+    const what = `index_select_grad (the gradient of indexSelect) over ${idx.size} indices`;
+    checkLoopBudget(x.engine, idx.size + 1, what);
     const dx = x.engine.empty(x.shape);
     const p = gatherParams(x.size, inner, idx.size, dim);
     x.engine.run(indexSelectGradKernel, [dy, idx], [dx], p, linearGrid(x.size, 64));
