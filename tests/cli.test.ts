@@ -403,3 +403,18 @@ describe('help and demo', () => {
     );
   });
 });
+
+describe('the installed command', () => {
+  // `npx causalmix` runs the package's bin, dist/src/cli.js (built by `npm install`), directly:
+  // it needs its shebang and the executable bit, which tsc does not set.
+  test('dist/src/cli.js runs as an executable', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile('dist/src/cli.js', ['--help'], { env: childEnv }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: causalmix/);
+  });
+});
