@@ -5,7 +5,7 @@
  * itself (what-if over the next 52 weeks).
  *
  *   node --import tsx examples/budget-optimization.ts                          # synthetic data
- *   node --import tsx examples/budget-optimization.ts --data ../shared/data/mmm-data-real/MMM_Data.csv
+ *   node --import tsx examples/budget-optimization.ts --data data/mmm-data-real/MMM_Data.csv
  *   node --import tsx examples/budget-optimization.ts causalmix-out/model.json  # from `causalmix fit`
  *   node --import tsx examples/budget-optimization.ts model.json --data data.csv # older model file
  */

@@ -21,7 +21,7 @@ import { ModelTrainer } from '../src/model/trainer.js';
 
 const { values: a } = parseArgs({
   options: {
-    data: { type: 'string', default: '../shared/data/mmm-data-real/MMM_Data.csv' },
+    data: { type: 'string', default: 'data/mmm-data-real/MMM_Data.csv' },
     synthetic: { type: 'boolean', default: false },
     adapter: { type: 'string', default: 'auto' },
     hidden: { type: 'string' },

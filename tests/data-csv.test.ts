@@ -101,7 +101,7 @@ describe('parseCsvPanel: detection and layout', () => {
   });
 
   test('parity-small: region/week, and region_idx / week_monday are not controls', () => {
-    const { panel, mapping } = loadCsvPanel('../shared/data/parity-small/panel_long.csv');
+    const { panel, mapping } = loadCsvPanel('data/parity-small/panel_long.csv');
     expect(mapping.region).toBe('region');
     expect(mapping.week).toBe('week');
     expect(mapping.target).toBe('visits');

@@ -10,7 +10,7 @@ import { dataDrivenInit, inverseSoftplus } from '../src/data/init.js';
 import { DataError } from '../src/data/errors.js';
 import type { Panel } from '../src/data/panel.js';
 
-const DATA = '../shared/data';
+const DATA = 'data';
 
 /** Reads a tensor from a float32 blob + manifest (data/README.md format). */
 function loadTensors(base: string): (name: string) => { data: Float32Array; shape: number[] } {

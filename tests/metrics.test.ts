@@ -214,7 +214,7 @@ describe('evaluationReport', () => {
 
 // The real benchmark, read with a minimal CSV split (numeric, no quoting).
 function loadRealPanel(): EvaluationInput {
-  const text = readFileSync('../shared/data/mmm-data-real/MMM_Data.csv', 'utf8');
+  const text = readFileSync('data/mmm-data-real/MMM_Data.csv', 'utf8');
   const lines = text.trim().split(/\r?\n/);
   const header = lines[0].split(',');
   const iRegion = header.indexOf('dmacode');

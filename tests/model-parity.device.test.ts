@@ -9,7 +9,7 @@ import { getDefaultConfig, updateConfig } from '../src/model/config.js';
 import { DeepCausalMMM } from '../src/model/model.js';
 import { loadUpstreamState, readF32Bundle, type F32Manifest } from '../src/model/upstream.js';
 
-const DIR = '../shared/data/parity-small';
+const DIR = 'data/parity-small';
 const bundle = (name: string) =>
   readF32Bundle(
     JSON.parse(readFileSync(`${DIR}/${name}.json`, 'utf8')) as F32Manifest,
