@@ -8,11 +8,13 @@ import { registerDemo } from './cli/demo.js';
 import { errorLine } from './cli/common.js';
 import { registerFit } from './cli/fit.js';
 import { registerOptimize } from './cli/optimize.js';
+import { needsStderrFilter, runWithFilteredStderr } from './cli/stderr-filter.js';
+import { packageVersion } from './cli/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('causalmix')
     .description('Deep causal marketing-mix modelling (DeepCausalMMM) on WebGPU')
-    .version('0.1.0')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError(false)
     .configureOutput({
       // commander's own errors (unknown option, bad number …) as one causalmix line
@@ -24,9 +26,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (err) {
-  process.stderr.write(errorLine(err) + '\n');
-  process.exitCode = 1;
+if (needsStderrFilter(process.argv)) {
+  process.exitCode = await runWithFilteredStderr();
+} else {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    process.stderr.write(errorLine(err) + '\n');
+    process.exitCode = 1;
+  }
 }

@@ -25,6 +25,14 @@ export {
   type ColumnRoles,
   type ColumnMapping,
 } from './data/csv.js';
+export {
+  detectLayout,
+  columnFacts,
+  columnNames,
+  LayoutError,
+  type DetectedLayout,
+  type LayoutName,
+} from './data/layout.js';
 export { panelFromArrays, type ArrayPanelInput } from './data/arrays.js';
 export { validatePanel, splitWeeks } from './data/validate.js';
 export {

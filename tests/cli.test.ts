@@ -2,6 +2,8 @@
  * The command line, run as a user runs it (`node --import tsx src/cli.ts …`) on a small CSV
  * written from the synthetic generator: fit writes every file, optimize works from the model file
  * alone, demo runs end to end, and bad input ends in one `causalmix: ` line with exit code 1.
+ * The layouts and edge cases fit from the files in tests/fixtures/ with no column flags. Nothing
+ * but our own lines may reach stderr (Dawn's start-up notes are held back without --verbose).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -33,12 +35,7 @@ function cli(args: string[]): Promise<Run> {
       { env: childEnv, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        // Dawn's GL backend prints two notes about its own limits on every start: not ours
-        const ours = stderr
-          .split('\n')
-          .filter((l) => !/^Warning: maxDynamic\w+ artificially reduced/.test(l))
-          .join('\n');
-        resolve({ code, stdout, stderr: ours });
+        resolve({ code, stdout, stderr });
       },
     );
   });
@@ -82,8 +79,11 @@ describe('causalmix fit', () => {
   test('prints the column mapping, plain progress lines and the evaluation report', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('region: region (detected)');
-    expect(run.stdout).toContain(`media (3, prefix 'impressions_'): ${channels.join(', ')}`);
+    expect(run.stdout).toMatch(/^layout: upstream/m);
+    expect(run.stdout).toMatch(/^region +region$/m);
+    expect(run.stdout).toMatch(/^week +week \(week numbers\)$/m);
+    expect(run.stdout).toMatch(/^target +KPI \(target\)$/m);
+    for (const ch of channels) expect(run.stdout).toMatch(new RegExp(`^${ch} +media$`, 'm'));
     expect(run.stdout).toContain(
       '4 regions, 53 training + 7 holdout weeks, 3 channels, 3 controls',
     );
@@ -168,11 +168,13 @@ describe('causalmix fit', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('media (2): impressions_tv, impressions_search');
-    expect(r.stdout).toContain('controls (1): control_promo');
-    expect(r.stdout).toContain(
-      'ignored: impressions_social, control_price_index, control_temperature',
-    );
+    expect(r.stdout).toMatch(/^layout: columns as given/m);
+    expect(r.stdout).toMatch(/^impressions_search +media$/m);
+    expect(r.stdout).toMatch(/^control_promo +control$/m);
+    for (const col of ['impressions_social', 'control_price_index', 'control_temperature'])
+      expect(r.stdout).toMatch(
+        new RegExp(`^${col} +ignored \\(use it with --controls ${col}\\)$`, 'm'),
+      );
     const curves = (await readFile(join(out2, 'response-curves.csv'), 'utf8')).split('\n');
     expect(curves[1].split(',')[6]).toBe('spend');
     const model = JSON.parse(await readFile(join(out2, 'model.json'), 'utf8'));
@@ -283,7 +285,7 @@ describe('bad input to fit', () => {
   test('unknown column for --target', async () => {
     expectOneLineError(
       await cli(['fit', csv, '--target', 'sales_total', ...TINY]),
-      /target column 'sales_total' is not in the CSV header/,
+      /column 'sales_total' is not in the CSV header \(given as --target sales_total\)/,
     );
   });
 
@@ -342,6 +344,145 @@ describe('bad input to fit', () => {
       await cli(['fit', csv, '--cost-per-impression', costs, ...TINY]),
       /bad-costs\.json: cost per impression names unknown channel\(s\) 'radio'/,
     );
+  });
+});
+
+describe('layouts and edge cases fit with no column flags (tests/fixtures/)', () => {
+  const fixture = (name: string) => join('tests', 'fixtures', `${name}.csv`);
+
+  /** Fits a fixture with tiny settings; the run must succeed with nothing on stderr. */
+  async function fitFixture(name: string, extra: string[] = []): Promise<Run> {
+    const r = await cli(['fit', fixture(name), ...TINY, ...extra, '--out', join(dir, name)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(dir, name)}`);
+    return r;
+  }
+
+  const metrics = async (name: string) =>
+    JSON.parse(await readFile(join(dir, name, 'metrics.json'), 'utf8')) as {
+      train: { n: number };
+      holdout: { n: number };
+    };
+
+  test('upstream layout', async () => {
+    const r = await fitFixture('upstream');
+    expect(r.stdout).toMatch(/^layout: upstream DeepCausalMMM/m);
+    expect(r.stdout).toMatch(/^dmacode +region$/m);
+    expect(r.stdout).toMatch(/^weekid +week \(week numbers\)$/m);
+    expect(r.stdout).toMatch(/^target_visits +KPI \(target\)$/m);
+    expect(r.stdout).toContain('3 regions, 53 training + 7 holdout weeks, 3 channels, 2 controls');
+  }, 120_000);
+
+  test('Meridian-style layout: curves and budgets in money from the spend columns', async () => {
+    const r = await fitFixture('meridian');
+    expect(r.stdout).toMatch(/^layout: Meridian-style/m);
+    expect(r.stdout).toMatch(
+      /^Channel0_impression +media \(impressions, priced by Channel0_spend\)$/m,
+    );
+    expect(r.stdout).toMatch(/^Promo +control$/m);
+    expect(r.stdout).toMatch(/^\(unnamed column 1\) +ignored/m);
+    expect(r.stdout).toContain('3 regions, 53 training + 7 holdout weeks, 3 channels, 4 controls');
+    expect(r.stdout).not.toContain('x is impressions, not spend');
+    const curves = (await readFile(join(dir, 'meridian', 'response-curves.csv'), 'utf8')).split(
+      '\n',
+    );
+    expect(curves[1].split(',')[6]).toBe('spend');
+    const model = JSON.parse(await readFile(join(dir, 'meridian', 'model.json'), 'utf8'));
+    expect(model.extras.costPerImpression.Channel0_impression).toBeCloseTo(0.012, 3);
+  }, 120_000);
+
+  test('Robyn-style layout: one national series', async () => {
+    const r = await fitFixture('robyn');
+    expect(r.stdout).toMatch(/^layout: Robyn-style/m);
+    expect(r.stdout).toContain('rows: 64: one region (no region column) × 64 weeks');
+    expect(r.stdout).toMatch(
+      /^events +ignored \(text; one 0\/1 control per value with --controls events\)$/m,
+    );
+    expect(r.stdout).toContain('1 region, 57 training + 7 holdout weeks, 5 channels, 1 control');
+    expect((await metrics('robyn')).train.n).toBe(57);
+  }, 120_000);
+
+  test('plain layout', async () => {
+    const r = await fitFixture('plain');
+    expect(r.stdout).toMatch(/^layout: plain/m);
+    expect(r.stdout).toMatch(/^date +week \(ISO dates\)$/m);
+    expect(r.stdout).toMatch(/^sales +KPI \(target\)$/m);
+    expect(r.stdout).toContain('2 regions, 53 training + 7 holdout weeks, 2 channels, 1 control');
+  }, 120_000);
+
+  test('one region: a region column with a single value', async () => {
+    const r = await fitFixture('one-region');
+    expect(r.stdout).toContain('one region (geo is the same in every row) × 60 weeks');
+    expect(r.stdout).toContain('1 region, 53 training + 7 holdout weeks');
+    expect((await metrics('one-region')).holdout.n).toBe(7);
+  }, 120_000);
+
+  test('weeks missing for every region are kept as unobserved gaps', async () => {
+    const r = await fitFixture('gap-weeks');
+    expect(r.stdout).toContain(
+      '62 weeks (week numbers; 2 missing weeks kept as unobserved gaps: 20, 31)',
+    );
+    // the gaps stay on the axis: 62 weeks, 7 held out, and the gap weeks are not counted
+    expect(r.stdout).toContain('3 regions, 55 training + 7 holdout weeks');
+    const m = await metrics('gap-weeks');
+    expect(m.train.n).toBe(3 * (55 - 2));
+    expect(m.holdout.n).toBe(3 * 7);
+  }, 120_000);
+
+  test('no controls: the file loads (dry run)', async () => {
+    const r = await cli(['fit', fixture('no-controls'), '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('3 regions, 53 training + 7 holdout weeks, 3 channels, 0 controls');
+  });
+
+  // The model's initialisation cannot yet take K = 0 ("linear: weight [H, 0]"): flip this to
+  // test() once it can, so the fit end to end is covered.
+  test.failing(
+    'no controls: fits end to end',
+    async () => {
+      await fitFixture('no-controls');
+    },
+    120_000,
+  );
+
+  test('an unknown layout stops with one line naming the flags to pass', async () => {
+    expectOneLineError(
+      await cli(['fit', 'data/pymc-example/mmm_example.csv', ...TINY]),
+      /^causalmix: cannot tell this file's layout: no media columns .*; pass --media <col1,col2,…> or --media-prefix <prefix>; columns: 'date_week', 'y', 'x1'/,
+    );
+    expectOneLineError(
+      await cli(['fit', fixture('imp-prefix'), '--kpi', 'revenue']),
+      /kpi 'revenue' needs a 'revenue_per_conversion' column; no media columns .*; pass --target <column> --media/,
+    );
+  });
+
+  test('--dry-run prints the mapping and the data summary without training', async () => {
+    const out = join(dir, 'dry');
+    const r = await cli([
+      'fit',
+      fixture('imp-prefix'),
+      '--media-prefix',
+      'imp_',
+      '--dry-run',
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^imp_tv +media$/m);
+    expect(r.stdout).toContain(
+      '4 regions, 53 training + 7 holdout weeks, 3 channels, 1 control: ready to fit',
+    );
+    expect(r.stdout).not.toContain('adapter:');
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  test('--version prints the package version', async () => {
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
 

@@ -1,6 +1,8 @@
 import { parseCsvPanel, describeMapping, sortRegionIds } from '../src/data/csv.js';
 import { loadCsvPanel } from '../src/data/csv-file.js';
 import { DataError } from '../src/data/errors.js';
+import { LayoutError } from '../src/data/layout.js';
+import { cliFlags } from '../src/cli/flags.js';
 
 const csv = (rows: (string | number)[][]) => rows.map((r) => r.join(',')).join('\n') + '\n';
 
@@ -37,10 +39,14 @@ describe('parseCsvPanel: detection and layout', () => {
     expect(Array.from(panel.controls)).toEqual([0.5, 2.5, 1.0, 1.5]);
     expect(Array.from(panel.target)).toEqual([30, 40, 90, 100]);
     expect(Array.from(panel.observed)).toEqual([1, 1, 1, 1]);
-    const text2 = describeMapping(mapping);
-    expect(text2).toContain('region: dmacode (detected)');
-    expect(text2).toContain("media (2, prefix 'impressions_')");
-    expect(text2).toContain('controls (1');
+    expect(mapping.layout).toBe('upstream');
+    const text2 = describeMapping(mapping).split('\n');
+    expect(text2[0]).toMatch(/^layout: upstream/);
+    expect(text2[1]).toBe('rows: 4: 2 regions × 2 weeks (week numbers)');
+    expect(text2).toContain('dmacode            region');
+    expect(text2).toContain('impressions_radio  media');
+    expect(text2).toContain('control_price      control');
+    expect(text2).toContain('target_visits      KPI (target)');
   });
 
   test('numeric weeks sort numerically; ISO dates chronologically; regions naturally', () => {
@@ -123,9 +129,11 @@ describe('parseCsvPanel: errors name the line, column or region', () => {
     expect(
       bad([HEADER, [1, 0, 1, 1, 0, 1]], { media: ['impressions_tv', 'impressions_print'] }),
     ).toThrow(
-      /media column 'impressions_print' is not in the CSV header; columns: 'dmacode', 'weekid'/,
+      /column 'impressions_print' is not in the CSV header \(given as media: \['impressions_print'\]\); columns: 'dmacode', 'weekid'/,
     );
-    expect(bad([HEADER, [1, 0, 1, 1, 0, 1]], { target: 'sales' })).toThrow(/target column 'sales'/);
+    expect(bad([HEADER, [1, 0, 1, 1, 0, 1]], { target: 'sales' })).toThrow(
+      /column 'sales' is not in the CSV header \(given as target: 'sales'\)/,
+    );
   });
 
   test('a non-numeric cell names its line and column', () => {
@@ -175,25 +183,29 @@ describe('parseCsvPanel: errors name the line, column or region', () => {
     ).toThrow(/line 3, week column 'date': '2024-13-45' is not an ISO date/);
   });
 
-  test('missing roles: region, target, media', () => {
-    expect(
-      bad([
-        ['weekid', 'impressions_a', 'y'],
-        [0, 1, 1],
-      ]),
-    ).toThrow(/no region column/);
+  test('missing roles: one message naming every option that settles them', () => {
     expect(
       bad([
         ['geo', 'weekid', 'impressions_a', 'other'],
         [1, 0, 1, 1],
       ]),
-    ).toThrow(/no target column/);
+    ).toThrow(/cannot tell this file's layout: no KPI column; pass target: '<column>'; columns: /);
     expect(
       bad([
         ['geo', 'weekid', 'tv', 'y'],
         [1, 0, 1, 1],
       ]),
-    ).toThrow(/no media columns/);
+    ).toThrow(
+      /no media columns \(none named impressions_\*.*\); pass media: \[.*\] or mediaPrefix: /,
+    );
+    expect(
+      bad([
+        ['when', 'tv', 'amount'],
+        [1, 0, 1],
+      ]),
+    ).toThrow(
+      /no week column; no KPI column; no media columns .*; pass week: '<column>' target: '<column>' media: /,
+    );
     expect(bad([HEADER, [1, 0, 1, 1, 0, 1]], { mediaPrefix: 'grp_' })).toThrow(
       /no media column starts with 'grp_'/,
     );
@@ -202,10 +214,68 @@ describe('parseCsvPanel: errors name the line, column or region', () => {
     );
   });
 
+  test('two KPI columns: the message names each choice', () => {
+    expect(
+      bad([
+        ['week', 'sales', 'revenue', 'media_tv'],
+        [1, 5, 6, 1],
+      ]),
+    ).toThrow(/2 KPI columns \('sales', 'revenue'\); pass target: 'sales' or target: 'revenue'/);
+  });
+
+  test('no region column and repeated weeks: the region must be named', () => {
+    expect(
+      bad([
+        ['city', 'week', 'sales', 'media_tv'],
+        ['a', 1, 5, 1],
+        ['b', 1, 6, 1],
+      ]),
+    ).toThrow(/no region column, and the week values repeat; pass region: '<column>'/);
+  });
+
   test('one column, two roles', () => {
-    expect(bad([HEADER, [1, 0, 1, 1, 0, 1]], { controls: ['impressions_tv'] })).toThrow(
-      /column 'impressions_tv' is given two roles: media and control/,
+    expect(
+      bad([HEADER, [1, 0, 1, 1, 0, 1]], {
+        media: ['impressions_tv'],
+        controls: ['impressions_tv'],
+      }),
+    ).toThrow(/column 'impressions_tv' is given two roles: media and control/);
+    expect(
+      bad([HEADER, [1, 0, 1, 1, 0, 1]], { media: ['impressions_tv', 'impressions_tv'] }),
+    ).toThrow(/column 'impressions_tv' is listed twice as media/);
+  });
+
+  test('a control given by name wins over detected media', () => {
+    const { mapping } = parseCsvPanel(csv([HEADER, [1, 0, 1, 1, 0, 1]]), {
+      controls: ['impressions_tv'],
+    });
+    expect(mapping.media).toEqual(['impressions_radio']);
+    expect(mapping.controls).toEqual(['impressions_tv']);
+  });
+
+  test('library errors are LayoutErrors that render with CLI flags', () => {
+    let err: unknown;
+    try {
+      parseCsvPanel(
+        csv([
+          ['when', 'y', 'tv'],
+          [1, 2, 3],
+        ]),
+        { target: 'y' },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LayoutError);
+    const cli = (err as LayoutError).render(cliFlags);
+    expect(cli).toMatch(
+      /^cannot tell this file's layout: no week column; no media columns .*; pass --week <column> --media <col1,col2,…> or --media-prefix <prefix>; columns: 'when', 'y', 'tv'$/,
     );
+    expect(cli).not.toContain('\n');
+    expect(cliFlags({ field: 'media', value: '(unnamed column 1)' })).toBe(
+      '--media "(unnamed column 1)"',
+    );
+    expect(cliFlags({ field: 'perCapita' })).toBe('--per-capita');
   });
 
   test('no header / no data rows / empty region', () => {
@@ -219,6 +289,15 @@ describe('parseCsvPanel: errors name the line, column or region', () => {
   });
 
   test('every error is a DataError', () => {
-    expect(bad([HEADER, [1, 0, 1, 1, 'x', 1]])).toThrow(DataError);
+    expect(bad([HEADER, [1, 0, 'x', 1, 0, 1]])).toThrow(DataError);
+    expect(
+      bad(
+        [
+          ['week', 'y', 'media_a'],
+          [1, 2, 3],
+        ],
+        { target: 'sales' },
+      ),
+    ).toThrow(DataError);
   });
 });

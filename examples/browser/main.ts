@@ -202,7 +202,7 @@ function loadCsvText(text: string, source: string): void {
   $('mapping').hidden = false;
   try {
     const { panel: p, mapping } = parseCsvPanel(text);
-    fillSelect('map-region', mapping.region);
+    fillSelect('map-region', mapping.region ?? '');
     fillSelect('map-week', mapping.week);
     fillSelect('map-target', mapping.target);
     $<HTMLInputElement>('map-media-prefix').value = mapping.mediaPrefix ?? '';

@@ -18,6 +18,7 @@ interface DemoOptions {
   seed: number;
   adapter: AdapterChoice;
   out: string;
+  verbose?: boolean;
 }
 
 export function registerDemo(program: Command): void {
@@ -39,6 +40,7 @@ export function registerDemo(program: Command): void {
       'auto',
     )
     .option('--out <dir>', 'output folder', 'causalmix-demo')
+    .option('--verbose', "also show the GPU driver's own start-up messages (Dawn)")
     .action(async (o: DemoOptions) => {
       const { panel } = generateSyntheticPanel({
         regions: o.regions,
@@ -62,6 +64,7 @@ export function registerDemo(program: Command): void {
         outDir: o.out,
         adapter: o.adapter,
         title: 'causalmix demo (synthetic data)',
+        verbose: o.verbose,
       });
     });
 }

@@ -28,6 +28,8 @@ export interface FitRunOptions {
   adapter: AdapterChoice;
   costPerImpression?: Record<string, number>;
   title?: string;
+  /** let the GPU driver's start-up messages through to stderr */
+  verbose?: boolean;
   /** where messages go (default process.stdout) */
   log?: NodeJS.WriteStream;
 }
@@ -60,6 +62,16 @@ export function currentWeeklyMedia(
   return out;
 }
 
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** "4 regions, 53 training + 7 holdout weeks, 3 channels, 2 controls" */
+export function shapeLine(p: Pick<PreparedData, 'R' | 'wTrain' | 'wHoldout' | 'C' | 'K'>): string {
+  return (
+    `${count(p.R, 'region', 'regions')}, ${p.wTrain} training + ${p.wHoldout} holdout weeks, ` +
+    `${count(p.C, 'channel', 'channels')}, ${count(p.K, 'control', 'controls')}`
+  );
+}
+
 export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunOptions) {
   const log = opts.log ?? process.stdout;
   const say = (s: string) => log.write(s + '\n');
@@ -69,12 +81,11 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
   } catch (e) {
     throw new CliError(`cannot create output folder '${opts.outDir}': ${(e as Error).message}`);
   }
-  const engine = await createEngine({ adapter: opts.adapter });
+  const engine = await createEngine({ adapter: opts.adapter, verbose: opts.verbose });
   try {
     say(`adapter: ${engine.describe()}`);
     say(
-      `${prepared.R} regions, ${prepared.wTrain} training + ${prepared.wHoldout} holdout weeks, ` +
-        `${prepared.C} channels, ${prepared.K} controls; hidden ${config.hiddenDim}, ` +
+      `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
         `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
     );
     const progress = progressReporter(log);

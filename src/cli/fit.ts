@@ -1,8 +1,11 @@
-/** `causalmix fit data.csv …`: load, train, write the results folder. */
-import type { Command } from 'commander';
+/** `causalmix fit data.csv …`: load, train, write the results folder (`--dry-run`: load only). */
+import { Option, type Command } from 'commander';
 import { checkCostPerImpression } from '../analysis/model-curves.js';
 import { loadCsvPanel } from '../data/csv-file.js';
-import { describeMapping, type ColumnRoles } from '../data/csv.js';
+import { describeMapping, type ColumnMapping, type ColumnRoles } from '../data/csv.js';
+import { LayoutError } from '../data/layout.js';
+import type { Panel } from '../data/panel.js';
+import { UnifiedDataPipeline } from '../data/pipeline.js';
 import type { AdapterChoice } from '../engine/device.js';
 import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../model/config.js';
 import {
@@ -13,17 +16,21 @@ import {
   positiveInt,
   readJsonObject,
 } from './common.js';
-import { fitAndWrite } from './fit-run.js';
+import { fitAndWrite, shapeLine } from './fit-run.js';
+import { cliFlags } from './flags.js';
 
 interface FitOptions {
   config?: string;
   region?: string;
   week?: string;
   target?: string;
+  kpi?: 'conversions' | 'revenue';
   media?: string[];
   mediaPrefix?: string;
   controls?: string[];
   controlPrefix?: string;
+  perCapita?: boolean;
+  population?: string;
   costPerImpression?: string;
   epochs?: number;
   warmStart?: number;
@@ -31,6 +38,8 @@ interface FitOptions {
   logEvery?: number;
   adapter: AdapterChoice;
   out: string;
+  dryRun?: boolean;
+  verbose?: boolean;
 }
 
 export function registerFit(program: Command): void {
@@ -39,21 +48,33 @@ export function registerFit(program: Command): void {
     .description(
       'train DeepCausalMMM on a long-format CSV and write model, metrics, tables and a dashboard',
     )
-    .argument('<data.csv>', 'one row per region × week')
+    .argument('<data.csv>', 'one row per region × week (or per week: one region)')
     .option('--config <file.json>', 'model configuration overrides (JSON object)')
-    .option('--region <col>', 'region column (detected when omitted)')
+    .option('--region <col>', 'region column (detected; a file without one is one region)')
     .option('--week <col>', 'week column: week numbers or ISO dates (detected when omitted)')
     .option('--target <col>', 'KPI column (detected when omitted)')
+    .addOption(
+      new Option(
+        '--kpi <kind>',
+        'revenue: the KPI times the revenue_per_conversion column (Meridian-style files)',
+      ).choices(['conversions', 'revenue']),
+    )
     .option('--media <cols>', 'media columns, comma-separated', nameList)
     .option(
       '--media-prefix <p>',
-      'media columns by prefix (default: impressions_, media_ or spend_)',
+      'media columns by prefix (default: detected, e.g. impressions_*, *_impression, *_S)',
     )
-    .option('--controls <cols>', 'control columns, comma-separated', nameList)
-    .option('--control-prefix <p>', 'control columns by prefix (default: control_)')
+    .option(
+      '--controls <cols>',
+      'control columns, comma-separated (a text column: 0/1 per value)',
+      nameList,
+    )
+    .option('--control-prefix <p>', 'control columns by prefix (default: detected, e.g. control_*)')
+    .option('--per-capita', 'divide the KPI and the media by the population column')
+    .option('--population <col>', 'population column for --per-capita (default: population)')
     .option(
       '--cost-per-impression <file.json>',
-      'JSON object channel → cost per impression; response curves and budgets are then in spend',
+      'JSON object channel → cost per impression (default: from *_spend / *_S columns when present)',
     )
     .option('--epochs <n>', 'training epochs (overrides the config)', nonNegativeInt)
     .option('--warm-start <n>', 'warm-start epochs (overrides the config)', nonNegativeInt)
@@ -66,6 +87,8 @@ export function registerFit(program: Command): void {
       'auto',
     )
     .option('--out <dir>', 'output folder', 'causalmix-out')
+    .option('--dry-run', 'print the column mapping and the data summary, then stop (no training)')
+    .option('--verbose', "also show the GPU driver's own start-up messages (Dawn)")
     .action(async (data: string, o: FitOptions) => {
       let overrides: ConfigOverrides = {};
       if (o.config) overrides = readJsonObject(o.config, 'config file') as ConfigOverrides;
@@ -76,32 +99,58 @@ export function registerFit(program: Command): void {
         hiddenDim: o.hidden ?? overrides.hiddenDim,
         logEvery: o.logEvery ?? overrides.logEvery,
       });
-      const roles: ColumnRoles = {
-        region: o.region,
-        week: o.week,
-        target: o.target,
-        media: o.media,
-        mediaPrefix: o.mediaPrefix,
-        controls: o.controls,
-        controlPrefix: o.controlPrefix,
-      };
-      const { panel, mapping } = loadCsvPanel(data, roles);
-      console.log(`data: ${data}\n${describeMapping(mapping)}`);
-      let costs: Record<string, number> | undefined;
-      if (o.costPerImpression) {
-        const raw = readJsonObject(o.costPerImpression, 'cost-per-impression file');
-        try {
-          costs = checkCostPerImpression(raw, panel.channels);
-        } catch (e) {
-          throw new CliError(
-            `${o.costPerImpression}: ${(e as Error).message.replace(/^causalmix: /, '')}`,
-          );
-        }
+      const { panel, mapping } = loadForCli(data, o);
+      console.log(`data: ${data}\n${describeMapping(mapping, cliFlags)}`);
+      const costs = costsFor(o, panel, mapping);
+      if (o.dryRun) {
+        const p = new UnifiedDataPipeline(config).fit(panel);
+        console.log(`${shapeLine(p)}: ready to fit (--dry-run: stopping here)`);
+        return;
       }
       await fitAndWrite(panel, config, {
         outDir: o.out,
         adapter: o.adapter,
         costPerImpression: costs,
+        verbose: o.verbose,
       });
     });
+}
+
+/** Loads the CSV with the flags' roles; layout errors name the flags that settle them. */
+function loadForCli(path: string, o: FitOptions): { panel: Panel; mapping: ColumnMapping } {
+  const roles: ColumnRoles = {
+    region: o.region,
+    week: o.week,
+    target: o.target,
+    kpi: o.kpi,
+    media: o.media,
+    mediaPrefix: o.mediaPrefix,
+    controls: o.controls,
+    controlPrefix: o.controlPrefix,
+    perCapita: o.perCapita,
+    population: o.population,
+  };
+  try {
+    return loadCsvPanel(path, roles);
+  } catch (e) {
+    if (e instanceof LayoutError) throw new CliError(e.render(cliFlags));
+    throw e;
+  }
+}
+
+/** Costs from --cost-per-impression, else from the file's spend columns, else none. */
+function costsFor(
+  o: FitOptions,
+  panel: Panel,
+  mapping: ColumnMapping,
+): Record<string, number> | undefined {
+  if (!o.costPerImpression) return mapping.costPerImpression ?? undefined;
+  const raw = readJsonObject(o.costPerImpression, 'cost-per-impression file');
+  try {
+    return checkCostPerImpression(raw, panel.channels);
+  } catch (e) {
+    throw new CliError(
+      `${o.costPerImpression}: ${(e as Error).message.replace(/^causalmix: /, '')}`,
+    );
+  }
 }

@@ -1,92 +1,148 @@
 /**
- * Long-table CSV → Panel (model-spec §1). One row per region × week; columns are given roles by
- * name or prefix, or detected from common names. Nothing is dropped, filled or clipped: a bad cell,
- * a duplicate (region, week) row or a named column that is not there is a DataError that says
- * where. Region-weeks absent from the table become `observed = 0` cells of the shared week axis.
+ * Long-table CSV → Panel (model-spec §1). One row per region × week; columns get their roles from
+ * the caller or from the layout detector (layout.ts). Nothing is dropped, filled or clipped: a bad
+ * cell, a duplicate (region, week) row or a named column that is not there is a DataError that says
+ * where. Region-weeks absent from the table become `observed = 0` cells of the shared week axis,
+ * and weeks absent from every region stay on the axis as gaps (weeks.ts). A file without a region
+ * column is one region. Text controls become one 0/1 control per value but the most common.
  *
  * This module has no Node imports so the browser bundle can use it; `loadCsvPanel` (file system)
  * lives in csv-file.ts.
  */
 import Papa from 'papaparse';
 import { DataError } from './errors.js';
+import {
+  assertLayout,
+  columnFacts,
+  columnNames,
+  columnRoleText,
+  detectLayout,
+  LAYOUT_LABELS,
+  libraryNames,
+  type ColumnRoles,
+  type DetectedLayout,
+  type OptionNamer,
+} from './layout.js';
 import type { Panel } from './panel.js';
+import { weekAxis } from './weeks.js';
 
-export interface ColumnRoles {
-  region?: string;
-  week?: string;
-  target?: string;
-  /** media columns by name, in this order */
-  media?: string[];
-  /** media columns by prefix (used when `media` is not given) */
-  mediaPrefix?: string;
-  controls?: string[];
-  controlPrefix?: string;
-}
+export type { ColumnRoles } from './layout.js';
 
-export interface ColumnMapping {
-  region: string;
+/** The region name of a file without a region column. */
+export const SINGLE_REGION = 'all';
+
+export interface ColumnMapping extends Omit<DetectedLayout, 'week' | 'target' | 'problems'> {
   week: string;
   /** 'index' when every week value is a number, 'date' when every one is an ISO date */
   weekKind: 'index' | 'date';
   target: string;
-  media: string[];
-  controls: string[];
-  /** how media / controls were chosen: the prefix used, or null when listed by name */
-  mediaPrefix: string | null;
-  controlPrefix: string | null;
-  /** roles that were detected rather than given */
-  detected: string[];
   /** header columns that took no role */
   ignored: string[];
   rows: number;
+  regionCount: number;
+  /** weeks on the axis, gaps included */
+  weekCount: number;
+  /** weeks no region has, kept on the axis as unobserved weeks */
+  gaps: (number | string)[];
+  /** how the weekly step was read ('week numbers', 'dates 7 days apart', …), or why not */
+  weekStep: string | null;
+  weekNote: string | null;
+  /** the panel's control names (a text control becomes 'column=value' indicators) */
+  controlNames: string[];
+  /** channel → cost per unit of its input, when every channel's is known from the file */
+  costPerImpression: Record<string, number> | null;
+  /** channels without a known cost (then costPerImpression is null) */
+  unpriced: string[];
 }
-
-const REGION_NAMES = ['dmacode', 'region', 'geo', 'dma', 'market'];
-const WEEK_NAMES = ['weekid', 'week', 'date', 'week_monday', 'date_week'];
-const TARGET_NAMES = ['target_visits', 'target', 'y', 'kpi', 'sales', 'visits', 'revenue'];
-const MEDIA_PREFIXES = ['impressions_', 'media_', 'spend_'];
-const CONTROL_PREFIX = 'control_';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Short multi-line description of a mapping, for the CLI. */
-export function describeMapping(m: ColumnMapping): string {
-  const how = (role: string) => (m.detected.includes(role) ? ' (detected)' : '');
-  const list = (cols: string[]) => (cols.length === 0 ? '(none)' : cols.join(', '));
-  const lines = [
-    `rows: ${m.rows}`,
-    `region: ${m.region}${how('region')}`,
-    `week: ${m.week} (${m.weekKind === 'date' ? 'ISO dates' : 'week indices'})${how('week')}`,
-    `target: ${m.target}${how('target')}`,
-    `media (${m.media.length}${m.mediaPrefix !== null ? `, prefix '${m.mediaPrefix}'` : ''}): ${list(m.media)}`,
-    `controls (${m.controls.length}${m.controlPrefix !== null ? `, prefix '${m.controlPrefix}'` : ''}): ${list(m.controls)}`,
-  ];
-  if (m.ignored.length > 0) lines.push(`ignored: ${list(m.ignored)}`);
+/** The mapping as printed by the CLI: layout, shape, then one line per column with its role. */
+export function describeMapping(m: ColumnMapping, names: OptionNamer = libraryNames): string {
+  const regions =
+    m.region === null
+      ? 'one region (no region column)'
+      : m.regionCount === 1
+        ? `one region (${m.region} is the same in every row)`
+        : `${m.regionCount} regions`;
+  const gaps =
+    m.gaps.length === 0
+      ? ''
+      : `; ${m.gaps.length} missing week${m.gaps.length > 1 ? 's' : ''} kept as ` +
+        `unobserved gap${m.gaps.length > 1 ? 's' : ''}: ${shortList(m.gaps.map(String))}`;
+  const weeks = `${m.weekCount} weeks (${m.weekStep ?? (m.weekKind === 'date' ? 'ISO dates' : 'week numbers')}${gaps})`;
+  const lines = [`layout: ${LAYOUT_LABELS[m.layout]}`, `rows: ${m.rows}: ${regions} × ${weeks}`];
+  if (m.weekNote) lines.push(`note: ${m.weekNote}`);
+  const width = Math.max(6, ...m.columns.map((c) => c.column.length)) + 2;
+  lines.push(`${'column'.padEnd(width)}role`);
+  for (const c of m.columns) {
+    let role = columnRoleText(c, names);
+    if (c.column === m.region) role = 'region';
+    if (c.column === m.week) role = `week (${m.weekKind === 'date' ? 'ISO dates' : 'week numbers'})`;
+    lines.push(`${c.column.padEnd(width)}${role}`);
+  }
+  if (m.textControls.length > 0) {
+    const made = m.controlNames.filter((k) => m.textControls.some((t) => k.startsWith(`${t}=`)));
+    lines.push(`text controls as 0/1 indicators: ${shortList(made)}`);
+  }
+  if (m.costPerImpression !== null) {
+    const costs = Object.entries(m.costPerImpression).filter(([ch]) => m.spendOf[ch]);
+    const each = costs.map(([ch, v]) => `${ch} ${v.toPrecision(3)}`).join(', ');
+    lines.push(
+      `cost per unit: from the spend columns, so curves and budgets are in money` +
+        (each ? ` (per impression: ${each})` : ''),
+    );
+  }
+  else if (Object.keys(m.spendOf).length > 0 || m.spendMedia.length > 0)
+    lines.push(`cost per unit: unknown for ${m.unpriced.join(', ')} (curves in media units)`);
   return lines.join('\n');
 }
+
+const shortList = (xs: string[], n = 8) =>
+  xs.length <= n ? xs.join(', ') : `${xs.slice(0, n).join(', ')}, … (${xs.length} in all)`;
 
 /** Parses a long-format CSV text into a Panel. */
 export function parseCsvPanel(
   text: string,
   roles: ColumnRoles = {},
 ): { panel: Panel; mapping: ColumnMapping } {
+  const { header, data } = readTable(text);
+  const facts = columnFacts(
+    header,
+    data.map((d) => d.cells),
+  );
+  const layout = detectLayout(header, facts, roles);
+  assertLayout(layout, header);
+  const owned = [
+    layout.region,
+    layout.week,
+    layout.target,
+    layout.targetTimes,
+    layout.population,
+    ...layout.media,
+    ...Object.values(layout.spendOf),
+    ...layout.controls,
+  ];
+  const dupHeader = header.find((h, i) => header.indexOf(h) !== i && owned.includes(h));
+  if (dupHeader !== undefined)
+    throw new DataError(`the CSV header has column '${dupHeader}' more than once`);
+  return buildPanel(header, data, layout as DetectedLayout & { week: string; target: string });
+}
+
+interface Row {
+  cells: string[];
+  line: number;
+}
+
+/** Header (unnamed columns named) and the non-blank data rows with their 1-based line numbers. */
+export function readTable(text: string): { header: string[]; data: Row[] } {
   // header: false so line numbers stay ours to count (row i of the result is line i + 1)
-  const parsed = Papa.parse<string[]>(text, { header: false, skipEmptyLines: false });
-  const rows = parsed.data;
+  const rows = Papa.parse<string[]>(text, { header: false, skipEmptyLines: false }).data;
   if (rows.length === 0 || rows[0].every((h) => h.trim() === '')) {
     throw new DataError('CSV has no header row');
   }
-  const header = rows[0].map((h) => h.trim());
-  const mapping = resolveColumns(header, roles);
-  const col = (name: string) => header.indexOf(name);
-  const regionIdx = col(mapping.region);
-  const weekIdx = col(mapping.week);
-  const targetIdx = col(mapping.target);
-  const mediaIdx = mapping.media.map(col);
-  const controlIdx = mapping.controls.map(col);
-
-  // Data rows with their 1-based line numbers; wholly blank lines (e.g. a trailing newline) skipped.
-  const data: { cells: string[]; line: number }[] = [];
+  const header = columnNames(rows[0]);
+  const data: Row[] = [];
   for (let i = 1; i < rows.length; i++) {
     const cells = rows[i];
     if (cells.every((c) => c.trim() === '')) continue;
@@ -98,12 +154,20 @@ export function parseCsvPanel(
     data.push({ cells, line: i + 1 });
   }
   if (data.length === 0) throw new DataError('CSV has a header but no data rows');
-  mapping.rows = data.length;
+  return { header, data };
+}
 
+function buildPanel(
+  header: string[],
+  data: Row[],
+  layout: DetectedLayout & { week: string; target: string },
+): { panel: Panel; mapping: ColumnMapping } {
+  const col = (name: string) => header.indexOf(name);
   const num = (cells: string[], idx: number, line: number): number =>
     parseNumberCell(cells[idx], header[idx], line);
 
-  // Week axis: all numbers → numeric order; all ISO dates → chronological (= lexicographic) order.
+  // Week axis: all numbers → numeric order; all ISO dates → chronological order; gaps kept.
+  const weekIdx = col(layout.week);
   const weekRaw = data.map((d) => d.cells[weekIdx].trim());
   const isNumber = (w: string) => w !== '' && Number.isFinite(Number(w));
   const isDate = (w: string) => ISO_DATE.test(w) && !Number.isNaN(Date.parse(w));
@@ -113,34 +177,44 @@ export function parseCsvPanel(
   const odd = weekRaw.findIndex((w) => !fits(w));
   if (odd >= 0) {
     throw new DataError(
-      `CSV line ${data[odd].line}, week column '${mapping.week}': '${weekRaw[odd]}' is not ` +
+      `CSV line ${data[odd].line}, week column '${layout.week}': '${weekRaw[odd]}' is not ` +
         `${allNumeric ? "a week number like the column's first value" : 'an ISO date (YYYY-MM-DD)'}; ` +
         `the column must hold week numbers or ISO dates throughout`,
     );
   }
-  mapping.weekKind = allNumeric ? 'index' : 'date';
+  const weekKind = allNumeric ? 'index' : 'date';
   const weekKey: (number | string)[] = allNumeric ? weekRaw.map(Number) : weekRaw;
-  const weeks = [...new Set(weekKey)].sort(allNumeric ? (a, b) => +a - +b : compareStrings);
+  const axis = weekAxis(weekKey, weekKind);
+  const weeks = axis.weeks;
 
-  const regionRaw = data.map((d) => d.cells[regionIdx].trim());
+  const regionIdx = layout.region === null ? -1 : col(layout.region);
+  const regionRaw = data.map((d) => (regionIdx < 0 ? SINGLE_REGION : d.cells[regionIdx].trim()));
   regionRaw.forEach((r, i) => {
     if (r === '') {
-      throw new DataError(`CSV line ${data[i].line}: empty region cell in '${mapping.region}'`);
+      throw new DataError(`CSV line ${data[i].line}: empty region cell in '${layout.region}'`);
     }
   });
   const regions = sortRegionIds([...new Set(regionRaw)]);
 
+  const controls = controlColumns(header, data, layout);
   const R = regions.length;
   const W = weeks.length;
-  const C = mapping.media.length;
-  const K = mapping.controls.length;
+  const C = layout.media.length;
+  const K = controls.length;
   const regionPos = new Map(regions.map((r, i) => [r, i]));
   const weekPos = new Map(weeks.map((w, i) => [w, i]));
   const media = new Float64Array(R * W * C);
-  const controls = new Float64Array(R * W * K);
+  const controlValues = new Float64Array(R * W * K);
   const target = new Float64Array(R * W);
   const observed = new Uint8Array(R * W);
   const lineOf = new Int32Array(R * W);
+  const targetIdx = col(layout.target);
+  const timesIdx = layout.targetTimes === null ? -1 : col(layout.targetTimes);
+  const popIdx = layout.population === null ? -1 : col(layout.population);
+  const mediaIdx = layout.media.map(col);
+  const spendIdx = layout.media.map((m) => (layout.spendOf[m] ? col(layout.spendOf[m]) : -1));
+  const spendSum = new Float64Array(C);
+  const mediaSum = new Float64Array(C);
 
   for (let i = 0; i < data.length; i++) {
     const { cells, line } = data[i];
@@ -154,30 +228,129 @@ export function parseCsvPanel(
     }
     observed[cell] = 1;
     lineOf[cell] = line;
-    target[cell] = num(cells, targetIdx, line);
+    let perHead = 1;
+    if (popIdx >= 0) {
+      const pop = num(cells, popIdx, line);
+      if (!(pop > 0))
+        throw new DataError(
+          `CSV line ${line}, population column '${layout.population}': ${pop} (must be > 0 for per-capita values)`,
+        );
+      perHead = 1 / pop;
+    }
+    const y = num(cells, targetIdx, line);
+    target[cell] = (timesIdx >= 0 ? y * num(cells, timesIdx, line) : y) * perHead;
     for (let c = 0; c < C; c++) {
       const v = num(cells, mediaIdx[c], line);
       if (v < 0) {
         throw new DataError(
-          `CSV line ${line}, media column '${mapping.media[c]}': negative value ${v} (media must be ≥ 0)`,
+          `CSV line ${line}, media column '${layout.media[c]}': negative value ${v} (media must be ≥ 0)`,
         );
       }
-      media[cell * C + c] = v;
+      media[cell * C + c] = v * perHead;
+      // costs from the totals as they are in the file (money per impression, not per head)
+      mediaSum[c] += v;
+      if (spendIdx[c] >= 0) spendSum[c] += num(cells, spendIdx[c], line);
     }
-    for (let k = 0; k < K; k++) controls[cell * K + k] = num(cells, controlIdx[k], line);
+    for (let k = 0; k < K; k++) controlValues[cell * K + k] = controls[k].value(cells, line);
   }
 
+  const costs = costPerUnit(layout, mediaSum, spendSum);
+  const owned = new Set([
+    layout.region,
+    layout.week,
+    layout.target,
+    layout.targetTimes,
+    layout.population,
+    ...layout.media,
+    ...Object.values(layout.spendOf),
+    ...layout.controls,
+  ]);
   const panel: Panel = {
     regions,
     weeks,
-    channels: [...mapping.media],
-    controlNames: [...mapping.controls],
+    channels: [...layout.media],
+    controlNames: controls.map((k) => k.name),
     media,
-    controls,
+    controls: controlValues,
     target,
     observed,
   };
+  const mapping: ColumnMapping = {
+    layout: layout.layout,
+    region: layout.region,
+    week: layout.week,
+    target: layout.target,
+    targetTimes: layout.targetTimes,
+    population: layout.population,
+    media: layout.media,
+    spendOf: layout.spendOf,
+    spendMedia: layout.spendMedia,
+    controls: layout.controls,
+    textControls: layout.textControls,
+    mediaPrefix: layout.mediaPrefix,
+    controlPrefix: layout.controlPrefix,
+    detected: layout.detected,
+    columns: layout.columns,
+    weekKind,
+    ignored: header.filter((h) => !owned.has(h)),
+    rows: data.length,
+    regionCount: R,
+    weekCount: W,
+    gaps: axis.gaps,
+    weekStep: axis.step,
+    weekNote: axis.note,
+    controlNames: panel.controlNames,
+    costPerImpression: costs.known,
+    unpriced: costs.unpriced,
+  };
   return { panel, mapping };
+}
+
+interface ControlColumn {
+  name: string;
+  value: (cells: string[], line: number) => number;
+}
+
+/** Numeric controls as they are; a text control as 0/1 indicators of its values but the most common. */
+function controlColumns(header: string[], data: Row[], layout: DetectedLayout): ControlColumn[] {
+  return layout.controls.flatMap((name): ControlColumn[] => {
+    const idx = header.indexOf(name);
+    if (!layout.textControls.includes(name))
+      return [{ name, value: (cells, line) => parseNumberCell(cells[idx], name, line) }];
+    const counts = new Map<string, number>();
+    for (const d of data) {
+      const v = d.cells[idx].trim();
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const levels = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return levels.slice(1).map(([level]) => ({
+      name: `${name}=${level === '' ? '(empty)' : level}`,
+      value: (cells) => (cells[idx].trim() === level ? 1 : 0),
+    }));
+  });
+}
+
+/**
+ * Cost per unit of each channel's input: spend columns cost 1 per unit; an impressions column
+ * priced by a spend column costs total spend / total impressions over the file's rows.
+ */
+function costPerUnit(
+  layout: DetectedLayout,
+  mediaSum: Float64Array,
+  spendSum: Float64Array,
+): { known: Record<string, number> | null; unpriced: string[] } {
+  const out: Record<string, number> = {};
+  const unpriced: string[] = [];
+  layout.media.forEach((m, c) => {
+    if (layout.spendMedia.includes(m)) {
+      out[m] = 1;
+      return;
+    }
+    const cost = layout.spendOf[m] ? spendSum[c] / mediaSum[c] : NaN;
+    if (Number.isFinite(cost) && cost > 0) out[m] = cost;
+    else unpriced.push(m);
+  });
+  return { known: unpriced.length === 0 ? out : null, unpriced };
 }
 
 function parseNumberCell(raw: string, column: string, line: number): number {
@@ -202,111 +375,4 @@ export function sortRegionIds(ids: string[]): string[] {
   if (numeric) return [...ids].sort((a, b) => Number(a) - Number(b));
   const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
   return [...ids].sort((a, b) => collator.compare(a, b) || compareStrings(a, b));
-}
-
-function resolveColumns(header: string[], roles: ColumnRoles): ColumnMapping {
-  const lower = header.map((h) => h.toLowerCase());
-  const available = () => header.map((h) => `'${h}'`).join(', ');
-  const detected: string[] = [];
-
-  const need = (role: string, name: string): string => {
-    if (!header.includes(name)) {
-      throw new DataError(
-        `${role} column '${name}' is not in the CSV header; columns: ${available()}`,
-      );
-    }
-    return name;
-  };
-  const pick = (role: string, given: string | undefined, candidates: string[]): string => {
-    if (given !== undefined) return need(role, given);
-    for (const cand of candidates) {
-      const i = lower.indexOf(cand);
-      if (i >= 0) {
-        detected.push(role);
-        return header[i];
-      }
-    }
-    throw new DataError(
-      `no ${role} column: none of ${candidates.map((c) => `'${c}'`).join(', ')} is in the CSV ` +
-        `header (name it in the column roles); columns: ${available()}`,
-    );
-  };
-
-  const region = pick('region', roles.region, REGION_NAMES);
-  const week = pick('week', roles.week, WEEK_NAMES);
-  const target = pick('target', roles.target, TARGET_NAMES);
-
-  const byPrefix = (prefix: string) =>
-    header.filter((h) => h.toLowerCase().startsWith(prefix.toLowerCase()));
-
-  let media: string[];
-  let mediaPrefix: string | null = null;
-  if (roles.media !== undefined) {
-    media = roles.media.map((m) => need('media', m));
-  } else if (roles.mediaPrefix !== undefined) {
-    mediaPrefix = roles.mediaPrefix;
-    media = byPrefix(mediaPrefix);
-    if (media.length === 0) {
-      throw new DataError(`no media column starts with '${mediaPrefix}'; columns: ${available()}`);
-    }
-  } else {
-    const found = MEDIA_PREFIXES.find((p) => byPrefix(p).length > 0);
-    if (found === undefined) {
-      throw new DataError(
-        `no media columns: none starts with ${MEDIA_PREFIXES.map((p) => `'${p}'`).join(', ')} ` +
-          `(name them or give a prefix); columns: ${available()}`,
-      );
-    }
-    mediaPrefix = found;
-    media = byPrefix(found);
-    detected.push('media');
-  }
-
-  let controls: string[];
-  let controlPrefix: string | null = null;
-  if (roles.controls !== undefined) {
-    controls = roles.controls.map((c) => need('control', c));
-  } else {
-    controlPrefix = roles.controlPrefix ?? CONTROL_PREFIX;
-    controls = byPrefix(controlPrefix);
-    if (roles.controlPrefix !== undefined && controls.length === 0) {
-      throw new DataError(
-        `no control column starts with '${controlPrefix}'; columns: ${available()}`,
-      );
-    }
-    if (roles.controlPrefix === undefined) detected.push('controls');
-  }
-
-  // One role per column: a clash is almost always a wrong prefix or name.
-  const owner = new Map<string, string>();
-  const claim = (role: string, name: string) => {
-    const prev = owner.get(name);
-    if (prev !== undefined) {
-      throw new DataError(`column '${name}' is given two roles: ${prev} and ${role}`);
-    }
-    owner.set(name, role);
-  };
-  claim('region', region);
-  claim('week', week);
-  claim('target', target);
-  media.forEach((m) => claim('media', m));
-  controls.forEach((c) => claim('control', c));
-  const dupHeader = header.find((h, i) => header.indexOf(h) !== i);
-  if (dupHeader !== undefined && owner.has(dupHeader)) {
-    throw new DataError(`the CSV header has column '${dupHeader}' more than once`);
-  }
-
-  return {
-    region,
-    week,
-    weekKind: 'index',
-    target,
-    media,
-    controls,
-    mediaPrefix,
-    controlPrefix,
-    detected,
-    ignored: header.filter((h) => !owner.has(h)),
-    rows: 0,
-  };
 }

@@ -1,6 +1,7 @@
 import { CpuBackend } from './cpu-backend.js';
 import { WebGpuBackend } from './webgpu-backend.js';
 import type { Backend } from './backend.js';
+import { captureNativeStderr, type FsLike } from './native-stderr.js';
 
 /**
  * Which adapter to use. 'auto' prefers a hardware GPU, then software WebGPU, then fails (it never
@@ -16,6 +17,12 @@ const SWIFTSHADER_ICDS = [
 
 export interface DeviceOptions {
   adapter?: AdapterChoice;
+  /**
+   * Let Dawn's own start-up messages (driver feature warnings, limit notes) through to stderr.
+   * By default (false) Node holds them back while the adapter is acquired and attaches them to
+   * the error if none is found. No effect in browsers.
+   */
+  verbose?: boolean;
 }
 
 /** Raised when no adapter of the requested kind exists; lists what was tried and how to fix it. */
@@ -214,6 +221,19 @@ function browserAttempts(): Attempt[] {
 export async function acquireBackend(options: DeviceOptions = {}): Promise<Backend> {
   const choice = resolveAdapterChoice(options.adapter);
   if (choice === 'cpu') return new CpuBackend();
+  if (!isNode() || options.verbose) return firstAdapter(choice);
+  // Dawn writes its start-up notes to fd 2 from native code: hold them back unless verbose
+  const fs = (await import('node:fs')) as unknown as FsLike;
+  const { tmpdir } = await import('node:os');
+  const tmp = `${tmpdir()}/causalmix-dawn-${process.pid}-${Date.now()}.log`;
+  const r = await captureNativeStderr(fs, tmp, () => firstAdapter(choice));
+  if (r.error === undefined) return r.value!;
+  if (r.error instanceof NoAdapterError && r.text.trim() !== '')
+    r.error.message += `\nDawn said:\n${r.text.trimEnd()}`;
+  throw r.error;
+}
+
+async function firstAdapter(choice: AdapterChoice): Promise<Backend> {
   const attempts = isNode() ? await nodeAttempts(choice) : browserAttempts();
   const tried: string[] = [];
   for (const a of attempts) {
