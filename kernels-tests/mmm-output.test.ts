@@ -3,6 +3,7 @@ import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import {
   MMM_OUTPUT_INPUTS,
+  MMM_OUTPUT_OPTIONAL_INPUTS,
   mmmOutput,
   mmmOutputComposed,
   type MmmOutputInputs,
@@ -14,7 +15,9 @@ import { TOL } from './tolerances.js';
 
 const E = useEngines();
 
-type Name = (typeof MMM_OUTPUT_INPUTS)[number];
+type Base = (typeof MMM_OUTPUT_INPUTS)[number];
+/** the required inputs and the optional `offset` */
+type Name = Base | (typeof MMM_OUTPUT_OPTIONAL_INPUTS)[number];
 const CONSTANT: Name[] = ['z', 'seasonal', 'target', 'lossMask'];
 const DIFF = MMM_OUTPUT_INPUTS.filter((k) => !CONSTANT.includes(k));
 const OUTS = [
@@ -26,14 +29,22 @@ const OUTS = [
   'baseline',
   'seasonalContrib',
 ] as const;
+type Out = (typeof OUTS)[number] | 'offsetContrib';
 
 interface Case {
   R: number;
   T: number;
   C: number;
   K: number;
-  v: Record<Name, Float64Array>;
+  v: Record<Base, Float64Array> & { offset?: Float64Array };
 }
+
+/** The case's inputs: the required ones, then the offset if it has one. */
+const namesOf = (c: Case): Name[] =>
+  c.v.offset ? [...MMM_OUTPUT_INPUTS, ...MMM_OUTPUT_OPTIONAL_INPUTS] : [...MMM_OUTPUT_INPUTS];
+const diffOf = (c: Case): Name[] => namesOf(c).filter((k) => !CONSTANT.includes(k));
+/** The 'all' outputs: offsetContrib only with an offset. */
+const outsOf = (hasOffset: boolean): Out[] => (hasOffset ? [...OUTS, 'offsetContrib'] : [...OUTS]);
 
 function shapeOf(c: Case, k: Name): number[] {
   const { R, T, C, K } = c;
@@ -53,6 +64,7 @@ function shapeOf(c: Case, k: Name): number[] {
     seasonal: [R, T],
     target: [R, T],
     lossMask: [R, T],
+    offset: [R, T],
   };
   return s[k];
 }
@@ -71,7 +83,7 @@ function burnIn(method: string, t: number, B: number): number {
 interface Naive {
   loss: number;
   parts: number[];
-  out: Record<(typeof OUTS)[number], Float64Array>;
+  out: Record<(typeof OUTS)[number], Float64Array> & { offsetContrib?: Float64Array };
 }
 
 /** The whole output head in plain loops; `ratios` freezes the two stop-gradient factors. */
@@ -81,7 +93,7 @@ function naive(c: Case, o: MmmOutputOptions, ratios?: [number, number]): Naive {
   const method = o.burnInMethod ?? 'exponential';
   const delta = o.huberDelta ?? 0.25;
   const prior = o.mediaPrior ?? 0.4;
-  const out = {
+  const out: Naive['out'] = {
     prediction: new Float64Array(R * T),
     mediaCoeffs: new Float64Array(R * T * C),
     ctrlCoeffs: new Float64Array(R * T * K),
@@ -90,6 +102,7 @@ function naive(c: Case, o: MmmOutputOptions, ratios?: [number, number]): Naive {
     baseline: new Float64Array(R * T),
     seasonalContrib: new Float64Array(R * T),
   };
+  if (v.offset) out.offsetContrib = new Float64Array(R * T);
   let n = 0;
   let dataSum = 0;
   let attrSum = 0;
@@ -117,6 +130,11 @@ function naive(c: Case, o: MmmOutputOptions, ratios?: [number, number]): Naive {
       out.baseline[i] = Math.max(sp(v.baselineRaw[r]) + sp(v.globalBiasRaw[0]), 0);
       out.seasonalContrib[i] = sp(v.seasonalCoeffRaw[0]) * v.seasonal[i];
       raw += out.baseline[i] + out.seasonalContrib[i];
+      if (v.offset) {
+        // the offset is a plain additive term of raw (scaled units, before the prediction scale)
+        out.offsetContrib![i] = v.offset[i];
+        raw += v.offset[i];
+      }
       const pred = sp(v.predScaleRaw[0]) * raw;
       out.prediction[i] = pred;
       const w = v.lossMask[i];
@@ -142,8 +160,8 @@ function fdGrads(c: Case, o: MmmOutputOptions, frozen = true): Partial<Record<Na
     ? [data / (attr + 1e-8), data / (seas + 1e-8)]
     : undefined;
   const g: Partial<Record<Name, Float64Array>> = {};
-  for (const k of DIFF)
-    g[k] = finiteDiff((x) => naive({ ...c, v: { ...c.v, [k]: x } }, o, ratios).loss, c.v[k]);
+  for (const k of diffOf(c))
+    g[k] = finiteDiff((x) => naive({ ...c, v: { ...c.v, [k]: x } }, o, ratios).loss, c.v[k]!);
   return g;
 }
 
@@ -151,8 +169,19 @@ function fdGrads(c: Case, o: MmmOutputOptions, frozen = true): Partial<Record<Na
 
 const f32 = (a: ArrayLike<number>) => Float64Array.from(a, Math.fround);
 
-/** Random inputs; the target is the naive prediction plus U(−0.5, 0.5), so |d| straddles δ. */
-function randomCase(seed: number, R: number, T: number, C: number, K: number, maskP = 0.8): Case {
+/**
+ * Random inputs; the target is the naive prediction plus U(−0.5, 0.5), so |d| straddles δ. With
+ * `offset`, an offset U(−1, 1) [R, T] is drawn too (before the noise) and is part of that prediction.
+ */
+function randomCase(
+  seed: number,
+  R: number,
+  T: number,
+  C: number,
+  K: number,
+  maskP = 0.8,
+  offset = false,
+): Case {
   const r = rng(seed);
   const u = (n: number, lo: number, hi: number) => f32(randArray(r, n, lo, hi));
   const n = R * T;
@@ -173,7 +202,8 @@ function randomCase(seed: number, R: number, T: number, C: number, K: number, ma
     target: new Float64Array(n),
     lossMask: Float64Array.from(randArray(r, n, 0, 1), (x) => (x < maskP ? 1 : 0)),
   };
-  const c = { R, T, C, K, v };
+  const c: Case = { R, T, C, K, v };
+  if (offset) c.v.offset = u(n, -1, 1);
   const pred = naive(c, {}).out.prediction;
   const noise = randArray(r, n, -0.5, 0.5);
   c.v.target = f32(pred.map((p, i) => p + noise[i]));
@@ -187,23 +217,54 @@ type OpFn = (inp: MmmOutputInputs, o: MmmOutputOptions) => MmmOutputResult;
 interface Run {
   loss: number;
   parts: Float64Array;
-  out: Partial<Record<(typeof OUTS)[number], Float64Array>>;
+  out: Partial<Record<Out, Float64Array>>;
   grads: Partial<Record<Name, Float64Array>>;
   nullGrads: Name[];
 }
 
+/** Both heads of a case side by side, [R, T, C + K] (media columns first). */
+function headsOfCase(c: Case): Float64Array {
+  const { R, T, C, K } = c;
+  const n = R * T;
+  const heads = new Float64Array(n * (C + K));
+  for (let i = 0; i < n; i++) {
+    heads.set(c.v.headMedia.subarray(i * C, (i + 1) * C), i * (C + K));
+    heads.set(c.v.headCtrl.subarray(i * K, (i + 1) * K), i * (C + K) + C);
+  }
+  return heads;
+}
+
+/**
+ * Runs the op in 'all' mode and backward from `seed`. With `heads`, the op (mmmOutput or
+ * mmmOutputComposed) gets both heads in one tensor, and its gradient is split back into the two.
+ */
 async function run(
   e: Engine,
   c: Case,
   o: MmmOutputOptions,
   op: OpFn = mmmOutput,
   seed = 1,
+  heads = false,
 ): Promise<Run> {
   const ts = {} as Record<Name, Tensor>;
-  for (const k of MMM_OUTPUT_INPUTS)
-    ts[k] = e.tensor(c.v[k], shapeOf(c, k)).requireGrad(!CONSTANT.includes(k));
+  for (const k of namesOf(c)) {
+    if (heads && (k === 'headMedia' || k === 'headCtrl')) continue;
+    ts[k] = e.tensor(c.v[k]!, shapeOf(c, k)).requireGrad(!CONSTANT.includes(k));
+  }
+  const { R, T, C, K } = c;
+  const h = heads ? e.tensor(headsOfCase(c), [R, T, C + K]).requireGrad() : undefined;
   // no tidy around the forward: the composed op's intermediates are read again by backward
-  const res = op(ts, { ...o, outputs: 'all' }) as unknown as Record<string, Tensor>;
+  let res: Record<string, Tensor>;
+  if (h) {
+    if (op !== mmmOutput && op !== mmmOutputComposed) throw new Error('heads: an op of the module');
+    const given = { ...(ts as Omit<MmmOutputInputs, 'headMedia' | 'headCtrl'>), heads: h };
+    res = (op as typeof mmmOutput)(given, { ...o, outputs: 'all' }) as unknown as Record<
+      string,
+      Tensor
+    >;
+  } else {
+    res = op(ts as MmmOutputInputs, { ...o, outputs: 'all' }) as unknown as Record<string, Tensor>;
+  }
   const r: Run = {
     loss: (await res.loss.toArray())[0],
     parts: await res.parts.toArray(),
@@ -211,16 +272,32 @@ async function run(
     grads: {},
     nullGrads: [],
   };
-  for (const k of OUTS) r.out[k] = await res[k].toArray();
+  for (const k of outsOf(c.v.offset !== undefined)) r.out[k] = await res[k].toArray();
+  // no decomposition entry without an offset
+  if (!c.v.offset) expect(res.offsetContrib).toBeUndefined();
   const dy = e.tensor([seed], [1]);
   backward(res.loss, dy);
   dy.dispose();
-  for (const k of MMM_OUTPUT_INPUTS) {
+  for (const k of Object.keys(ts) as Name[]) {
     const g = ts[k].grad;
     if (g) r.grads[k] = await g.toArray();
     // (the composed op never touches the empty control inputs when K = 0)
     else if (ts[k].size === 0 && !CONSTANT.includes(k)) r.grads[k] = new Float64Array(0);
     else r.nullGrads.push(k);
+  }
+  if (h) {
+    const n = R * T;
+    const g = await h.grad!.toArray();
+    const gm = new Float64Array(n * C);
+    const gc = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) {
+      gm.set(g.subarray(i * (C + K), i * (C + K) + C), i * C);
+      gc.set(g.subarray(i * (C + K) + C, (i + 1) * (C + K)), i * K);
+    }
+    r.grads.headMedia = gm;
+    r.grads.headCtrl = gc;
+    h.grad!.dispose();
+    h.dispose();
   }
   Object.values(res).forEach((t) => t.dispose());
   Object.values(ts).forEach((t) => {
@@ -248,33 +325,39 @@ const FWD: Tolerance = TOL.loss;
 const gradTol = (ref: ArrayLike<number>) => scaled(ref, 1e-5, 1e-4);
 
 function compareRuns(a: Run, b: Run, label: string, fwd: Tolerance, gradRel = 1e-5): void {
+  const hasOffset = b.grads.offset !== undefined;
+  expect(a.grads.offset !== undefined).toBe(hasOffset);
+  expect(a.out.offsetContrib !== undefined).toBe(hasOffset);
   expectClose([a.loss], [b.loss], fwd, `${label} loss`);
   expectClose(a.parts, b.parts, fwd, `${label} parts`);
-  for (const k of OUTS) expectClose(a.out[k]!, b.out[k]!, fwd, `${label} ${k}`);
-  for (const k of DIFF)
+  for (const k of outsOf(hasOffset)) expectClose(a.out[k]!, b.out[k]!, fwd, `${label} ${k}`);
+  for (const k of hasOffset ? [...DIFF, 'offset' as const] : DIFF)
     expectClose(a.grads[k]!, b.grads[k]!, scaled(b.grads[k]!, gradRel, 1e-4), `${label} d${k}`);
   expect(a.nullGrads.sort()).toEqual(b.nullGrads.sort());
 }
 
-/** Every check of one case: naive, fd, device, composed. */
-async function checkCase(c: Case, o: MmmOutputOptions, label: string): Promise<Run> {
+/**
+ * Every check of one case: naive, fd, device, composed (with `heads`, every run passes both heads
+ * in one tensor).
+ */
+async function checkCase(c: Case, o: MmmOutputOptions, label: string, heads = false): Promise<Run> {
   const want = naive(c, o);
-  const cpu = await run(E.cpu, c, o);
+  const cpu = await run(E.cpu, c, o, mmmOutput, 1, heads);
   // CPU kernel vs the plain loop: both float64, only summation order differs
   expectClose([cpu.loss], [want.loss], { atol: 1e-12, rtol: 1e-10 }, `${label} cpu loss`);
   expectClose(cpu.parts, want.parts, { atol: 1e-12, rtol: 1e-10 }, `${label} cpu parts`);
-  for (const k of OUTS)
-    expectClose(cpu.out[k]!, want.out[k], { atol: 1e-12, rtol: 1e-10 }, `${label} cpu ${k}`);
+  for (const k of outsOf(c.v.offset !== undefined))
+    expectClose(cpu.out[k]!, want.out[k]!, { atol: 1e-12, rtol: 1e-10 }, `${label} cpu ${k}`);
   expect(cpu.nullGrads.sort()).toEqual([...CONSTANT].sort());
   const fd = fdGrads(c, o);
-  for (const k of DIFF)
+  for (const k of diffOf(c))
     expectClose(cpu.grads[k]!, fd[k]!, TOL.finiteDiff, `${label} cpu d${k} vs fd`);
   // the composed op on the f64 backend agrees to rounding
-  const cpuComposed = await run(E.cpu, c, o, mmmOutputComposed);
+  const cpuComposed = await run(E.cpu, c, o, mmmOutputComposed, 1, heads);
   compareRuns(cpuComposed, cpu, `${label} cpu composed`, { atol: 1e-12, rtol: 1e-10 }, 1e-12);
-  const dev = await run(E.dev, c, o);
+  const dev = await run(E.dev, c, o, mmmOutput, 1, heads);
   compareRuns(dev, cpu, `${label} dev`, FWD);
-  const devComposed = await run(E.dev, c, o, mmmOutputComposed);
+  const devComposed = await run(E.dev, c, o, mmmOutputComposed, 1, heads);
   compareRuns(devComposed, cpu, `${label} dev composed`, FWD);
   return cpu;
 }
@@ -460,7 +543,7 @@ describe('mmmOutput', () => {
       // (2) four regions on the CPU: the same per-week values; gradients once the two global
       // factors match: dy/n (set by the seed) and attrWeight·ratio/n (set by attrWeight)
       const regions = [0, 1, 511, 1023];
-      const sub = (key: Name, per: number) =>
+      const sub = (key: Base, per: number) =>
         Float64Array.from(
           regions.flatMap((q) => Array.from(v[key].subarray(q * T * per, (q + 1) * T * per))),
         );
@@ -649,6 +732,171 @@ describe('mmmOutput', () => {
       program.dispose();
       Object.values(ts).forEach((t) => t.dispose());
     }
+  });
+
+  describe('offset [R, T]: additive term of raw, differentiable', () => {
+    const variants: [string, MmmOutputOptions][] = [
+      ['Huber', {}],
+      ['Huber, no attribution prior', { attrWeight: 0 }],
+      ['MSE', { loss: 'mse' }],
+      ['MSE, no attribution prior', { loss: 'mse', attrWeight: 0 }],
+    ];
+    for (const heads of [false, true]) {
+      const how = heads ? 'heads [R, T, C + K]' : 'separate heads';
+      test.each(variants)(
+        `%s, ${how}: forward, backward and fd vs the references`,
+        async (name, o) => {
+          const c = randomCase(31, 3, 10, 4, 3, 0.8, true);
+          if (o.loss !== 'mse') {
+            const [inside, outside] = huberSides(c, o);
+            expect(inside).toBeGreaterThan(3);
+            expect(outside).toBeGreaterThan(3);
+          }
+          const cpu = await checkCase(c, o, `offset ${name}, ${how}`, heads);
+          // offsetContrib is the offset itself
+          expect(Array.from(cpu.out.offsetContrib!)).toEqual(Array.from(c.v.offset!));
+          // ∂loss/∂offset is g_raw, which also drives the baseline: Σ_t dOffset[r, t]·σ(b_r) =
+          // dBaselineRaw[r], and σ(globalBias)·Σ dOffset = dGlobalBiasRaw
+          const dOff = cpu.grads.offset!;
+          const { R, T } = c;
+          const fromOffset = Float64Array.from({ length: R }, (_, r) => {
+            let acc = 0;
+            for (let t = 0; t < T; t++) acc += dOff[r * T + t];
+            return acc * sig(c.v.baselineRaw[r]);
+          });
+          const f64 = { atol: 1e-12, rtol: 1e-10 };
+          expectClose(fromOffset, cpu.grads.baselineRaw!, f64, 'Σ dOffset vs dBaseline');
+          const total = dOff.reduce((a, x) => a + x, 0) * sig(c.v.globalBiasRaw[0]);
+          expectClose([total], cpu.grads.globalBiasRaw!, f64, 'Σ dOffset vs dGlobalBias');
+          // masked-out weeks get no gradient
+          dOff.forEach((g, i) => {
+            if (c.v.lossMask[i] === 0) expect(g).toBe(0);
+          });
+        },
+      );
+    }
+
+    test('K = 0, and R·T past one workgroup (2 × 40), both head layouts', async () => {
+      for (const heads of [false, true]) {
+        await checkCase(randomCase(32, 2, 8, 3, 0, 0.8, true), {}, `offset K0 ${heads}`, heads);
+        const o: MmmOutputOptions = { burnInMethod: 'sigmoid', burnInWeeks: 4, mediaPrior: 0.3 };
+        await checkCase(randomCase(33, 2, 40, 3, 1, 0.8, true), o, `offset 2×40 ${heads}`, heads);
+      }
+    });
+
+    test('the attribution prior reaches the offset: its gradient moves with attrWeight', async () => {
+      const c = randomCase(34, 2, 8, 3, 2, 0.8, true);
+      const fd0 = fdGrads(c, { attrWeight: 0 }).offset!;
+      const fd1 = fdGrads(c, { attrWeight: 1 }).offset!;
+      const [g0, g1] = [
+        (await run(E.dev, c, { attrWeight: 0 })).grads.offset!,
+        (await run(E.dev, c, { attrWeight: 1 })).grads.offset!,
+      ];
+      expectClose(g0, fd0, gradTol(fd0), 'dOffset, attrWeight 0');
+      expectClose(g1, fd1, gradTol(fd1), 'dOffset, attrWeight 1');
+      let diff = 0;
+      let scale = 0;
+      fd1.forEach((x, i) => {
+        diff = Math.max(diff, Math.abs(x - fd0[i]));
+        scale = Math.max(scale, Math.abs(fd0[i]));
+      });
+      expect(diff).toBeGreaterThan(0.05 * scale);
+    });
+
+    test('a zero offset changes nothing: same values and gradients, bit for bit', async () => {
+      const base = randomCase(35, 2, 9, 3, 2);
+      const zero: Case = { ...base, v: { ...base.v, offset: new Float64Array(2 * 9) } };
+      const same = (a: Float64Array | undefined, b: Float64Array | undefined, what: string) =>
+        expect([what, Array.from(a!)]).toEqual([what, Array.from(b!)]);
+      for (const e of [E.dev, E.cpu])
+        for (const op of [mmmOutput, mmmOutputComposed])
+          for (const heads of [false, true]) {
+            const without = await run(e, base, {}, op, 1, heads);
+            const withZero = await run(e, zero, {}, op, 1, heads);
+            expect(withZero.loss).toBe(without.loss);
+            same(withZero.parts, without.parts, 'parts');
+            for (const k of OUTS) same(withZero.out[k], without.out[k], k);
+            for (const k of DIFF) same(withZero.grads[k], without.grads[k], `d${k}`);
+            expect(withZero.out.offsetContrib!.every((x) => x === 0)).toBe(true);
+            expect(without.out.offsetContrib).toBeUndefined();
+            expect(without.grads.offset).toBeUndefined();
+          }
+    });
+
+    test('dispatches and kernels do not change with an offset (fused, both head layouts)', async () => {
+      for (const e of [E.dev, E.cpu])
+        for (const heads of [false, true]) {
+          const counts: Record<string, unknown>[] = [];
+          for (const withOffset of [false, true]) {
+            const c = randomCase(14, 2, 6, 3, 2, 0.8, withOffset);
+            const ts = {} as Record<Name, Tensor>;
+            for (const k of namesOf(c)) {
+              if (heads && (k === 'headMedia' || k === 'headCtrl')) continue;
+              ts[k] = e.tensor(c.v[k]!, shapeOf(c, k)).requireGrad(!CONSTANT.includes(k));
+            }
+            const h = e.tensor(headsOfCase(c), [c.R, c.T, c.C + c.K]).requireGrad();
+            const given = () =>
+              heads
+                ? { ...(ts as Omit<MmmOutputInputs, 'headMedia' | 'headCtrl'>), heads: h }
+                : (ts as MmmOutputInputs);
+            const got: Record<string, unknown> = {};
+            for (const outputs of ['loss', 'all'] as const) {
+              e.flush();
+              const d0 = e.stats().dispatches;
+              const res = mmmOutput(given(), { outputs });
+              e.flush();
+              got[`${outputs} forward`] = e.stats().dispatches - d0;
+              expect(res.offsetContrib !== undefined).toBe(withOffset && outputs === 'all');
+              const seed = e.tensor([1], [1]);
+              e.flush();
+              const d1 = e.stats().dispatches;
+              const grads = backward(res.loss, seed);
+              e.flush();
+              got[`${outputs} backward`] = e.stats().dispatches - d1;
+              expect(grads.has(ts.offset)).toBe(withOffset);
+              grads.forEach((g) => g.dispose());
+              Object.values(res).forEach((t: Tensor) => t.dispose());
+              seed.dispose();
+            }
+            const program = e.record(() => {
+              const res = mmmOutput(given());
+              return [...backward(res.loss).values()];
+            });
+            got.recorded = program.dispatchCount;
+            got.kernels = program.kernelCounts();
+            program.dispose();
+            h.dispose();
+            Object.values(ts).forEach((t) => t.dispose());
+            counts.push(got);
+          }
+          expect(counts[0]).toEqual({
+            'loss forward': 2,
+            'loss backward': 2,
+            'all forward': 2,
+            'all backward': 2,
+            recorded: 4,
+            kernels: { mmm_forward: 1, mmm_loss: 1, mmm_backward: 1, mmm_reduce: 1 },
+          });
+          expect(counts[1]).toEqual(counts[0]);
+        }
+    });
+
+    test('rejects a bad offset: shape, dtype, engine', () => {
+      const e = E.cpu;
+      const c = randomCase(36, 2, 5, 2, 1);
+      const ts = {} as Record<Name, Tensor>;
+      for (const k of MMM_OUTPUT_INPUTS) ts[k] = e.tensor(c.v[k], shapeOf(c, k));
+      const bad = (t: Tensor, msg: RegExp) => {
+        expect(() => mmmOutput({ ...ts, offset: t })).toThrow(msg);
+        expect(() => mmmOutputComposed({ ...ts, offset: t })).toThrow(msg);
+        t.dispose();
+      };
+      bad(e.zeros([2, 4]), /offset has shape \[2, 4\], expected \[2, 5\]/);
+      bad(e.zeros([10]), /offset has shape \[10\], expected \[2, 5\]/);
+      bad(e.tensor(new Array<number>(10).fill(0), [2, 5], 'int32'), /offset must be float32/);
+      bad(E.dev.zeros([2, 5]), /offset belongs to another engine than headMedia/);
+      Object.values(ts).forEach((t) => t.dispose());
+    });
   });
 
   describe('rejects bad input', () => {

@@ -12,6 +12,9 @@
 // U39, U40 row strides of the media and control heads, U41 the control head's first column (C,
 // K, 0 for separate heads; C + K, C + K, C for both side by side in one tensor, bound twice, whose
 // gradient is then one segment: U27 = U28).
+// U42 offset flag (1: an offset [R,T] is added to raw), U43 its position in aux, U44 the position
+// of offsetContrib in the forward output ('all' outputs only), U45 the position of dOffset (= g_raw
+// per (r,t)) in the gradient buffer; with U42 = 0 the other three are 0 and unused.
 // F0 Huber δ, F1 media prior share, F2 attribution weight, F3 seasonal weight.
 // The small parameters and the [R,T] constants travel packed in `aux`, and several results share
 // one buffer, to stay within 8 storage buffers per stage.
@@ -105,7 +108,10 @@ fn row_forward(i: u32) -> Row {
     csum += zc[i * U(3u) + k] * gamma_at(i, t, k);
   }
   let seas = softplus_safe(aux[U(14u)]) * aux[U(16u) + i];
-  let raw = msum + csum + baseline_at(i / T) + seas;
+  var raw = msum + csum + baseline_at(i / T) + seas;
+  if (U(42u) == 1u) {
+    raw += aux[U(43u) + i];
+  }
   return Row(msum, raw, softplus_safe(aux[U(15u)]) * raw);
 }
 
@@ -163,6 +169,9 @@ fn mmm_forward(
       fout[U(19u) + i] = row.pred;
       fout[U(24u) + i] = baseline_at(i / T);
       fout[U(25u) + i] = softplus_safe(aux[U(14u)]) * aux[U(16u) + i];
+      if (U(42u) == 1u) {
+        fout[U(44u) + i] = aux[U(43u) + i];
+      }
     }
   }
   part[lid] = acc;
@@ -261,6 +270,10 @@ fn mmm_backward(
   bgrad[W + i] = graw;
   bgrad[W + n + i] = gmed;
   bgrad[W + 2u * n + i] = gp * row.raw;
+  if (U(42u) == 1u) {
+    // ∂loss/∂offset = ∂loss/∂raw (data term and the attribution prior's −prior·g_a)
+    bgrad[U(45u) + i] = graw;
+  }
   if (i == 0u) {
     // the seasonal prior's own term: seasWeight·stopgrad(data/(L_seas+ε))·2(sp − 1)·σ
     let sc = aux[U(14u)];

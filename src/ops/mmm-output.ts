@@ -6,6 +6,7 @@
  *   weeks t < B: β = s_t·stableMedia + (1 − s_t)·β̂ (γ likewise), s_t = exp(−3t/B) | 1 − t/B |
  *   1/(1 + exp((t − B/2)/(B/4))); weeks t ≥ B: β = β̂, γ = γ̂
  *   raw = Σ_c xt·β + Σ_k z·γ + max(sp(baselineRaw_r) + sp(globalBiasRaw), 0) + sp(seasonalCoeffRaw)·S
+ *         + offset   (optional [R, T], e.g. a learned trend; ∂loss/∂offset = ∂loss/∂raw)
  *   pred = sp(predScaleRaw)·raw;  n = Σ mask;  data = Σ mask·ℓ(pred − target)/n
  *   L_attr = Σ mask·(Σ_c xt·β − prior·raw)²/n;  L_seas = (sp(seasonalCoeffRaw) − 1)²
  *   loss = data + wA·L_attr·stopgrad(data/(L_attr + 1e-8)) + wS·L_seas·stopgrad(data/(L_seas + 1e-8))
@@ -18,6 +19,10 @@
  *
  * The two heads may also come side by side in one tensor `heads` [R, T, C + K] (media columns
  * first), as the grouped coefficient-head layers produce them; its gradient is then one tensor too.
+ *
+ * The optional `offset` travels in `aux` like the seasonal curve (a copy, no dispatch); its
+ * gradient is the per-week g_raw the backward element pass computes anyway, written to one more
+ * segment of the gradient buffer. Without it the buffers, outputs and gradients are as before.
  *
  * WebGPU guarantees only 8 storage buffers per stage, so the small parameters and the [R,T]
  * constants are packed into one `aux` buffer with buffer copies (no dispatches), and results that
@@ -70,6 +75,11 @@ export interface MmmOutputInputs {
   target: Tensor;
   /** 0/1 loss weights [R, T] (no gradient) */
   lossMask: Tensor;
+  /**
+   * optional additive term of raw [R, T] in scaled units (before the prediction scale), e.g. a
+   * learned trend; differentiable: its gradient is ∂loss/∂raw per region-week
+   */
+  offset?: Tensor;
 }
 
 export type BurnInMethod = 'exponential' | 'linear' | 'sigmoid';
@@ -101,6 +111,8 @@ export interface MmmOutputResult {
   ctrlContrib?: Tensor;
   baseline?: Tensor;
   seasonalContrib?: Tensor;
+  /** the offset [R, T] as added to raw ('all' outputs with an `offset` input only) */
+  offsetContrib?: Tensor;
 }
 
 /** The inputs with both heads side by side: `heads` [R, T, C + K], media columns first. */
@@ -127,6 +139,11 @@ export const MMM_OUTPUT_INPUTS = [
   'lossMask',
 ] as const satisfies readonly (keyof MmmOutputInputs)[];
 
+/** The optional inputs, which follow MMM_OUTPUT_INPUTS (in this order) when given. */
+export const MMM_OUTPUT_OPTIONAL_INPUTS = [
+  'offset',
+] as const satisfies readonly (keyof MmmOutputInputs)[];
+
 /** Inputs that never receive a gradient. */
 const CONSTANT = new Set<string>(['z', 'seasonal', 'target', 'lossMask']);
 
@@ -136,8 +153,11 @@ const LOSS_CODE = { mse: 0, huber: 1 } as const;
 /** Per-(r,t) invocations per workgroup of the forward and backward element passes. */
 const WG = 64;
 
-/** Uniform slots (see shaders/mmm-output.wgsl). */
-const SLOT = { aux: 8, out: 19, groups: 26, grad: 27, heads: 39 } as const;
+/**
+ * Uniform slots (see shaders/mmm-output.wgsl): `offset` holds the offset flag and the offset's
+ * positions in aux, in the forward output and in the gradient buffer.
+ */
+const SLOT = { aux: 8, out: 19, groups: 26, grad: 27, heads: 39, offset: 42 } as const;
 const AUX = {
   mediaMax: 0,
   ctrlMax: 1,
@@ -150,6 +170,8 @@ const AUX = {
   seasonal: 8,
   target: 9,
   mask: 10,
+  /** only with an offset (the segment after the others) */
+  offset: 11,
 };
 const OUT = {
   prediction: 0,
@@ -159,6 +181,8 @@ const OUT = {
   ctrlContrib: 4,
   baseline: 5,
   seasonalContrib: 6,
+  /** only with an offset in 'all' mode */
+  offsetContrib: 7,
 };
 const GRAD = {
   headMedia: 0,
@@ -173,6 +197,8 @@ const GRAD = {
   seasCoeff: 9,
   predScale: 10,
   work: 11,
+  /** only with an offset: ∂loss/∂offset = g_raw per region-week */
+  offset: 12,
 };
 
 // ---- float64 references -------------------------------------------------------------------------
@@ -221,6 +247,11 @@ interface View {
   ldm: number;
   ldc: number;
   co: number;
+  /** whether an offset is given, and its positions in aux, the forward output and the gradient */
+  hasOffset: boolean;
+  auxOffset: number;
+  outOffset: number;
+  gradOffset: number;
 }
 
 const view = (p: KernelParams): View => ({
@@ -243,6 +274,10 @@ const view = (p: KernelParams): View => ({
   ldm: p.u[SLOT.heads],
   ldc: p.u[SLOT.heads + 1],
   co: p.u[SLOT.heads + 2],
+  hasOffset: p.u[SLOT.offset] === 1,
+  auxOffset: p.u[SLOT.offset + 1],
+  outOffset: p.u[SLOT.offset + 2],
+  gradOffset: p.u[SLOT.offset + 3],
 });
 
 /** Head share (1 − s_t) during the burn-in, 1 after it. */
@@ -278,7 +313,8 @@ function row64(v: View, [hm, hc, xt, z, aux]: Float64Array[], i: number) {
   for (let c = 0; c < v.C; c++) msum += xt[i * v.C + c] * beta64(v, aux, hm, i, c);
   let csum = 0;
   for (let k = 0; k < v.K; k++) csum += z[i * v.K + k] * gamma64(v, aux, hc, i, k);
-  const raw = msum + csum + baseline64(v, aux, Math.floor(i / v.T)) + seasonal64(v, aux, i);
+  let raw = msum + csum + baseline64(v, aux, Math.floor(i / v.T)) + seasonal64(v, aux, i);
+  if (v.hasOffset) raw += aux[v.auxOffset + i];
   return { msum, raw, pred: softplus64(aux[v.aux[AUX.predScale]]) * raw };
 }
 
@@ -317,6 +353,7 @@ export const mmmForwardKernel: KernelDef = {
       out[v.out[OUT.prediction] + i] = row.pred;
       out[v.out[OUT.baseline] + i] = baseline64(v, aux, Math.floor(i / v.T));
       out[v.out[OUT.seasonalContrib] + i] = seasonal64(v, aux, i);
+      if (v.hasOffset) out[v.outOffset + i] = aux[v.auxOffset + i];
     }
   },
 };
@@ -389,6 +426,7 @@ export const mmmBackwardKernel: KernelDef = {
       grad[W + i] = graw;
       grad[W + n + i] = gmed;
       grad[W + 2 * n + i] = gp * row.raw;
+      if (v.hasOffset) grad[v.gradOffset + i] = graw;
     }
     const sc = aux[v.aux[AUX.seasCoeff]];
     const e = softplus64(sc) - 1;
@@ -483,27 +521,44 @@ interface Settings {
   wSeas: number;
   /** the heads come side by side in one [R, T, C + K] tensor */
   combined: boolean;
+  /** an `offset` [R, T] is added to raw */
+  offset: boolean;
 }
 
 function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings): Plan {
   const align = e.backend.viewAlignment;
   const n = R * T;
   const groups = Math.ceil(n / WG);
-  const aux = packSegments([C, K, C, K, R, 1, 1, 1, n, n, n], align);
+  // the offset's segments (if any) come after all others: without one the layouts are unchanged
+  const extra = s.offset ? [n] : [];
+  const aux = packSegments([C, K, C, K, R, 1, 1, 1, n, n, n, ...extra], align);
   // the forward partials come first, the decomposition (if any) after them
-  const outSizes = [3 * groups, ...(s.all ? [n, n * C, n * K, n * C, n * K, n, n] : [])];
+  const outSizes = [3 * groups, ...(s.all ? [n, n * C, n * K, n * C, n * K, n, n, ...extra] : [])];
   const outPack = packSegments(outSizes, align);
   const out = { offsets: outPack.offsets.slice(1), total: outPack.total };
   const headSizes = s.combined ? [n * (C + K), 0] : [n * C, n * K];
-  const grad = packSegments([...headSizes, n * C, C, K, C, K, R, 1, 1, 1, 3 * n + 1], align);
+  const grad = packSegments(
+    [...headSizes, n * C, C, K, C, K, R, 1, 1, 1, 3 * n + 1, ...extra],
+    align,
+  );
   // combined heads: one gradient segment, the control columns after the media ones
   if (s.combined) grad.offsets[GRAD.headCtrl] = grad.offsets[GRAD.headMedia];
   const u = [R, T, C, K, s.B, s.method, s.code, s.all ? 1 : 0];
-  u.push(...aux.offsets);
-  u.push(...(s.all ? out.offsets : new Array<number>(7).fill(0)));
+  u.push(...aux.offsets.slice(0, 11));
+  u.push(...(s.all ? out.offsets.slice(0, 7) : new Array<number>(7).fill(0)));
   u.push(groups);
-  u.push(...grad.offsets);
+  u.push(...grad.offsets.slice(0, 12));
   u.push(...(s.combined ? [C + K, C + K, C] : [C, K, 0]));
+  u.push(
+    ...(s.offset
+      ? [
+          1,
+          aux.offsets[AUX.offset],
+          s.all ? out.offsets[OUT.offsetContrib] : 0,
+          grad.offsets[GRAD.offset],
+        ]
+      : [0, 0, 0, 0]),
+  );
   return {
     params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas] },
     aux,
@@ -550,6 +605,7 @@ function settingsOf(opts: MmmOutputOptions): Settings {
     wAttr: num('attrWeight', opts.attrWeight ?? 0.5),
     wSeas: num('seasWeight', opts.seasWeight ?? 0.1),
     combined: false,
+    offset: false,
   };
 }
 
@@ -559,6 +615,7 @@ function checkInputs(inp: MmmOutputInputs, combined: boolean): [number, number, 
     if (!inp[name]) throw new Error(`causalmix: mmmOutput: input ${name} is missing`);
     inp[name].assertAlive();
   }
+  if (inp.offset) inp.offset.assertAlive();
   if (combined) return checkCombined(inp);
   const hm = inp.headMedia;
   const hc = inp.headCtrl;
@@ -605,7 +662,7 @@ function checkShapes(
   headCtrl: number[],
 ): void {
   const hm = inp.headMedia;
-  const want: Record<keyof MmmOutputInputs, number[]> = {
+  const want: Record<(typeof MMM_OUTPUT_INPUTS)[number], number[]> = {
     headMedia,
     headCtrl,
     mediaMaxRaw: [C],
@@ -634,6 +691,17 @@ function checkShapes(
         `causalmix: mmmOutput: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
       );
   }
+  const offset = inp.offset;
+  if (offset) {
+    if (offset.engine !== hm.engine)
+      throw new Error('causalmix: mmmOutput: offset belongs to another engine than headMedia');
+    if (offset.dtype !== 'float32')
+      throw new Error(`causalmix: mmmOutput: offset must be float32, got ${offset.dtype}`);
+    if (offset.rank !== 2 || offset.shape[0] !== R || offset.shape[1] !== T)
+      throw new Error(
+        `causalmix: mmmOutput: offset has shape ${formatShape(offset.shape)}, expected ${formatShape([R, T])}`,
+      );
+  }
 }
 
 /** The op's inputs with `heads` standing in for both heads, and whether it does. */
@@ -657,8 +725,9 @@ export function mmmOutput(
   opts: MmmOutputOptions = {},
 ): MmmOutputResult {
   const { inp, combined } = headsOf(given);
-  const s = { ...settingsOf(opts), combined };
+  const settings = settingsOf(opts);
   const [R, T, C, K] = checkInputs(inp, combined);
+  const s = { ...settings, combined, offset: inp.offset !== undefined };
   const e = inp.headMedia.engine;
   const pl = plan(e, R, T, C, K, s);
   const n = R * T;
@@ -677,6 +746,7 @@ export function mmmOutput(
     inp.seasonal,
     inp.target,
     inp.lossMask,
+    ...(inp.offset ? [inp.offset] : []),
   ];
   packed.forEach((t, j) => {
     if (t.size === 0) return;
@@ -702,10 +772,12 @@ export function mmmOutput(
     result.ctrlContrib = seg(OUT.ctrlContrib, [R, T, K]);
     result.baseline = seg(OUT.baseline, [R, T]);
     result.seasonalContrib = seg(OUT.seasonalContrib, [R, T]);
+    if (s.offset) result.offsetContrib = seg(OUT.offsetContrib, [R, T]);
   }
   out.dispose(); // the views (if any) keep the memory
 
-  const inputs = MMM_OUTPUT_INPUTS.map((k) => inp[k]);
+  // the offset (if any) follows the required inputs
+  const inputs = [...MMM_OUTPUT_INPUTS.map((k) => inp[k]), ...(inp.offset ? [inp.offset] : [])];
   // aux holds the forward's copies of the small parameters; the parts give the stop-gradient ratios
   result.loss = recordOp('mmm_output', inputs, loss, { ...s, all: false }, [
     aux,
@@ -746,9 +818,13 @@ registerGradient({
       globalBiasRaw: seg(GRAD.globalBias, [1]),
       seasonalCoeffRaw: seg(GRAD.seasCoeff, [1]),
       predScaleRaw: seg(GRAD.predScale, [1]),
+      offset: settings.offset ? seg(GRAD.offset, [R, T]) : undefined,
     };
     grad.dispose(); // the views keep the memory
-    return MMM_OUTPUT_INPUTS.map((k) => (CONSTANT.has(k) ? null : (byName[k] ?? null)));
+    const names = settings.offset
+      ? [...MMM_OUTPUT_INPUTS, ...MMM_OUTPUT_OPTIONAL_INPUTS]
+      : MMM_OUTPUT_INPUTS;
+    return names.map((k) => (CONSTANT.has(k) ? null : (byName[k] ?? null)));
   },
 });
 
@@ -804,6 +880,7 @@ export function mmmOutputComposed(
     ctrlContrib = e.empty([R, T, 0]);
     raw = add(add(msum, baseline), seasonalContrib);
   }
+  if (inp.offset) raw = add(raw, inp.offset);
   const pred = mul(softplus(inp.predScaleRaw), raw);
   const data =
     s.code === LOSS_CODE.huber
@@ -833,6 +910,8 @@ export function mmmOutputComposed(
       baseline,
       seasonalContrib,
     });
+    // a view of the input (not the input itself, so the caller may dispose both)
+    if (inp.offset) result.offsetContrib = reshape(inp.offset, [R, T]);
   }
   return result;
 }
