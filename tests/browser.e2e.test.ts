@@ -4,7 +4,10 @@
  * on SwiftShader. The page trains the demo data in its worker on WebGPU (not the CPU backend), the
  * loss falls, the dashboard charts render and the budget optimizer answers; model files move
  * between the page and Node with the same predictions both ways; Cancel stops a training while
- * the page stays responsive; a browser without WebGPU gets a plain-words error.
+ * the page stays responsive; a browser without WebGPU gets a plain-words error. Files: a failed
+ * file clears the previous results; an unfamiliar media prefix and a Meridian-style file get every
+ * role the CLI's detector finds pre-filled; a poor fit shows its warning; the ETA is honest; the
+ * page fits a 760 px window; a failed model load does not leave the page "Loading …".
  *
  * The tests share one page and run in order (the page's model carries from one to the next).
  * Skipped with a message when /usr/bin/chromium is missing, except in CI (CI=true), where that
@@ -324,18 +327,200 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
     await expect(page.textContent('#summary')).resolves.toMatch(/^Cancelled after/);
   }, 180_000);
 
-  test('a CSV without the needed columns gets a plain-words error on the page', async () => {
-    await page.setInputFiles('#csv-file', {
-      name: 'bad.csv',
-      mimeType: 'text/csv',
-      buffer: Buffer.from('region,week,impressions_tv\nA,1,5\nA,2,6\n'),
+  /** The form's pre-filled roles. */
+  async function formRoles(p: Page) {
+    return p.evaluate(() => {
+      const val = (id: string) => (document.getElementById(id) as HTMLSelectElement).value;
+      const ticked = (id: string) =>
+        Array.from(
+          document.querySelectorAll<HTMLInputElement>(`#${id} input:checked`),
+          (i) => i.value,
+        );
+      return {
+        region: val('map-region'),
+        week: val('map-week'),
+        target: val('map-target'),
+        media: ticked('map-media'),
+        controls: ticked('map-controls'),
+        mediaPrefix: (document.getElementById('map-media-prefix') as HTMLInputElement).value,
+      };
     });
+  }
+
+  const upload = (name: string, text: string) =>
+    page.setInputFiles('#csv-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  const fixture = (name: string) => readFileSync(join(ROOT, 'tests', 'fixtures', name), 'utf8');
+
+  test('a failed CSV clears the previous results and keeps the roles it found', async () => {
+    // the Cancel test left a result on the page
+    expect((await pageState(page)).summary).not.toBeNull();
+    await expect(page.isVisible('#results-section')).resolves.toBe(true);
+    await upload('bad.csv', 'region,week,impressions_tv\nA,1,5\nA,2,6\n');
     const error = page.locator('#error');
     await error.waitFor({ state: 'visible', timeout: 10_000 });
-    const text = await error.textContent();
-    expect(text).toMatch(/^The CSV could not be read as it is: no target column/);
-    expect(text).toContain("'region', 'week', 'impressions_tv'");
+    await expect(error.textContent()).resolves.toBe(
+      'Some columns were not recognised (no KPI column). Choose Target (KPI) below, then Apply columns.',
+    );
+    await expect(formRoles(page)).resolves.toMatchObject({
+      region: 'region',
+      week: 'week',
+      target: '',
+      media: ['impressions_tv'],
+    });
+    const s = await pageState(page);
+    expect(s).toMatchObject({ summary: null, budget: null, charts: 0, warning: null, history: [] });
+    await expect(page.isVisible('#results-section')).resolves.toBe(false);
+    await expect(page.isVisible('#budget-section')).resolves.toBe(false);
+    await expect(page.textContent('#summary')).resolves.toBe('');
+    await expect(page.textContent('#mapping-summary')).resolves.toBe('');
     await expect(page.isDisabled('#train')).resolves.toBe(true);
+    await expect(page.isDisabled('#download-model')).resolves.toBe(true);
+  }, 60_000);
+
+  test('unfamiliar media prefixes: region, week and KPI pre-filled, the prefix picks the media', async () => {
+    await upload('imp-prefix.csv', fixture('imp-prefix.csv'));
+    await page.locator('#error').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.textContent('#error')).resolves.toMatch(
+      /^Some columns were not recognised \(no media columns .*\)\. Choose Media columns \(tick them\) or the media Prefix below/,
+    );
+    await expect(formRoles(page)).resolves.toEqual({
+      region: 'geo',
+      week: 'week',
+      target: 'sales',
+      media: [],
+      controls: ['control_price'],
+      mediaPrefix: '',
+    });
+    await page.fill('#map-media-prefix', 'imp_');
+    await expect(formRoles(page)).resolves.toMatchObject({
+      media: ['imp_tv', 'imp_search', 'imp_social'],
+    });
+    await page.click('#apply-mapping');
+    await expect(page.textContent('#data-summary')).resolves.toContain(
+      'imp-prefix.csv: 4 regions × 60 weeks (240 region-weeks), 3 media channels, 1 control.',
+    );
+    await expect(page.isVisible('#error')).resolves.toBe(false);
+    await expect(page.isDisabled('#train')).resolves.toBe(false);
+  }, 60_000);
+
+  test('a Meridian-style file: roles pre-filled; a poor fit warns; honest ETA; fits 760 px', async () => {
+    await upload('meridian.csv', fixture('meridian.csv'));
+    await expect(page.textContent('#data-summary')).resolves.toContain(
+      'meridian.csv: 3 regions × 60 weeks',
+    );
+    await expect(page.isVisible('#error')).resolves.toBe(false);
+    await expect(formRoles(page)).resolves.toEqual({
+      region: 'geo',
+      week: 'time',
+      target: 'conversions',
+      media: ['Channel0_impression', 'Channel1_impression', 'Channel2_impression'],
+      controls: [
+        'competitor_sales_control',
+        'sentiment_score_control',
+        'Promo',
+        'Organic_channel0_impression',
+      ],
+      mediaPrefix: '',
+    });
+    const summary = (await page.textContent('#mapping-summary')) ?? '';
+    expect(summary).toMatch(/^layout: Meridian-style/);
+    expect(summary).toMatch(/^revenue_per_conversion +ignored .* causalmix fit --kpi revenue\)$/m);
+
+    // a short training fits worse than the naive forecasts: the page says so
+    await page.fill('#epochs', '20');
+    await page.fill('#warm', '10');
+    await page.fill('#hidden', '8');
+    const before = (await pageState(page)).results;
+    await page.click('#train');
+    await page.waitForFunction(
+      () => (window as unknown as HookWindow).__causalmix.state.history.length >= 1,
+      null,
+      { timeout: 120_000 },
+    );
+    await expect(page.textContent('#progress-text')).resolves.toMatch(
+      /^Warm start: epoch \d+ of 10 \(overall \d+ of 30\) · loss .* · R² on y\/ȳ, training weeks /,
+    );
+    const s = await waitForResult(page, before + 1, 170_000);
+    const check = s.summary!.check;
+    expect(check.modelRmse).toBeGreaterThan(check.naive[0].rmse);
+    expect(s.warning).toMatch(
+      /^the model forecasts the 7 holdout weeks worse than a naive forecast/,
+    );
+    await expect(page.isVisible('#fit-warning')).resolves.toBe(true);
+    await expect(page.textContent('#fit-warning')).resolves.toBe(`Warning: ${s.warning}`);
+    await expect(page.textContent('#mapping-summary')).resolves.toMatch(/^layout: Meridian-style/);
+    // one R² definition in progress and report, named the same way
+    await expect(page.textContent('#summary')).resolves.toContain(
+      `R² on y/ȳ over the training weeks (as shown during training): ${s.summary!.trainR2Scaled.toFixed(3)}`,
+    );
+    const last = s.history[s.history.length - 1];
+    expect(Math.abs(last.r2 - s.summary!.trainR2Scaled)).toBeLessThan(
+      0.01 * Math.max(1, Math.abs(last.r2)),
+    );
+
+    // the ETA at the first training report against the time the rest really took
+    const i = s.history.findIndex((p) => p.phase === 'train');
+    const actual = last.elapsedMs - s.history[i].elapsedMs;
+    const ratio = s.etas[i] / actual;
+    console.log(
+      `ETA at the first training report: ${s.etas[i].toFixed(0)} ms, took ${actual.toFixed(0)} ms`,
+    );
+    expect(ratio).toBeGreaterThan(0.4);
+    expect(ratio).toBeLessThan(2.5);
+
+    // a 760 px window: nothing wider than the page, every chart inside its frame
+    await page.setViewportSize({ width: 760, height: 900 });
+    try {
+      const fit = await page.evaluate(() => {
+        const figs = Array.from(document.querySelectorAll('#charts figure'));
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          charts: figs.length,
+          overflowing: figs.filter((f) => {
+            const svg = f.querySelector('svg');
+            return svg && svg.getBoundingClientRect().width > f.getBoundingClientRect().width + 0.5;
+          }).length,
+          loss: document.getElementById('loss-chart')!.getBoundingClientRect().width,
+        };
+      });
+      expect(fit.charts).toBeGreaterThanOrEqual(10);
+      expect(fit.overflowing).toBe(0);
+      expect(fit.scrollWidth).toBeLessThanOrEqual(760);
+      expect(fit.loss).toBeLessThanOrEqual(760);
+      await page.screenshot({
+        path: join(ROOT, 'test-results', 'browser-e2e-760.png'),
+        fullPage: true,
+      });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    // numbers for people: billions as B, no SI G, no "0k"/"0M" ticks
+    const labels = await page.$$eval('#charts svg text', (ts) =>
+      ts.map((t) => t.textContent ?? ''),
+    );
+    expect(labels.filter((l) => /^-?[\d.]+G$/.test(l))).toEqual([]);
+    expect(labels.filter((l) => /^0[kMB]$/.test(l))).toEqual([]);
+  }, 240_000);
+
+  test('a model file that fails to load leaves a message, not "Loading …"', async () => {
+    await page.setInputFiles('#model-file', {
+      name: 'broken-model.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"format": "causalmix-model", "version": 1'),
+    });
+    await page.waitForFunction(
+      () => (window as unknown as HookWindow).__causalmix.state.status === 'error',
+      null,
+      { timeout: 30_000 },
+    );
+    await expect(page.textContent('#progress-text')).resolves.toBe(
+      'broken-model.json could not be loaded.',
+    );
+    await expect(page.textContent('#error')).resolves.toMatch(/not JSON/);
+    // the model file replaced the view: the previous results are gone
+    const s = await pageState(page);
+    expect(s).toMatchObject({ summary: null, charts: 0, warning: null });
+    await expect(page.isVisible('#results-section')).resolves.toBe(false);
   }, 60_000);
 
   test('a browser without WebGPU says so on the page', async () => {

@@ -113,6 +113,11 @@ describe('causalmix fit', () => {
 
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(typeof metrics.train.r2).toBe('number');
+    // the poor-fit warning appears exactly when a naive forecast beats the model on the holdout
+    const naiveBest = Math.min(metrics.naive.trainingMean.rmse, metrics.naive.recentMean.rmse);
+    const warned = /^WARNING: the model forecasts the 7 holdout weeks worse than a naive forecast/m;
+    if (metrics.holdout.rmse > naiveBest) expect(run.stdout).toMatch(warned);
+    else expect(run.stdout).not.toMatch(warned);
     expect(metrics.train.n).toBe(4 * 53);
     expect(metrics.holdout.n).toBe(4 * 7);
     expect(Array.isArray(metrics.train.perRegionR2)).toBe(true);

@@ -181,6 +181,13 @@ describe('edge cases', () => {
     );
   });
 
+  test('region null: no region column even where one is named like it', () => {
+    const { panel, mapping } = loadCsvPanel(fixture('one-region'), { region: null });
+    expect(mapping.region).toBeNull();
+    expect(panel.regions).toEqual([SINGLE_REGION]);
+    expect(mapping.ignored).toEqual(['geo']);
+  });
+
   test('no controls', () => {
     const { panel, mapping } = loadCsvPanel(fixture('no-controls'));
     expect(mapping.controls).toEqual([]);

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dawnLineFilter } from '../src/cli/stderr-filter.js';
+import { dawnLineFilter, withoutDawnNotes } from '../src/engine/native-stderr.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /** A line of Dawn's: its "Warning:" notes and the context lines under them. */
@@ -86,6 +86,7 @@ test('the line filter drops Dawn blocks only, across chunk boundaries', () => {
   f.push('ing: maxDynamic… artificially reduced\n(node:1) Warning: ours\nlast');
   f.end();
   expect(out).toBe('causalmix: first\n(node:1) Warning: ours\nlast');
+  expect(withoutDawnNotes('Warning: a\n - b\nkept\n')).toBe('kept\n');
 });
 
 test('--verbose lets the GL adapter notes through', async () => {

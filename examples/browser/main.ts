@@ -1,21 +1,36 @@
 /**
- * The example page: pick a CSV (or generate demo data), map its columns, train in a Web Worker
- * with a live loss chart, then the dashboard charts (vega, rendered here as SVG), the budget
- * optimizer and model files. Everything runs in this tab. `window.__causalmix` exposes the page's
- * state and two worker queries for the end-to-end test (tests/browser.e2e.test.ts).
+ * The example page: pick a CSV (or generate demo data), check the columns the CLI's layout
+ * detector found (only what it could not tell needs choosing), train in a Web Worker with a live
+ * loss chart, then the dashboard charts (vega, rendered here as SVG, shrinking to the window), a
+ * warning when the fit forecasts worse than a naive forecast, the budget optimizer and model
+ * files. A new file or model clears the previous results. Everything runs in this tab.
+ * `window.__causalmix` exposes the page's state and two worker queries for the end-to-end test
+ * (tests/browser.e2e.test.ts).
  */
-import Papa from 'papaparse';
 import * as vega from 'vega';
 import {
   dashboard,
   describeMapping,
   generateSyntheticPanel,
   parseCsvPanel,
-  type ColumnRoles,
   type Panel,
   type TrainProgress,
 } from '../../src/browser.js';
+import { EtaClock, overallStep } from '../../src/cli/eta.js';
 import { panelToCsv } from '../../src/cli/panel-csv.js';
+import { readTable } from '../../src/data/csv.js';
+import { columnFacts, detectLayout } from '../../src/data/layout.js';
+import {
+  clearForm,
+  fillForm,
+  formRolesOf,
+  pageNames,
+  problemText,
+  rolesFromForm,
+  tickByPrefix,
+} from './columns.js';
+import { num } from './format.js';
+import { drawLoss as drawLossChart } from './loss-chart.js';
 import type {
   BudgetTable,
   EngineChoice,
@@ -36,6 +51,8 @@ export interface PageState {
   status: Status;
   /** every progress report of the current training */
   history: TrainProgress[];
+  /** the page's estimate of the milliseconds left at each report (NaN until it has a pace) */
+  etas: number[];
   adapter: string | null;
   isGpu: boolean | null;
   /** charts rendered with at least one mark */
@@ -45,11 +62,14 @@ export interface PageState {
   /** results shown so far (trained or loaded models) */
   results: number;
   budget: BudgetTable | null;
+  /** the poor-fit warning shown with the results, or null */
+  warning: string | null;
 }
 
 const state: PageState = {
   status: 'idle',
   history: [],
+  etas: [],
   adapter: null,
   isGpu: null,
   charts: 0,
@@ -57,6 +77,7 @@ const state: PageState = {
   summary: null,
   results: 0,
   budget: null,
+  warning: null,
 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -124,99 +145,97 @@ worker.onerror = (e) => {
 
 // ---- data -----------------------------------------------------------------------------------------
 
+/** the vega views of the charts on show (finalized when they are replaced) */
+let views: vega.View[] = [];
 let csvText: string | null = null;
+/** the roles the detector found (the form as first filled), as JSON */
+let detectedRoles = '';
 /** where the CSV came from (a file name, or the demo generator), for the data summary */
 let csvSource = '';
-let header: string[] = [];
 let panel: Panel | null = null;
 
-function fillSelect(id: string, value: string): void {
-  const sel = $<HTMLSelectElement>(id);
-  sel.replaceChildren(...header.map((h) => new Option(h, h, false, h === value)));
-}
-
-function fillChecks(id: string, ticked: string[]): void {
-  const box = $(id);
-  box.replaceChildren(
-    ...header.map((h) => {
-      const label = document.createElement('label');
-      const input = document.createElement('input');
-      input.type = 'checkbox';
-      input.value = h;
-      input.checked = ticked.includes(h);
-      label.append(input, h);
-      return label;
-    }),
-  );
-}
-
-const ticked = (id: string) =>
-  Array.from($(id).querySelectorAll<HTMLInputElement>('input:checked'), (i) => i.value);
-
-/** Ticks the columns whose names start with the prefix (a new prefix replaces the choice). */
-function tickByPrefix(listId: string, prefix: string): void {
-  const p = prefix.trim().toLowerCase();
-  $(listId)
-    .querySelectorAll<HTMLInputElement>('input')
-    .forEach((input) => (input.checked = p !== '' && input.value.toLowerCase().startsWith(p)));
-}
-
-function rolesFromForm(): ColumnRoles {
-  const media = ticked('map-media');
-  if (media.length === 0)
-    throw new Error('Pick at least one media column (tick it, or type its prefix).');
-  return {
-    region: $<HTMLSelectElement>('map-region').value,
-    week: $<HTMLSelectElement>('map-week').value,
-    target: $<HTMLSelectElement>('map-target').value,
-    media,
-    controls: ticked('map-controls'),
-  };
-}
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 function usePanel(p: Panel, mappingText: string, source: string): void {
   panel = p;
   const observed = p.observed.reduce((a, b) => a + b, 0);
+  const regions = p.regions.length === 1 ? 'one region' : `${p.regions.length} regions`;
   $('data-summary').textContent =
-    `${source}: ${p.regions.length} regions × ${p.weeks.length} weeks (${observed} region-weeks), ` +
-    `${p.channels.length} media channels, ${p.controlNames.length} controls.`;
+    `${source}: ${regions} × ${p.weeks.length} weeks (${observed} region-weeks), ` +
+    `${count(p.channels.length, 'media channel')}, ${count(p.controlNames.length, 'control')}.`;
   $('mapping-summary').textContent = mappingText;
   $<HTMLButtonElement>('train').disabled = false;
 }
 
-/** A new CSV: read its header, detect the columns, prefill the mapping form. */
+/** Hides whatever the last model showed: a new file or model must not sit beside old results. */
+function clearResults(): void {
+  views.forEach((v) => v.finalize());
+  views = [];
+  state.summary = null;
+  state.budget = null;
+  state.charts = 0;
+  state.warning = null;
+  state.history = [];
+  state.etas = [];
+  $('results-section').hidden = true;
+  $('summary').textContent = '';
+  $('fit-warning').hidden = true;
+  $('fit-warning').textContent = '';
+  $('charts').replaceChildren();
+  $('budget-section').hidden = true;
+  $('budget-table').replaceChildren();
+  $('budget-note').textContent = '';
+  $('progress-text').textContent = '';
+  $<HTMLProgressElement>('progress').value = 0;
+  drawLoss();
+  $<HTMLButtonElement>('download-model').disabled = true;
+}
+
+/** A new CSV: forget the old data and results, detect the columns, prefill the form. */
 function loadCsvText(text: string, source: string): void {
   clearError();
+  clearResults();
   panel = null;
-  $<HTMLButtonElement>('train').disabled = true;
-  csvText = text;
+  csvText = null;
+  detectedRoles = '';
   csvSource = source;
-  const head = Papa.parse<string[]>(text, { preview: 1 });
-  header = (head.data[0] ?? []).map((h) => h.trim()).filter((h) => h !== '');
-  if (header.length === 0) {
+  clearForm();
+  $('mapping-summary').textContent = '';
+  $<HTMLButtonElement>('train').disabled = true;
+  let table: ReturnType<typeof readTable>;
+  try {
+    table = readTable(text);
+  } catch (e) {
     $('mapping').hidden = true;
-    $('data-summary').textContent = `${source}: no header row.`;
-    showError('The CSV is empty or has no header row, so it cannot be read.');
+    $('data-summary').textContent = `${source}: not readable.`;
+    showError(`The CSV could not be read: ${messageOf(e)}`);
     return;
   }
+  csvText = text;
   $('mapping').hidden = false;
+  const facts = columnFacts(
+    table.header,
+    table.data.map((d) => d.cells),
+  );
+  let layout;
+  try {
+    layout = detectLayout(table.header, facts);
+  } catch (e) {
+    showError(`The CSV could not be read as it is: ${messageOf(e)}`);
+    return;
+  }
+  fillForm(table.header, layout);
+  detectedRoles = JSON.stringify(formRolesOf(layout));
+  if (layout.problems.length > 0) {
+    $('data-summary').textContent = `${source}: some columns need to be chosen.`;
+    showError(problemText(layout.problems));
+    return;
+  }
   try {
     const { panel: p, mapping } = parseCsvPanel(text);
-    fillSelect('map-region', mapping.region ?? '');
-    fillSelect('map-week', mapping.week);
-    fillSelect('map-target', mapping.target);
-    $<HTMLInputElement>('map-media-prefix').value = mapping.mediaPrefix ?? '';
-    $<HTMLInputElement>('map-control-prefix').value = mapping.controlPrefix ?? 'control_';
-    fillChecks('map-media', mapping.media);
-    fillChecks('map-controls', mapping.controls);
-    usePanel(p, describeMapping(mapping), source);
+    usePanel(p, describeMapping(mapping, pageNames), source);
   } catch (e) {
-    // detection failed: the form still lets the user name the columns
-    for (const id of ['map-region', 'map-week', 'map-target']) fillSelect(id, header[0]);
-    fillChecks('map-media', []);
-    fillChecks('map-controls', []);
-    $('data-summary').textContent = `${source}: columns need to be chosen.`;
-    $('mapping-summary').textContent = '';
+    $('data-summary').textContent = `${source}: the columns were found, the data has a problem.`;
     showError(`The CSV could not be read as it is: ${messageOf(e)}`);
   }
 }
@@ -228,8 +247,11 @@ function applyMapping(): Panel | null {
   }
   clearError();
   try {
-    const { panel: p, mapping } = parseCsvPanel(csvText, rolesFromForm());
-    usePanel(p, describeMapping(mapping), csvSource);
+    const roles = rolesFromForm();
+    // the detector's own roles unchanged: read as detected (the layout keeps its name)
+    const same = JSON.stringify(roles) === detectedRoles;
+    const { panel: p, mapping } = parseCsvPanel(csvText, same ? {} : roles);
+    usePanel(p, describeMapping(mapping, pageNames), csvSource);
     return p;
   } catch (e) {
     showError(`The CSV could not be read with these columns: ${messageOf(e)}`);
@@ -289,7 +311,7 @@ const engineChoice = () => $<HTMLSelectElement>('engine').value as EngineChoice;
 async function train(): Promise<void> {
   clearError();
   let request: TrainRequest;
-  const p = csvText !== null && header.length > 0 ? applyMapping() : panel;
+  const p = csvText !== null ? applyMapping() : panel;
   if (!p) return;
   try {
     const hiddenDim = intInput('hidden', 'Hidden size', 2, 512);
@@ -308,8 +330,9 @@ async function train(): Promise<void> {
     showError(messageOf(e));
     return;
   }
-  state.history = [];
-  drawLoss();
+  clearResults();
+  eta = new EtaClock(request.warmStartEpochs, request.warmStartEpochs + request.epochs);
+  plannedWarm = request.warmStartEpochs;
   $('progress-text').textContent = 'Starting the engine…';
   setStatus('training');
   try {
@@ -323,20 +346,24 @@ async function train(): Promise<void> {
   }
 }
 
+let eta = new EtaClock(0, 0);
+/** warm-start epochs of the current training (the x axis and the overall count start with them) */
+let plannedWarm = 0;
+
 function onProgress(p: TrainProgress): void {
   state.history.push(p);
-  const warm = state.history.find((h) => h.phase === 'warm-start')?.epochs ?? 0;
-  const done = (p.phase === 'warm-start' ? 0 : warm) + p.epoch;
-  const total =
-    warm + (p.phase === 'train' ? p.epochs : Number($<HTMLInputElement>('epochs').value));
+  const total = plannedWarm + Number($<HTMLInputElement>('epochs').value);
+  const done = overallStep(p, plannedWarm);
   const bar = $<HTMLProgressElement>('progress');
   bar.max = total;
   bar.value = done;
-  const eta = Number.isFinite(p.etaMs) ? `, about ${(p.etaMs / 1000).toFixed(0)} s left` : '';
+  const left = eta.update(p);
+  state.etas.push(left);
+  const etaText = Number.isFinite(left) ? `, about ${(left / 1000).toFixed(0)} s left` : '';
   $('progress-text').textContent =
-    `${p.phase === 'warm-start' ? 'Warm start' : 'Training'}: epoch ${p.epoch} of ${p.epochs} · ` +
-    `loss ${p.loss.toPrecision(4)} · R² ${p.r2.toFixed(3)} · ` +
-    `${(p.elapsedMs / 1000).toFixed(1)} s${eta}`;
+    `${p.phase === 'warm-start' ? 'Warm start' : 'Training'}: epoch ${p.epoch} of ${p.epochs} ` +
+    `(overall ${done} of ${total}) · loss ${p.loss.toPrecision(4)} · ` +
+    `R² on y/ȳ, training weeks ${p.r2.toFixed(3)} · ${(p.elapsedMs / 1000).toFixed(1)} s${etaText}`;
   scheduleLossDraw();
 }
 
@@ -350,54 +377,8 @@ function scheduleLossDraw(): void {
   });
 }
 
-/** The live loss chart: total loss per report on a log scale, warm start in grey. */
 function drawLoss(): void {
-  const canvas = $<HTMLCanvasElement>('loss-chart');
-  const g = canvas.getContext('2d');
-  if (!g) return;
-  const { width: W, height: H } = canvas;
-  const pad = { l: 56, r: 12, t: 14, b: 26 };
-  g.clearRect(0, 0, W, H);
-  g.font = '11px system-ui, sans-serif';
-  g.fillStyle = '#5f6b7a';
-  const h = state.history.filter((p) => p.loss > 0 && Number.isFinite(p.loss));
-  if (h.length === 0) {
-    g.fillText('The training loss appears here.', pad.l, H / 2);
-    return;
-  }
-  const warm = h.find((p) => p.phase === 'warm-start')?.epochs ?? 0;
-  const step = (p: TrainProgress) => (p.phase === 'warm-start' ? 0 : warm) + p.epoch;
-  const xMax = Math.max(step(h[h.length - 1]), 1);
-  const logs = h.map((p) => Math.log10(p.loss));
-  let lo = Math.min(...logs);
-  let hi = Math.max(...logs);
-  if (hi - lo < 1e-6) [lo, hi] = [lo - 0.5, hi + 0.5];
-  const x = (s: number) => pad.l + ((W - pad.l - pad.r) * s) / xMax;
-  const y = (l: number) => pad.t + ((H - pad.t - pad.b) * (hi - l)) / (hi - lo);
-  g.strokeStyle = '#d5dbe3';
-  g.beginPath();
-  g.moveTo(pad.l, pad.t);
-  g.lineTo(pad.l, H - pad.b);
-  g.lineTo(W - pad.r, H - pad.b);
-  g.stroke();
-  g.fillText((10 ** hi).toPrecision(3), 4, pad.t + 4);
-  g.fillText((10 ** lo).toPrecision(3), 4, H - pad.b);
-  g.fillText(`epoch ${xMax}`, W - pad.r - 60, H - 8);
-  g.fillText('loss (log scale)', pad.l + 6, pad.t + 4);
-  g.lineWidth = 2;
-  for (const phase of ['warm-start', 'train'] as const) {
-    const pts = h.filter((p) => p.phase === phase);
-    if (pts.length === 0) continue;
-    g.strokeStyle = phase === 'warm-start' ? '#9aa5b1' : '#4e79a7';
-    g.beginPath();
-    pts.forEach((p, i) => {
-      const px = x(step(p));
-      const py = y(Math.log10(p.loss));
-      if (i === 0) g.moveTo(px, py);
-      else g.lineTo(px, py);
-    });
-    g.stroke();
-  }
+  drawLossChart($<HTMLCanvasElement>('loss-chart'), state.history, plannedWarm);
 }
 
 $('train').addEventListener('click', () => void train());
@@ -408,8 +389,6 @@ $('cancel').addEventListener('click', () => {
 });
 
 // ---- results --------------------------------------------------------------------------------------
-
-let views: vega.View[] = [];
 
 async function renderCharts(data: dashboard.DashboardData): Promise<number> {
   views.forEach((v) => v.finalize());
@@ -440,18 +419,24 @@ async function renderCharts(data: dashboard.DashboardData): Promise<number> {
   return drawn;
 }
 
-const fmt = new Intl.NumberFormat('en', { maximumSignificantDigits: 4 });
-const num = (v: number | undefined) =>
-  v === undefined || !Number.isFinite(v) ? '–' : fmt.format(v);
-
 async function showResult(summary: ResultSummary, data: dashboard.DashboardData): Promise<void> {
   state.summary = summary;
   const what =
     summary.source === 'loaded'
       ? 'Loaded model'
       : `${summary.cancelled ? 'Cancelled after' : 'Trained'} ${summary.warmStartEpochs} warm-start + ${summary.epochs} epochs in ${summary.seconds.toFixed(1)} s`;
+  const c = summary.check;
+  const naive = c.naive[0];
   $('summary').textContent =
-    `${what}. R² train ${summary.trainR2.toFixed(3)}, holdout ${summary.holdoutR2.toFixed(3)}.`;
+    `${what}. R² on y/ȳ over the training weeks (as shown during training): ` +
+    `${summary.trainR2Scaled.toFixed(3)}. Pooled R² in KPI units: training ${summary.trainR2.toFixed(3)}, ` +
+    `holdout ${summary.holdoutR2.toFixed(3)}.` +
+    (Number.isFinite(c.modelRmse) && naive
+      ? ` Holdout RMSE ${num(c.modelRmse)}; naive forecast (${naive.label}) ${num(naive.rmse)}.`
+      : '');
+  state.warning = c.warning;
+  $('fit-warning').textContent = c.warning ? `Warning: ${c.warning}` : '';
+  $('fit-warning').hidden = c.warning === null;
   if (summary.source === 'trained') $('progress-text').textContent = `${what}.`;
   $('results-section').hidden = false;
   state.charts = await renderCharts(data);
@@ -562,6 +547,7 @@ $<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
   const file = input.files?.[0];
   if (!file) return;
   clearError();
+  clearResults();
   setStatus('analysing');
   $('progress-text').textContent = `Loading ${file.name}…`;
   try {
@@ -576,6 +562,7 @@ $<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
       await showResult(reply.summary, reply.dashboard);
     }
   } catch (err) {
+    $('progress-text').textContent = `${file.name} could not be loaded.`;
     showError(messageOf(err));
     setStatus('error');
   } finally {

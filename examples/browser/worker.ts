@@ -13,6 +13,7 @@ import {
   type CurveUnit,
   type HillCurve,
 } from '../../src/analysis/response-curves.js';
+import { fitCheck, type FitCheck } from '../../src/cli/fit-check.js';
 import type { BudgetRow, DashboardData } from '../../src/dashboard/data.js';
 import type { Panel } from '../../src/data/panel.js';
 import { UnifiedDataPipeline, type PreparedData } from '../../src/data/pipeline.js';
@@ -53,8 +54,13 @@ export interface ResultSummary {
   warmStartEpochs: number;
   cancelled: boolean;
   seconds: number;
+  /** pooled R² in KPI units */
   trainR2: number;
   holdoutR2: number;
+  /** R² of y/ȳ_r over the training weeks: what the live progress shows during training */
+  trainR2Scaled: number;
+  /** holdout RMSE of the model and of the naive forecasts, and a warning when the model loses */
+  check: FitCheck;
   /** channels with a response curve: the budget optimizer needs them */
   curveChannels: string[];
   curveUnit: CurveUnit;
@@ -235,6 +241,8 @@ async function analyse(
       seconds: t.seconds,
       trainR2: report.train.r2,
       holdoutR2: report.holdout.r2,
+      trainR2Scaled: report.train.r2Scaled,
+      check: fitCheck(report),
       curveChannels: c.curves.map((h) => h.channel),
       curveUnit: c.curveUnit,
       budgetDefault: table ? { budget: sumWeekly(c.currentWeekly!) * weeks, weeks } : null,

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import type { AdapterChoice } from '../engine/device.js';
 import type { TrainProgress } from '../model/trainer.js';
+import { EtaClock } from './eta.js';
 
 /** An error meant for the user: printed as one line, exit code 1. */
 export class CliError extends Error {
@@ -107,7 +108,10 @@ export function errorLine(err: unknown): string {
 }
 
 /** Training progress: a cli-progress bar on a TTY, otherwise a line per report. */
-export function progressReporter(out: NodeJS.WriteStream): {
+export function progressReporter(
+  out: NodeJS.WriteStream,
+  epochs: { warmStart: number; train: number },
+): {
   onProgress: (p: TrainProgress) => void;
   stop: () => void;
 } {
@@ -115,7 +119,7 @@ export function progressReporter(out: NodeJS.WriteStream): {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          ' {phase} |{bar}| {value}/{total} epochs | loss {loss} | R² {r2} | ETA {eta_formatted}',
+          ' {phase} |{bar}| {value}/{total} epochs | loss {loss} | R² (y/ȳ) {r2} | ETA {eta_formatted}',
         hideCursor: true,
         stream: out,
       },
@@ -138,14 +142,17 @@ export function progressReporter(out: NodeJS.WriteStream): {
       },
     };
   }
+  const clock = new EtaClock(epochs.warmStart, epochs.warmStart + epochs.train);
   return {
-    onProgress: (p) =>
+    onProgress: (p) => {
+      const eta = clock.update(p);
       out.write(
-        `${p.phase} ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(5)}  R² ${p.r2.toFixed(3)}  ` +
+        `${p.phase} ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(5)}  R² (y/ȳ) ${p.r2.toFixed(3)}  ` +
           `${(p.elapsedMs / 1000).toFixed(1)} s` +
-          (Number.isFinite(p.etaMs) ? `  ETA ${(p.etaMs / 1000).toFixed(0)} s` : '') +
+          (Number.isFinite(eta) ? `  ETA ${(eta / 1000).toFixed(0)} s` : '') +
           '\n',
-      ),
+      );
+    },
     stop: () => {},
   };
 }

@@ -22,6 +22,7 @@ import { saveModel } from '../model/checkpoint-file.js';
 import type { MMMConfig } from '../model/config.js';
 import { ModelTrainer } from '../model/trainer.js';
 import { CliError, plainJson, progressReporter, toJson } from './common.js';
+import { fitCheck } from './fit-check.js';
 
 export interface FitRunOptions {
   outDir: string;
@@ -88,7 +89,10 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
         `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
     );
-    const progress = progressReporter(log);
+    const progress = progressReporter(log, {
+      warmStart: config.warmStartEpochs,
+      train: config.epochs,
+    });
     const fitted = await new ModelTrainer(engine, config).fit(prepared, {
       onProgress: progress.onProgress,
     });
@@ -147,6 +151,8 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
     say('');
     say(formatEvaluationReport(report));
     say('');
+    const check = fitCheck(report);
+    if (check.warning) say(`WARNING: ${check.warning}`);
     const s = contributions.shares;
     const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
     say(

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
-import { canCaptureNativeStderr, type FsLike } from '../engine/native-stderr.js';
+import { canCaptureNativeStderr, dawnLineFilter, type FsLike } from '../engine/native-stderr.js';
 
 const CHILD_MARK = 'CAUSALMIX_STDERR_FILTERED';
 
@@ -40,33 +40,4 @@ export function runWithFilteredStderr(): Promise<number> {
       resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     });
   });
-}
-
-/** A line filter over a text stream: Dawn's "Warning:" blocks out, the rest through `write`. */
-export function dawnLineFilter(write: (s: string) => void): {
-  push: (chunk: string) => void;
-  end: () => void;
-} {
-  let partial = '';
-  let inBlock = false;
-  const line = (l: string) => {
-    if (/^Warning: /.test(l)) inBlock = true;
-    else if (inBlock && (l.trim() === '' || /^\s/.test(l))) return;
-    else inBlock = false;
-    if (!inBlock) write(l + '\n');
-  };
-  return {
-    push: (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      lines.forEach(line);
-    },
-    end: () => {
-      if (partial !== '') {
-        const last = partial;
-        partial = '';
-        if (!/^Warning: /.test(last) && !(inBlock && /^\s/.test(last))) write(last);
-      }
-    },
-  };
 }

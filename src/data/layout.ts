@@ -14,7 +14,8 @@ import { DataError } from './errors.js';
 
 /** The caller's column roles (all optional: what is left out is detected). */
 export interface ColumnRoles {
-  region?: string;
+  /** the region column; null: none, the file is one region (default: detected) */
+  region?: string | null;
   week?: string;
   target?: string;
   /** media columns by name, in this order */
@@ -248,7 +249,7 @@ export function detectLayout(
   // region, week, target: a given name wins, else the first known name
   const given = (field: 'region' | 'week' | 'target'): string | null => {
     const name = roles[field];
-    if (name === undefined) return null;
+    if (name === undefined || name === null) return null;
     if (!has(name)) throw missingColumn(field, name, header);
     return name;
   };

@@ -1,7 +1,7 @@
 import { CpuBackend } from './cpu-backend.js';
 import { WebGpuBackend } from './webgpu-backend.js';
 import type { Backend } from './backend.js';
-import { captureNativeStderr, type FsLike } from './native-stderr.js';
+import { captureNativeStderr, withoutDawnNotes, type FsLike } from './native-stderr.js';
 
 /**
  * Which adapter to use. 'auto' prefers a hardware GPU, then software WebGPU, then fails (it never
@@ -19,8 +19,9 @@ export interface DeviceOptions {
   adapter?: AdapterChoice;
   /**
    * Let Dawn's own start-up messages (driver feature warnings, limit notes) through to stderr.
-   * By default (false) Node holds them back while the adapter is acquired and attaches them to
-   * the error if none is found. No effect in browsers.
+   * By default (false) Node holds them back while the adapter is acquired (other stderr output of
+   * that moment still goes out) and attaches them to the error if no adapter is found. No effect
+   * in browsers.
    */
   verbose?: boolean;
 }
@@ -227,6 +228,9 @@ export async function acquireBackend(options: DeviceOptions = {}): Promise<Backe
   const { tmpdir } = await import('node:os');
   const tmp = `${tmpdir()}/causalmix-dawn-${process.pid}-${Date.now()}.log`;
   const r = await captureNativeStderr(fs, tmp, () => firstAdapter(choice));
+  // anything else written to stderr meanwhile (not Dawn's) goes out as it would have
+  const others = withoutDawnNotes(r.text);
+  if (others !== '') process.stderr.write(others);
   if (r.error === undefined) return r.value!;
   if (r.error instanceof NoAdapterError && r.text.trim() !== '')
     r.error.message += `\nDawn said:\n${r.text.trimEnd()}`;

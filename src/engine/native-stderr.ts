@@ -142,3 +142,40 @@ async function run<T>(fn: () => Promise<T>, text: string, captured: boolean): Pr
     return { error, text, captured };
   }
 }
+
+/**
+ * A line filter over stderr text: Dawn's notes out (a line starting "Warning: " and the indented
+ * or empty lines under it), everything else through `write`, chunks split anywhere.
+ */
+export function dawnLineFilter(write: (s: string) => void): {
+  push: (chunk: string) => void;
+  end: () => void;
+} {
+  let partial = '';
+  let inBlock = false;
+  const keep = (l: string): boolean => {
+    if (/^Warning: /.test(l)) inBlock = true;
+    else if (!(inBlock && (l.trim() === '' || /^\s/.test(l)))) inBlock = false;
+    return !inBlock;
+  };
+  return {
+    push: (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (keep(l)) write(l + '\n');
+    },
+    end: () => {
+      if (partial !== '' && keep(partial)) write(partial);
+      partial = '';
+    },
+  };
+}
+
+/** Captured stderr text without Dawn's notes (what else was written meanwhile is kept). */
+export function withoutDawnNotes(text: string): string {
+  let out = '';
+  const f = dawnLineFilter((s) => (out += s));
+  f.push(text);
+  f.end();
+  return out;
+}

@@ -46,6 +46,18 @@ export const SPLIT_COLORS = { Train: '#4e79a7', Holdout: '#e15759' };
 export const ACTUAL_COLOR = '#333333';
 export const PREDICTED_COLOR = '#f28e2b';
 
+/**
+ * A vega expression that writes the number `v` for people: 1.19B, 532k, 12.5, 0 (B for billions
+ * rather than SI's G, and no SI 'm' for thousandths), three significant digits.
+ */
+export function compactNumberExpr(v: string): string {
+  const scaled = (div: string, suffix: string) => `format(${v} / ${div}, '.3~r') + '${suffix}'`;
+  return (
+    `abs(${v}) >= 1e9 ? ${scaled('1e9', 'B')} : abs(${v}) >= 1e6 ? ${scaled('1e6', 'M')} : ` +
+    `abs(${v}) >= 1e3 ? ${scaled('1e3', 'k')} : format(${v}, '.3~r')`
+  );
+}
+
 export interface WeekAxis {
   type: 'quantitative' | 'temporal' | 'ordinal';
   /** the plotted value per week: the number, UTC milliseconds for dates, or the label */
@@ -130,6 +142,11 @@ export const baseConfig = {
     view: { stroke: null },
     title: { anchor: 'start' as const, fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555' },
     axis: { labelFontSize: 11, titleFontSize: 12 },
+    // vega's default labels for large numbers share one SI prefix: "0k", "0M", "1.19G"; these
+    // are rewritten one by one as 0, 500k, 1.19B (labels with a format of their own are kept)
+    axisQuantitative: {
+      labelExpr: `test(regexp('[kMGTPmunpµ]$'), datum.label) ? (${compactNumberExpr('datum.value')}) : datum.label`,
+    },
   },
 };
 

@@ -4,6 +4,7 @@ import {
   baseConfig,
   channelColor,
   chartTitle,
+  compactNumberExpr,
   componentColor,
   round,
   sumOverRegions,
@@ -256,10 +257,11 @@ export function waterfallChart(p: Prepared): ChartDef {
         },
         {
           mark: { type: 'text', dy: -6, fontSize: 10 },
+          transform: [{ calculate: compactNumberExpr('datum.value'), as: 'valueLabel' }],
           encoding: {
             x,
             y: { field: 'top', type: 'quantitative' },
-            text: { field: 'value', type: 'quantitative', format: '.3~s' },
+            text: { field: 'valueLabel', type: 'nominal' },
           },
         },
       ],
