@@ -12,8 +12,8 @@ import { canCaptureNativeStderr, dawnLineFilter, type FsLike } from '../engine/n
 
 const CHILD_MARK = 'CAUSALMIX_STDERR_FILTERED';
 
-/** Commands that start the engine (the others never load Dawn). */
-const ENGINE_COMMANDS = ['fit', 'demo'];
+/** Commands that may start the engine (the others never load Dawn). */
+const ENGINE_COMMANDS = ['fit', 'demo', 'optimize'];
 
 /** True when this process should hand its work to a child with filtered stderr. */
 export function needsStderrFilter(argv: string[]): boolean {
