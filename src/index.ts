@@ -53,6 +53,7 @@ export {
 // model
 export {
   getDefaultConfig,
+  getReferenceConfig,
   updateConfig,
   type MMMConfig,
   type ConfigOverrides,
@@ -108,13 +109,19 @@ export {
   isAcyclic,
 } from './analysis/dag-analysis.js';
 export { modelResponseCurves } from './analysis/model-curves.js';
+export { channelEffects, type ChannelEffects } from './analysis/channel-effects.js';
+export { learnMediaGraph, type MediaGraph, type MediaEdge } from './analysis/media-graph.js';
+export { fitWarnings, type FitWarning } from './analysis/warnings.js';
+export { autoConfig, isSoftwareAdapter, type AutoConfig } from './model/auto-config.js';
 export {
-  recoveryReport,
-  formatRecoveryReport,
-  GROUND_TRUTH_CONFIG,
-  GROUND_TRUTH_PANEL,
-  type RecoveryReport,
-} from './analysis/recovery.js';
+  generateRecoveryPanel,
+  type RecoveryPanel,
+  type RecoveryPanelOptions,
+  type RecoveryTruth,
+} from './recovery/generator.js';
+export { SCENARIOS, scenarioById, type Scenario } from './recovery/scenarios.js';
+export { fitAndScore, scoreAgainstTruth, type RecoveryScore } from './recovery/score.js';
+export { pymcExamplePanel } from './recovery/pymc-example.js';
 export {
   whatIfBaseFromPanel,
   predictScenario,

@@ -13,6 +13,7 @@ import { DataError } from '../data/errors.js';
 import type { PreparedData } from '../data/pipeline.js';
 import type { MMMConfig } from '../model/config.js';
 import type { Decomposition, FittedMMM } from '../model/fitted.js';
+import { inducedInputs, type MediaGraph } from './media-graph.js';
 import { makeTable, rowsToCsv, type Table } from './response-curves.js';
 
 export interface ContributionNames {
@@ -278,8 +279,10 @@ export function mediaParamsFromRaw(
   const a = get('adstockRaw', C);
   const s = get('hillSlopeRaw', C);
   const g = get('hillHalfSatRaw', C);
-  const m = get('interactionRaw', C);
-  const l = get('dagLogits', C * C);
+  // dagMode 'media' has no graph inside the transform: no edges, mix 0
+  const graphless = config.dagMode === 'media';
+  const m = graphless ? new Float64Array(C).fill(-Infinity) : get('interactionRaw', C);
+  const l = graphless ? new Float64Array(C * C).fill(-Infinity) : get('dagLogits', C * C);
   const notears = config.dagMode === 'notears';
   return {
     alpha: Float64Array.from({ length: C }, (_, c) => Math.min(sigmoid(a[c]), 0.8)),
@@ -372,23 +375,71 @@ export interface MediaPathways {
 export async function mediaPathways(
   fitted: FittedMMM,
   dec?: Decomposition,
+  opts: { counted?: ArrayLike<number> } = {},
 ): Promise<MediaPathways> {
   const d = dec ?? (await fitted.decompose());
   const p = fitted.prepared;
   const raw = await fitted.model.arena.read();
   const params = mediaParamsFromRaw(raw, fitted.config, p.C);
   const [psRaw] = raw.get('predictionScaleRaw') ?? [0];
-  return pathwaysFrom(p, d, params, softplus(psRaw));
+  const graph = fitted.config.dagMode === 'media' ? fitted.mediaGraph() : undefined;
+  return pathwaysFrom(p, d, params, softplus(psRaw), { graph, counted: opts.counted });
+}
+
+/**
+ * Per cell [R·T] and edge, the share of the child's adstocked input that its cause put there:
+ * adstock_j(induced_ij) / adstock_j(u_j) with the child's learned α (a proportional split of the
+ * child's effect, as the truth of the recovery benchmark defines it); shares into one child are
+ * scaled down when they sum past 1.
+ */
+function graphShares(
+  p: Pick<PreparedData, 'R' | 'T' | 'B' | 'W' | 'C' | 'media' | 'wTrain'>,
+  graph: MediaGraph,
+  alpha: ArrayLike<number>,
+): Map<string, Float64Array> {
+  const { R, T, C } = p;
+  const induced = inducedInputs({ ...p, observed: new Uint8Array(R * p.W).fill(1) }, graph);
+  const shares = new Map<string, Float64Array>();
+  for (const e of graph.edges) {
+    const src = induced.get(`${e.from}>${e.to}`)!;
+    const out = new Float64Array(R * T);
+    const a = alpha[e.to];
+    for (let r = 0; r < R; r++) {
+      let num = 0;
+      let den = 0;
+      for (let t = 0; t < T; t++) {
+        num = src[r * T + t] + a * num;
+        den = p.media[(r * T + t) * C + e.to] + a * den;
+        out[r * T + t] = den > 0 ? Math.min(Math.max(num / den, 0), 1) : 0;
+      }
+    }
+    shares.set(`${e.from}>${e.to}`, out);
+  }
+  for (let j = 0; j < C; j++) {
+    const into = graph.edges.filter((e) => e.to === j).map((e) => shares.get(`${e.from}>${j}`)!);
+    if (into.length < 2) continue;
+    for (let k = 0; k < R * T; k++) {
+      const s = into.reduce((acc, a) => acc + a[k], 0);
+      if (s > 1) into.forEach((a) => (a[k] /= s));
+    }
+  }
+  return shares;
 }
 
 /** The pathway split from already-read parameters (pure; what mediaPathways runs). */
 export function pathwaysFrom(
-  p: Pick<PreparedData, 'R' | 'T' | 'B' | 'W' | 'C' | 'media' | 'yMean' | 'channels' | 'observed'>,
+  p: Pick<
+    PreparedData,
+    'R' | 'T' | 'B' | 'W' | 'C' | 'media' | 'yMean' | 'channels' | 'observed' | 'wTrain'
+  >,
   dec: Pick<Decomposition, 'mediaCoeffs'>,
   params: MediaParams,
   predictionScale: number,
+  opts: { graph?: MediaGraph; counted?: ArrayLike<number> } = {},
 ): MediaPathways {
   const { R, T, B, W, C } = p;
+  const counted = opts.counted ?? p.observed;
+  const shares = opts.graph ? graphShares(p, opts.graph, params.alpha) : null;
   checkLen(dec.mediaCoeffs, R * W * C, 'mediaCoeffs', 'R×W×C');
   const full = hostMediaTransform(p.media, R, T, C, params);
   const n = R * W * C;
@@ -405,7 +456,7 @@ export function pathwaysFrom(
     for (let w = 0; w < W; w++) {
       const src = (r * T + B + w) * C;
       const dst = (r * W + w) * C;
-      const counts = p.observed[r * W + w] === 1;
+      const counts = counted[r * W + w] === 1;
       for (let c = 0; c < C; c++) {
         hill[dst + c] = full.hill[src + c];
         transformed[dst + c] = full.transformed[src + c];
@@ -421,12 +472,20 @@ export function pathwaysFrom(
           if (counts) flow[i][j] += via;
         }
       }
+      // the media graph: the part of child j's effect its causes put into its input
+      for (const e of opts.graph?.edges ?? []) {
+        const via = contribution[dst + e.to] * shares!.get(`${e.from}>${e.to}`)![r * T + B + w];
+        direct[dst + e.to] -= via;
+        mediated[dst + e.to] += via;
+        credited[dst + e.from] += via;
+        if (counts) flow[e.from][e.to] += via;
+      }
     }
   }
   const total = (a: Float64Array) =>
     p.channels.map((_, c) => {
       let s = 0;
-      for (let cell = 0; cell < R * W; cell++) if (p.observed[cell]) s += a[cell * C + c];
+      for (let cell = 0; cell < R * W; cell++) if (counted[cell]) s += a[cell * C + c];
       return s;
     });
   const directT = total(direct);

@@ -6,7 +6,8 @@
  * `scalers`, plain JSON.
  *
  * Neutral inputs where there is no data: padding weeks get media 0 (as upstream), controls 0,
- * target 0; unobserved region-weeks get media 1/C (the share of an empty week), controls 0 (the
+ * target 0; unobserved region-weeks get media 1/C under share of voice (the share of an empty
+ * week) or 0 under the default region-mean scaling (no media), controls 0 (the
  * centre), target 0. None of them is in a mask.
  *
  * upstreamCompat (spec §9): IQR·1.349, ỹ = y/(ȳ + 1e-8), the clip re-decided on the holdout block,
@@ -19,10 +20,14 @@ import type { Panel } from './panel.js';
 import {
   controlClipForBlock,
   fitControlScaler,
+  fitMediaScaler,
+  neutralMedia,
+  scaleMedia,
+  type MediaScaler,
+  type MediaScaling,
   fitTargetScaler,
   scaleControl,
   scaleTarget,
-  shareOfVoice,
   type ControlScaler,
   type TargetScaler,
 } from './scaling.js';
@@ -38,6 +43,8 @@ export interface PipelineConfig {
   burnInWeeks: number;
   /** reproduce the reference's scaling/seasonality choices (spec §9) */
   upstreamCompat: boolean;
+  /** media input scaling; upstreamCompat always uses share of voice */
+  mediaScaling: MediaScaling;
 }
 
 export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = {
@@ -45,6 +52,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = {
   minTrainWeeks: 40,
   burnInWeeks: 6,
   upstreamCompat: false,
+  mediaScaling: 'regionMean',
 };
 
 /** Everything needed to transform new weeks the same way: plain JSON. */
@@ -59,6 +67,8 @@ export interface PipelineScalers {
   wHoldout: number;
   B: number;
   controls: ControlScaler;
+  /** absent in model files from before media scaling was a choice: share of voice */
+  media?: MediaScaler;
   /** clip used on the holdout weeks (differs from controls.clip only in upstreamCompat mode) */
   holdoutClip: number;
   target: TargetScaler;
@@ -79,7 +89,7 @@ export interface PreparedData {
   weeks: (number | string)[];
   channels: string[];
   controlNames: string[];
-  /** [R,T,C] share of voice; padding 0, unobserved 1/C */
+  /** [R,T,C] scaled media (share of voice or x / divisor_rc); padding 0, unobserved neutral */
   media: Float32Array;
   /** [R,T,K] scaled; padding and unobserved 0 */
   controls: Float32Array;
@@ -110,7 +120,7 @@ export type FutureInput = Omit<Panel, 'target' | 'observed'> & {
 export interface PreparedFuture {
   F: number;
   weeks: (number | string)[];
-  /** [R,F,C] share of voice (unobserved 1/C) */
+  /** [R,F,C] scaled media (unobserved neutral) */
   media: Float32Array;
   /** [R,F,K] scaled (unobserved 0) */
   controls: Float32Array;
@@ -162,6 +172,10 @@ export class UnifiedDataPipeline {
         if (obs[r * W + w]) (w < wTrain ? trainCells : holdoutCells).push(r * W + w);
       }
     }
+    const mediaScaler: MediaScaler =
+      compat || this.config.mediaScaling === 'shareOfVoice'
+        ? { scaling: 'shareOfVoice' }
+        : fitMediaScaler(panel.media, R, W, C, trainCells);
     const controls = fitControlScaler(panel.controls, K, trainCells, compat);
     if (K === 0) controls.stdRatio = 0;
     // the reference scales the holdout as its own block, so its clip may differ
@@ -188,6 +202,7 @@ export class UnifiedDataPipeline {
       wHoldout,
       B,
       controls,
+      media: mediaScaler,
       holdoutClip,
       target,
       seasonal,
@@ -206,10 +221,10 @@ export class UnifiedDataPipeline {
         const cell = r * W + w;
         const pos = r * T + B + w;
         if (!obs[cell]) {
-          media.fill(1 / C, pos * C, (pos + 1) * C);
+          media.fill(neutralMedia(mediaScaler, C), pos * C, (pos + 1) * C);
           continue;
         }
-        shareOfVoice(panel.media, cell * C, C, media, pos * C);
+        scaleMedia(mediaScaler, r, panel.media, cell * C, C, media, pos * C);
         const clip = w < wTrain ? controls.clip : holdoutClip;
         for (let k = 0; k < K; k++) {
           ctrl[pos * K + k] = scaleControl(controls, k, panel.controls[cell * K + k], clip);
@@ -283,6 +298,7 @@ export function prepareFutureWeeks(future: FutureInput, s: PipelineScalers): Pre
   const seasonal = new Float32Array(R * F);
   const outObs = new Uint8Array(R * F);
   const row = new Float64Array(C);
+  const mediaScaler: MediaScaler = s.media ?? { scaling: 'shareOfVoice' };
 
   // the control block in fitted order, for the upstreamCompat clip re-decision
   const ctrlRows = new Float64Array(R * F * K);
@@ -307,12 +323,12 @@ export function prepareFutureWeeks(future: FutureInput, s: PipelineScalers): Pre
       const pos = r * F + f;
       seasonal[pos] = seasonalFor(s, r, s.W + f);
       if (!observed[src]) {
-        media.fill(1 / C, pos * C, (pos + 1) * C);
+        media.fill(neutralMedia(mediaScaler, C), pos * C, (pos + 1) * C);
         continue;
       }
       outObs[pos] = 1;
       for (let c = 0; c < C; c++) row[c] = future.media[src * fc + chanIdx[c]];
-      shareOfVoice(row, 0, C, media, pos * C);
+      scaleMedia(mediaScaler, r, row, 0, C, media, pos * C);
       for (let k = 0; k < K; k++) {
         controls[pos * K + k] = scaleControl(s.controls, k, ctrlRows[pos * K + k], clip);
       }

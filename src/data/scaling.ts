@@ -2,7 +2,9 @@
  * Scaling (model-spec §2), fitted on observed training region-weeks only and stored as plain
  * numbers so it can travel in a model file and transform weeks it never saw (prediction).
  *
- *   media:    s = x / (Σ_c x + 1e-8); a week with Σ_c x ≤ 1e-8 gets 1/C per channel
+ *   media:    'shareOfVoice' (the reference): s = x / (Σ_c x + 1e-8); a week with Σ_c x ≤ 1e-8
+ *             gets 1/C per channel. 'regionMean' (the default): s = x / (4·x̄_rc), x̄_rc the
+ *             region's mean of the channel over its observed training weeks (docs/defaults.md)
  *   controls: z = (x − median) / (IQR/1.349 + 1e-8)  (upstreamCompat: IQR·1.349, spec §9.3),
  *             clipped to ±5, or ±3.5 when std(z)/std(x) > 2
  *   target:   ỹ = y / ȳ_r (upstreamCompat: y / (ȳ_r + 1e-8)); inverse max(ỹ·ȳ_r, 0)
@@ -40,6 +42,82 @@ export interface TargetScaler {
   /** ȳ_r, the region's mean over its observed training weeks */
   yMean: number[];
   upstreamCompat: boolean;
+}
+
+export type MediaScaling = 'shareOfVoice' | 'regionMean';
+
+/**
+ * Mean scaled input of a channel under 'regionMean': 1/4, so that the adstocked input (up to
+ * 1/(1 − 0.8) = 5 times the input) stays mostly inside the Hill half-saturation range (0.01, 1]
+ * and the adstock clamp at 10 of model-spec §4/§6.
+ */
+export const MEDIA_MEAN_LEVEL = 0.25;
+
+/** Plain-JSON media scaler: the divisor per region and channel ([R][C]; absent: share of voice). */
+export interface MediaScaler {
+  scaling: MediaScaling;
+  /** x̃ = x / divisor[r][c] ('regionMean' only) */
+  divisor?: number[][];
+}
+
+/**
+ * Divisors x̄_rc / MEDIA_MEAN_LEVEL from the observed training cells. A region that never ran a
+ * channel in training takes the channel's mean over the regions that did (its input stays 0 in
+ * training; a future plan there is then scaled like an average region); a channel never run
+ * anywhere takes 1.
+ */
+export function fitMediaScaler(
+  media: ArrayLike<number>,
+  R: number,
+  W: number,
+  C: number,
+  trainCells: number[],
+): MediaScaler {
+  const sum = Array.from({ length: R }, () => new Float64Array(C));
+  const n = new Float64Array(R);
+  for (const cell of trainCells) {
+    const r = Math.floor(cell / W);
+    n[r]++;
+    for (let c = 0; c < C; c++) sum[r][c] += media[cell * C + c];
+  }
+  const divisor = Array.from({ length: R }, () => new Array<number>(C).fill(0));
+  for (let c = 0; c < C; c++) {
+    let total = 0;
+    let regions = 0;
+    for (let r = 0; r < R; r++) {
+      const mean = n[r] > 0 ? sum[r][c] / n[r] : 0;
+      if (mean > 0) {
+        divisor[r][c] = mean / MEDIA_MEAN_LEVEL;
+        total += divisor[r][c];
+        regions++;
+      }
+    }
+    const fallback = regions > 0 ? total / regions : 1;
+    for (let r = 0; r < R; r++) if (!(divisor[r][c] > 0)) divisor[r][c] = fallback;
+  }
+  return { scaling: 'regionMean', divisor };
+}
+
+/** Scales one region-week of C inputs (x[xOff..xOff+C) → out[outOff..)). */
+export function scaleMedia(
+  s: MediaScaler,
+  r: number,
+  x: ArrayLike<number>,
+  xOff: number,
+  C: number,
+  out: { [i: number]: number },
+  outOff: number,
+): void {
+  if (s.scaling === 'shareOfVoice' || !s.divisor) {
+    shareOfVoice(x, xOff, C, out, outOff);
+    return;
+  }
+  for (let c = 0; c < C; c++) out[outOff + c] = x[xOff + c] / s.divisor[r][c];
+}
+
+/** The scaled input of an unobserved region-week: the share of an empty week, or no media. */
+export function neutralMedia(s: MediaScaler, C: number): number {
+  return s.scaling === 'shareOfVoice' ? 1 / C : 0;
 }
 
 /** Share of voice of one region-week: writes C shares of x[xOff..xOff+C) to out[outOff..). */

@@ -6,6 +6,7 @@ import type { PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ModelBatch } from './model.js';
+import { pathBasis, pathRows, type PathLayout } from './trend.js';
 
 /** The first `T` weeks of every region of an [R, Tfull, D] array. */
 export function leadingWeeks(a: Float32Array, R: number, Tfull: number, D: number, T: number) {
@@ -75,17 +76,33 @@ export function fullBatch(p: PreparedData): HostBatch {
   };
 }
 
-export function toDevice(e: Engine, b: HostBatch, C: number, K: number): ModelBatch {
+/**
+ * The batch on the device. With the model's baseline path it adds the path's basis for the
+ * batch's length; with Fourier seasonality the reference's fixed seasonal curve is not used (0).
+ */
+export function toDevice(
+  e: Engine,
+  b: HostBatch,
+  C: number,
+  K: number,
+  path?: PathLayout,
+): ModelBatch {
   const keep = (t: Tensor) => e.keep(t);
-  return {
+  const fourier = (path?.fourier ?? 0) > 0;
+  const batch: ModelBatch = {
     media: keep(e.tensor(b.media, [b.R, b.T, C])),
     controls: keep(e.tensor(b.controls, [b.R, b.T, K])),
     target: keep(e.tensor(b.target, [b.R, b.T])),
     lossMask: keep(e.tensor(b.lossMask, [b.R, b.T])),
-    seasonal: keep(e.tensor(b.seasonal, [b.R, b.T])),
+    seasonal: keep(fourier ? e.zeros([b.R, b.T]) : e.tensor(b.seasonal, [b.R, b.T])),
   };
+  if (path) {
+    const { M, F } = pathRows(path);
+    if (M + F > 0) batch.pathBasis = keep(e.tensor(pathBasis(path, b.T), [M + F, b.T]));
+  }
+  return batch;
 }
 
 export function disposeBatch(b: ModelBatch): void {
-  Object.values(b).forEach((t: Tensor) => t.dispose());
+  Object.values(b).forEach((t: Tensor | undefined) => t?.dispose());
 }

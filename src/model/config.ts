@@ -2,8 +2,15 @@
  * The model and training configuration (model-spec §0), in the upstream's vocabulary (camelCase).
  * `getDefaultConfig()` returns a fresh copy; `updateConfig` validates overrides by name.
  */
+import type { MediaScaling } from '../data/scaling.js';
+
 export type BurnInMethod = 'exponential' | 'linear' | 'sigmoid';
-export type DagMode = 'triangular' | 'notears';
+/**
+ * 'media' (default): the channel graph is learned from the media series themselves (one channel's
+ * carried-over input driving another's, src/analysis/media-graph.ts) and the model has no DAG
+ * mixing; 'triangular' / 'notears': the reference's graph inside the media transform (spec §4).
+ */
+export type DagMode = 'media' | 'triangular' | 'notears';
 
 export interface NotearsConfig {
   lambda1: number;
@@ -37,6 +44,21 @@ export interface MMMConfig {
   minTrainWeeks: number;
   validationWeeks: number;
   huberDelta: number;
+  /** media input scaling (the reference: share of voice) */
+  mediaScaling: MediaScaling;
+  /** 'local': a learned piecewise-linear level per region (src/model/trend.ts); 'none': the reference */
+  trend: 'none' | 'local';
+  /** training weeks between the trend's knots */
+  trendKnotWeeks: number;
+  /** L1 weight on the national level changes (the regional ones get trendL1 / R) */
+  trendL1: number;
+  /**
+   * 'fourier': yearly harmonics learned with the model (src/model/trend.ts); 'decomposition': the
+   * reference's fixed curve from an additive decomposition of the KPI, times a learned scale
+   */
+  seasonality: 'fourier' | 'decomposition';
+  /** yearly harmonics of the Fourier seasonality */
+  fourierOrder: number;
   dagMode: DagMode;
   dagTemperature: number;
   dagWeight: number;
@@ -77,16 +99,22 @@ const DEFAULTS: MMMConfig = {
   minTrainWeeks: 40,
   validationWeeks: 0,
   huberDelta: 0.25,
-  dagMode: 'triangular',
+  mediaScaling: 'regionMean',
+  trend: 'local',
+  trendKnotWeeks: 13,
+  trendL1: 1e-3,
+  seasonality: 'fourier',
+  fourierOrder: 2,
+  dagMode: 'media',
   dagTemperature: 0.5,
   dagWeight: 0.008,
   sparsityWeight: 0.001,
   l1Weight: 5e-5,
   l2Weight: 2e-4,
   mediaPrior: 0.4,
-  mediaPriorWeight: 0.5,
+  mediaPriorWeight: 0,
   seasonalPrior: 1.0,
-  seasonalPriorWeight: 0.1,
+  seasonalPriorWeight: 0,
   clipCoeff: 1.0,
   clipOther: 2.0,
   plateauPatience: 300,
@@ -110,8 +138,26 @@ const DEFAULTS: MMMConfig = {
   upstreamCompat: false,
 };
 
+/**
+ * The reference's values where causalmix's defaults differ from them (docs/defaults.md says why
+ * each changed). `upstreamCompat: true` brings them back unless the same overrides name them.
+ */
+export const REFERENCE_VALUES = {
+  mediaScaling: 'shareOfVoice',
+  trend: 'none',
+  seasonality: 'decomposition',
+  dagMode: 'triangular',
+  mediaPriorWeight: 0.5,
+  seasonalPriorWeight: 0.1,
+} as const satisfies Partial<MMMConfig>;
+
 export function getDefaultConfig(): MMMConfig {
   return structuredClone(DEFAULTS);
+}
+
+/** The reference implementation's configuration (model-spec §0) with upstreamCompat on. */
+export function getReferenceConfig(): MMMConfig {
+  return { ...structuredClone(DEFAULTS), ...REFERENCE_VALUES, upstreamCompat: true };
 }
 
 export type ConfigOverrides = Partial<Omit<MMMConfig, 'notears'>> & {
@@ -142,6 +188,10 @@ export function updateConfig(base: MMMConfig, overrides: ConfigOverrides = {}): 
         `causalmix: config '${key}' must be a ${expected}, got ${JSON.stringify(value)}`,
       );
     (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (overrides.upstreamCompat === true && !base.upstreamCompat) {
+    for (const [key, value] of Object.entries(REFERENCE_VALUES))
+      if (!(key in overrides)) (out as unknown as Record<string, unknown>)[key] = value;
   }
   validateConfig(out);
   return out;
@@ -183,8 +233,26 @@ export function validateConfig(c: MMMConfig): void {
     `holdoutRatio must be in [0, 1), got ${c.holdoutRatio}`,
   );
   check(
-    ['triangular', 'notears'].includes(c.dagMode),
-    `dagMode must be 'triangular' or 'notears', got '${c.dagMode}'`,
+    ['media', 'triangular', 'notears'].includes(c.dagMode),
+    `dagMode must be 'media', 'triangular' or 'notears', got '${c.dagMode}'`,
+  );
+  check(['none', 'local'].includes(c.trend), `trend must be 'none' or 'local', got '${c.trend}'`);
+  check(
+    Number.isInteger(c.trendKnotWeeks) && c.trendKnotWeeks >= 2,
+    `trendKnotWeeks must be an integer ≥ 2, got ${c.trendKnotWeeks}`,
+  );
+  check(c.trendL1 >= 0, `trendL1 must be ≥ 0, got ${c.trendL1}`);
+  check(
+    ['fourier', 'decomposition'].includes(c.seasonality),
+    `seasonality must be 'fourier' or 'decomposition', got '${c.seasonality}'`,
+  );
+  check(
+    Number.isInteger(c.fourierOrder) && c.fourierOrder >= 1 && c.fourierOrder <= 10,
+    `fourierOrder must be an integer in [1, 10], got ${c.fourierOrder}`,
+  );
+  check(
+    ['regionMean', 'shareOfVoice'].includes(c.mediaScaling),
+    `mediaScaling must be 'regionMean' or 'shareOfVoice', got '${c.mediaScaling}'`,
   );
   check(c.dagTemperature > 0, `dagTemperature must be positive`);
   check(c.huberDelta > 0, `huberDelta must be positive`);

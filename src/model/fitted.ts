@@ -2,6 +2,7 @@
  * A trained (or loaded) model with its data: decomposition in original units, evaluation against
  * the naive forecasts, prediction of new weeks (continuing the sequence), and the model file.
  */
+import { learnMediaGraph, type MediaGraph } from '../analysis/media-graph.js';
 import { evaluationReport, type EvaluationReport } from '../analysis/metrics.js';
 import { prepareFutureWeeks, type FutureInput, type PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
@@ -10,6 +11,7 @@ import { disposeBatch, fullBatch, toDevice, type HostBatch } from './batch.js';
 import type { MMMConfig } from './config.js';
 import { DeepCausalMMM } from './model.js';
 import type { TrainProgress } from './trainer.js';
+import { pathBasis, pathRows } from './trend.js';
 
 export interface TrainingSummary {
   history: TrainProgress[];
@@ -65,7 +67,7 @@ export class FittedMMM {
   private async run(b: HostBatch) {
     const e = this.engine;
     const { C, K } = this.prepared;
-    const batch = toDevice(e, b, C, K);
+    const batch = toDevice(e, b, C, K, this.model.dims.path);
     const out = noGrad(e, () => this.model.forward(batch, { outputs: 'all' }));
     const names = [
       'prediction',
@@ -77,10 +79,25 @@ export class FittedMMM {
       'ctrlCoeffs',
     ] as const;
     const values = await Promise.all(names.map((n) => out[n]!.toArray()));
+    // the learned path: its Fourier part is the seasonality, the rest (the trend) joins the
+    // baseline, a region's level now changing over time
+    if (out.offsetContrib) {
+      const path = await out.offsetContrib.toArray();
+      const seasonal = await this.fourierPart(b.R, b.T);
+      path.forEach((v, i) => {
+        values[3][i] += v - seasonal[i];
+        values[4][i] += seasonal[i];
+      });
+    }
     e.tidy(() =>
-      [out.total, out.parts, out.loss, out.mediaTransformed, ...names.map((n) => out[n]!)].forEach(
-        (t) => t.dispose(),
-      ),
+      [
+        out.total,
+        out.parts,
+        out.loss,
+        out.mediaTransformed,
+        out.offsetContrib,
+        ...names.map((n) => out[n]!),
+      ].forEach((t) => t?.dispose()),
     );
     disposeBatch(batch);
     const [scale] = await this.model.param('predictionScaleRaw').toArray();
@@ -91,6 +108,25 @@ export class FittedMMM {
       >,
       ps: softplus(scale),
     };
+  }
+
+  /** The Fourier seasonality of the learned path, [R, T] in scaled units (0 without one). */
+  private async fourierPart(R: number, T: number): Promise<Float64Array> {
+    const out = new Float64Array(R * T);
+    const layout = this.model.dims.path;
+    if (!layout || layout.fourier === 0) return out;
+    const { M, F } = pathRows(layout);
+    const basis = pathBasis(layout, T);
+    const [nat, reg] = await Promise.all([
+      this.model.param('seasonNational').toArray(),
+      this.model.param('seasonRegional').toArray(),
+    ]);
+    for (let r = 0; r < R; r++)
+      for (let k = 0; k < F; k++) {
+        const coef = nat[k] + reg[r * F + k];
+        for (let t = 0; t < T; t++) out[r * T + t] += coef * basis[(M + k) * T + t];
+      }
+    return out;
   }
 
   /** Converts [R, T, D] scaled outputs to original units over weeks [from, from + n). */
@@ -202,8 +238,20 @@ export class FittedMMM {
     };
   }
 
-  /** The learned channel graph A = σ(L/τ) ∘ M, [C][C] (row = cause, column = effect). */
+  private graph: MediaGraph | null = null;
+
+  /** The channel graph learned from the media series (dagMode 'media'; computed once). */
+  mediaGraph(): MediaGraph {
+    this.graph ??= learnMediaGraph(this.prepared);
+    return this.graph;
+  }
+
+  /**
+   * The learned channel graph [C][C] (row = cause, column = effect): in dagMode 'media' each
+   * edge's strength (its cause's share of the child's input), else A = σ(L/τ) ∘ M.
+   */
   async dagAdjacency(): Promise<number[][]> {
+    if (this.config.dagMode === 'media') return this.mediaGraph().adjacency.map((r) => [...r]);
     const C = this.prepared.C;
     const l = await this.model.param('dagLogits').toArray();
     const tau = this.config.dagTemperature;

@@ -10,6 +10,7 @@ import { decodeF32, encodeF32 } from './codec.js';
 import { updateConfig, getDefaultConfig, type MMMConfig } from './config.js';
 import { FittedMMM, type TrainingSummary } from './fitted.js';
 import { DeepCausalMMM } from './model.js';
+import type { ModelDims } from './parameters.js';
 
 export const MODEL_FORMAT = 'causalmix-model';
 export const MODEL_VERSION = 1;
@@ -22,7 +23,7 @@ export interface ModelFile {
   library: string;
   savedAt: string;
   config: MMMConfig;
-  dims: { R: number; C: number; K: number; H: number };
+  dims: ModelDims;
   prepared: Omit<PreparedData, (typeof F32_FIELDS)[number] | 'yMean' | 'rawTarget' | 'observed'> &
     Record<(typeof F32_FIELDS)[number], string> & {
       yMean: number[];
@@ -72,7 +73,13 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     throw new Error(
       `causalmix: model file version ${f.version} is not supported (this library reads ${MODEL_VERSION})`,
     );
-  const config = updateConfig(getDefaultConfig(), f.config);
+  // files from before a setting existed ran the reference's choice for it
+  const before = {
+    mediaScaling: 'shareOfVoice',
+    trend: 'none',
+    seasonality: 'decomposition',
+  } as const;
+  const config = updateConfig({ ...getDefaultConfig(), ...before }, f.config);
   const model = new DeepCausalMMM(engine, f.dims, config);
   const values = new Map<string, Float32Array>();
   for (const name of model.arena.names) {

@@ -11,7 +11,9 @@ import {
   groupedLinear,
   gruInput,
   gruSequence,
+  concat,
   linear,
+  matmul,
   mediaTransform,
   mmmOutput,
   mul,
@@ -23,6 +25,7 @@ import {
 } from '../ops/index.js';
 import type { MMMConfig } from './config.js';
 import { headNames, parameterSpecs, type DataInit, type ModelDims } from './parameters.js';
+import { pathRows } from './trend.js';
 
 /** Device inputs of one forward pass: R region sequences of T weeks. */
 export interface ModelBatch {
@@ -36,6 +39,8 @@ export interface ModelBatch {
   lossMask: Tensor;
   /** seasonal curve S [R, T] */
   seasonal: Tensor;
+  /** the baseline path's basis [M + 2F, T] (src/model/trend.ts); absent without one */
+  pathBasis?: Tensor;
 }
 
 export interface ForwardOptions {
@@ -67,6 +72,8 @@ export class DeepCausalMMM {
   readonly halfRho: Tensor;
   readonly alpha: Tensor;
   private readonly dagMask: Tensor | null;
+  /** dagMode 'media': the transform's graph inputs as constants (no edges, mix m = σ(−80) ≈ 0) */
+  private readonly noGraph: { logits: Tensor; mix: Tensor } | null;
 
   constructor(
     readonly engine: Engine,
@@ -83,6 +90,13 @@ export class DeepCausalMMM {
     this.halfRho = keep(engine.zeros([1]));
     this.alpha = keep(engine.zeros([1]));
     const C = dims.C;
+    this.noGraph =
+      config.dagMode === 'media'
+        ? {
+            logits: keep(engine.zeros([C, C])),
+            mix: keep(engine.tensor(new Array(C).fill(-80), [C])),
+          }
+        : null;
     this.dagMask =
       config.dagMode === 'notears'
         ? keep(
@@ -94,6 +108,32 @@ export class DeepCausalMMM {
         : null;
   }
 
+  /** The baseline path [R, T]: [δN + δR | φN + φR] [R, M + 2F] · basis [M + 2F, T]. */
+  private path(basis: Tensor): Tensor | undefined {
+    const layout = this.dims.path;
+    if (!layout) return undefined;
+    const { M, F } = pathRows(layout);
+    const p = (n: string) => this.arena.param(n);
+    const parts: Tensor[] = [];
+    if (M > 0) parts.push(add(p('trendRegional'), p('trendNational')));
+    if (F > 0) parts.push(add(p('seasonRegional'), p('seasonNational')));
+    if (parts.length === 0) return undefined;
+    return matmul(parts.length === 1 ? parts[0] : concat(parts, 1), basis);
+  }
+
+  private readonly featureZeros = new Map<string, Tensor>();
+
+  /** The control network's output when there are no controls: zeros [R, T, H/2]. */
+  private noFeatures(R: number, T: number): Tensor {
+    const key = `${R}x${T}`;
+    let z = this.featureZeros.get(key);
+    if (!z) {
+      z = this.engine.keep(this.engine.zeros([R, T, this.dims.H / 2]));
+      this.featureZeros.set(key, z);
+    }
+    return z;
+  }
+
   param(name: string): Tensor {
     return this.arena.param(name);
   }
@@ -102,16 +142,24 @@ export class DeepCausalMMM {
   forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
     const cfg = this.config;
     const p = (n: string) => this.arena.param(n);
+    const graph = this.noGraph;
     const xt = mediaTransform(
       batch.media,
       p('adstockRaw'),
       p('hillSlopeRaw'),
       p('hillHalfSatRaw'),
-      p('dagLogits'),
-      p('interactionRaw'),
-      { temperature: cfg.dagTemperature, mask: cfg.dagMode, upstreamCompat: cfg.upstreamCompat },
+      graph ? graph.logits : p('dagLogits'),
+      graph ? graph.mix : p('interactionRaw'),
+      {
+        temperature: cfg.dagTemperature,
+        mask: cfg.dagMode === 'notears' ? 'notears' : 'triangular',
+        upstreamCompat: cfg.upstreamCompat,
+      },
     );
-    const features = linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh');
+    const features =
+      this.dims.K > 0
+        ? linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh')
+        : this.noFeatures(batch.media.shape[0], batch.media.shape[1]);
     // [xt, dropout(features)] in one dispatch (dropout only while training)
     const u = gruInput(xt, features, this.dropoutSeed, opts.training ? cfg.dropout : 0);
     const h = gruSequence(
@@ -124,17 +172,23 @@ export class DeepCausalMMM {
     );
     // Both coefficient heads as one network of grouped layers: the first reads h for both, the
     // others each head's own block; the last gives [R, T, C + K] (media columns first).
-    const [media, ctrl] = [headNames('mediaHead'), headNames('ctrlHead')];
-    const heads = media.reduce(
+    // (without controls the media head alone)
+    const groups =
+      this.dims.K > 0 ? [headNames('mediaHead'), headNames('ctrlHead')] : [headNames('mediaHead')];
+    const heads = groups[0].reduce(
       (x, _, i) =>
-        groupedLinear(x, [p(media[i][0]), p(ctrl[i][0])], [p(media[i][1]), p(ctrl[i][1])], {
-          activation: i < 2 ? 'relu' : 'none',
-          sharedInput: i === 0,
-        }),
+        groupedLinear(
+          x,
+          groups.map((g) => p(g[i][0])),
+          groups.map((g) => p(g[i][1])),
+          { activation: i < 2 ? 'relu' : 'none', sharedInput: i === 0 },
+        ),
       h,
     );
+    const offset = batch.pathBasis ? this.path(batch.pathBasis) : undefined;
     const out = mmmOutput(
       {
+        offset,
         heads,
         mediaMaxRaw: p('mediaCoeffMaxRaw'),
         ctrlMaxRaw: p('ctrlCoeffMaxRaw'),
@@ -162,12 +216,14 @@ export class DeepCausalMMM {
       },
     );
     // the penalty kernel adds the rest of the loss itself (no separate add)
-    let total = dagPenalty(p('dagLogits'), this.dagCoef, {
-      mode: cfg.dagMode,
-      temperature: cfg.dagTemperature,
-      scale: cfg.dagWeight,
-      base: out.loss,
-    });
+    let total = graph
+      ? out.loss
+      : dagPenalty(p('dagLogits'), this.dagCoef, {
+          mode: cfg.dagMode === 'notears' ? 'notears' : 'triangular',
+          temperature: cfg.dagTemperature,
+          scale: cfg.dagWeight,
+          base: out.loss,
+        });
     let hValue: Tensor | undefined;
     if (this.dagMask) {
       // ½ρh² + αh with ρ, α (already × dagWeight) in host-written tensors
@@ -189,8 +245,15 @@ export class DeepCausalMMM {
 
   dispose(): void {
     this.arena.dispose();
-    [this.dropoutSeed, this.dagCoef, this.halfRho, this.alpha, this.dagMask].forEach((t) =>
-      t?.dispose(),
-    );
+    [
+      this.dropoutSeed,
+      this.dagCoef,
+      this.halfRho,
+      this.alpha,
+      this.dagMask,
+      this.noGraph?.logits,
+      this.noGraph?.mix,
+      ...this.featureZeros.values(),
+    ].forEach((t) => t?.dispose());
   }
 }

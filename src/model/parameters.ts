@@ -5,10 +5,13 @@
 import { Rng } from '../engine/random.js';
 import type { ParamSpec } from '../ops/optim.js';
 import type { MMMConfig } from './config.js';
+import { pathRows, type PathLayout } from './trend.js';
 
 export interface ModelDims {
   /** regions */
   R: number;
+  /** the learned baseline path (trend, Fourier seasonality; src/model/trend.ts); absent: none */
+  path?: PathLayout;
   /** media channels */
   C: number;
   /** controls */
@@ -23,6 +26,8 @@ export interface DataInit {
   stableMedia?: ArrayLike<number>;
   stableCtrl?: ArrayLike<number>;
   halfSatRaw?: ArrayLike<number>;
+  /** bias of the media head's last layer (default 0: σ = ½ of the coefficient's maximum) */
+  mediaHeadBias?: ArrayLike<number>;
 }
 
 /** Clip groups (model-spec §8): coefficient-related parameters, and all others. */
@@ -43,7 +48,7 @@ const softplusInv = (y: number) => (y > 20 ? y : Math.log(Math.expm1(y)));
 
 /** PyTorch's nn.Linear default: U(±1/√fan_in) for weight and bias. */
 function torchLinear(rng: Rng, out: number, fanIn: number): [Float64Array, Float64Array] {
-  const b = 1 / Math.sqrt(fanIn);
+  const b = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0; // no controls: an empty layer, bias 0
   return [rng.uniformArray(out * fanIn, -b, b), rng.uniformArray(out, -b, b)];
 }
 
@@ -81,13 +86,12 @@ export function parameterSpecs(
   add('adstockRaw', [C], filled(C, 0.8), CLIP_OTHER);
   add('hillSlopeRaw', [C], filled(C, 2.5), CLIP_OTHER);
   add('hillHalfSatRaw', [C], sized('halfSatRaw', init.halfSatRaw, C, softplusInv(0.5)), CLIP_OTHER);
-  add(
-    'dagLogits',
-    [C, C],
-    rng.normalArray(C * C, 0, 1).map((x) => 0.3 * x - 0.1),
-    CLIP_OTHER,
-  );
-  add('interactionRaw', [C], filled(C, -1.4), CLIP_OTHER);
+  // the draws happen in every mode, so the later parameters' initial values do not depend on it
+  const dagInit = rng.normalArray(C * C, 0, 1).map((x) => 0.3 * x - 0.1);
+  if (config.dagMode !== 'media') {
+    add('dagLogits', [C, C], dagInit, CLIP_OTHER);
+    add('interactionRaw', [C], filled(C, -1.4), CLIP_OTHER);
+  }
   add(
     'regionBaselineRaw',
     [R],
@@ -102,9 +106,13 @@ export function parameterSpecs(
   add('h0', [H], rng.normalArray(H, 0, 0.01), CLIP_OTHER);
   add('stableMediaCoeff', [C], sized('stableMedia', init.stableMedia, C, 0), CLIP_COEFF, sparse);
   add('stableCtrlCoeff', [K], sized('stableCtrl', init.stableCtrl, K, 0), CLIP_COEFF, sparse);
+  // without controls the control network and head do not exist (their draws still happen, so
+  // the other parameters start where they would)
   const [cw, cb] = torchLinear(rng, Hc, K);
-  add('ctrlMlp.weight', [Hc, K], cw, CLIP_OTHER);
-  add('ctrlMlp.bias', [Hc], cb, CLIP_OTHER);
+  if (K > 0) {
+    add('ctrlMlp.weight', [Hc, K], cw, CLIP_OTHER);
+    add('ctrlMlp.bias', [Hc], cb, CLIP_OTHER);
+  }
   // GRU: U(±1/√H) for every weight and bias, as PyTorch; the sparsity term covers all of them
   const I = C + Hc;
   const g = 1 / Math.sqrt(H);
@@ -118,10 +126,39 @@ export function parameterSpecs(
   ] as const) {
     const sizes = [H, H, Hc, out];
     headNames(prefix).forEach(([wn, bn], i) => {
-      const [w, b] = xavier(rng, sizes[i + 1], sizes[i], 0.1);
+      const [w, b0] = xavier(rng, sizes[i + 1], sizes[i], 0.1);
+      const last = prefix === 'mediaHead' && i === HEAD_LAYERS - 1;
+      const b = last ? sized('mediaHeadBias', init.mediaHeadBias, out, 0) : b0;
+      if (out === 0) return;
       add(wn, [sizes[i + 1], sizes[i]], w, CLIP_COEFF);
       add(bn, [sizes[i + 1]], b, CLIP_COEFF);
     });
+  }
+  // the baseline path (src/model/trend.ts), last so the other draws stay as they were: level
+  // changes under L1 (national, and regional ones scaled by 1/R: each reaches 1/R of the loss's
+  // cells), Fourier coefficients under the usual L2
+  if (dims.path) {
+    const { M, F } = pathRows(dims.path);
+    const param = (name: string, shape: number[], l1v: number) =>
+      specs.push({
+        name,
+        shape,
+        init: filled(
+          shape.reduce((a, b) => a * b, 1),
+          0,
+        ),
+        group: CLIP_OTHER,
+        l1: l1v,
+        l2,
+      });
+    if (M > 0) {
+      param('trendNational', [M], config.trendL1);
+      param('trendRegional', [R, M], config.trendL1 / R);
+    }
+    if (F > 0) {
+      param('seasonNational', [F], l1);
+      param('seasonRegional', [R, F], l1);
+    }
   }
   return specs;
 }

@@ -18,6 +18,9 @@ import { DeepCausalMMM, type ModelBatch } from './model.js';
 import { EarlyStopping, PlateauScheduler, type PlateauState } from './scheduler.js';
 import { decodeF32, encodeF32 } from './codec.js';
 import { checkTrainingMemory } from './memory.js';
+import { mediaStartInit } from './media-init.js';
+import type { DataInit } from './parameters.js';
+import { pathLayoutFor } from './trend.js';
 
 export interface TrainProgress {
   phase: 'warm-start' | 'train';
@@ -78,8 +81,16 @@ export class ModelTrainer {
 
   /** Builds the model for `prepared` with its data-driven initialisation (spec §5). */
   createModel(prepared: PreparedData): DeepCausalMMM {
-    const init = dataDrivenInit(prepared, { upstreamCompat: this.config.upstreamCompat });
-    const dims = { R: prepared.R, C: prepared.C, K: prepared.K, H: this.config.hiddenDim };
+    const init: DataInit = dataDrivenInit(prepared, { upstreamCompat: this.config.upstreamCompat });
+    if (prepared.scalers.media?.scaling === 'regionMean')
+      Object.assign(init, mediaStartInit(prepared, init.halfSatRaw!));
+    const dims = {
+      R: prepared.R,
+      C: prepared.C,
+      K: prepared.K,
+      H: this.config.hiddenDim,
+      path: pathLayoutFor(this.config, prepared.B, prepared.wTrain),
+    };
     return new DeepCausalMMM(this.engine, dims, this.config, init);
   }
 
@@ -110,7 +121,7 @@ export class ModelTrainer {
     );
     const model = this.createModel(prepared);
     const host = trainingBatch(prepared, cfg.validationWeeks, cfg.upstreamCompat);
-    const batch = toDevice(e, host, prepared.C, prepared.K);
+    const batch = toDevice(e, host, prepared.C, prepared.K, model.dims.path);
     const masks = trainingMasks(prepared, cfg.validationWeeks, cfg.upstreamCompat);
     // evaluation of the training sequence: predictions (for R²) and the loss over the validation window
     const evalBatch: ModelBatch = {
