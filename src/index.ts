@@ -83,6 +83,8 @@ export {
   ResponseCurveFit,
   fitResponseCurves,
   hillResponse,
+  curveResponse,
+  curveMarginal,
   reviveHillCurve,
   type HillCurve,
 } from './analysis/response-curves.js';
@@ -109,6 +111,24 @@ export {
   isAcyclic,
 } from './analysis/dag-analysis.js';
 export { modelResponseCurves } from './analysis/model-curves.js';
+export {
+  modelImpliedCurves,
+  modelImpliedCurves as responseCurves,
+  ScenarioRunner,
+  planningWindow,
+  checkPlanWithModel,
+  optimizeWithModel,
+  modelGradientAscent,
+  formatCurveSummary,
+  formatPlanCheck,
+  CURVE_MULTIPLIERS,
+  PLANNING_WEEKS,
+  type ModelCurves,
+  type SimulatedCurve,
+  type PlanCheck,
+} from './analysis/model-response.js';
+export { MonotoneCurve, type CurvePoints } from './analysis/monotone-curve.js';
+export { TrueBudgetProcess, budgetTruthCheck } from './recovery/budget-truth.js';
 export { channelEffects, type ChannelEffects } from './analysis/channel-effects.js';
 export { learnMediaGraph, type MediaGraph, type MediaEdge } from './analysis/media-graph.js';
 export { fitWarnings, type FitWarning } from './analysis/warnings.js';

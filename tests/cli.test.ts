@@ -129,7 +129,10 @@ describe('causalmix fit', () => {
     expect(Number.isFinite(Number(contrib[1].split(',')[3]))).toBe(true);
 
     const curves = (await readFile(join(out, 'response-curves.csv'), 'utf8')).split('\n');
-    expect(curves[0]).toBe('channel,top,bottom,saturation,slope,r2,unit,points,flat,equation');
+    expect(curves[0]).toMatch(/^channel,source,curve,r2,multiplier,input,unit,response,/);
+    expect(curves[1].split(',').slice(1, 3)).toEqual(['simulated', expect.any(String)]);
+    expect(run.stdout).toMatch(/response curves: simulated by the model/);
+    expect(run.stdout).toMatch(/Media response of the plan: curves -?[\d,]+, model -?[\d,]+/);
     expect(curves[1].split(',')[6]).toBe('impressions');
     const dag = (await readFile(join(out, 'dag.csv'), 'utf8')).trimEnd().split('\n');
     expect(dag[0]).toBe(['from', ...channels.map((c) => `to:${c}`)].join(','));
@@ -207,7 +210,9 @@ describe('causalmix fit', () => {
       expect(r.stdout).toContain('BUDGET OPTIMIZATION REPORT');
       expect(r.stdout).toContain('50,000,000 over 26 weeks');
       expect(r.stdout).toContain('CURRENT vs OPTIMAL');
+      expect(r.stdout).toMatch(/Media response of the plan: curves -?[\d,]+, model -?[\d,]+ \(gap/);
       const json = JSON.parse(await readFile(res, 'utf8'));
+      expect(Number.isFinite(json.modelCheck.modelResponse)).toBe(true);
       expect(json.result.success).toBe(true);
       expect(json.result.numWeeks).toBe(26);
       const spent = Object.values(json.result.allocation as Record<string, number>).reduce(

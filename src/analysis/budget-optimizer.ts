@@ -8,14 +8,21 @@
  */
 import { DataError } from '../data/errors.js';
 import type { CurveUnit, HillCurve, HillParams, Table } from './response-curves.js';
-import { hillMarginal, hillResponse, rowsToCsv } from './response-curves.js';
+import {
+  curveMarginal,
+  curveResponse,
+  curveRises,
+  isInterpolated,
+  rowsToCsv,
+} from './response-curves.js';
 import type { AllocationProblem } from './optimizer-problem.js';
 import { isFeasible, totalResponse } from './optimizer-problem.js';
 import { optimizeGlobal } from './optimizer-global.js';
 import { optimizeLocal } from './optimizer-local.js';
 import { optimizeDe } from './optimizer-de.js';
 
-export type OptimizerMethod = 'global' | 'local' | 'de';
+/** 'model': projected gradient ascent through the trained model (model-response.ts), not here */
+export type OptimizerMethod = 'global' | 'local' | 'de' | 'model';
 
 const METHOD_ALIASES: Record<string, OptimizerMethod> = {
   global: 'global',
@@ -39,6 +46,12 @@ export interface BudgetOptimizerOptions {
   gridSteps?: number;
   /** what the budget measures; defaults to the curves' unit */
   unit?: CurveUnit;
+  /**
+   * Curves with simulated points ('simulated' curves) are known only up to their largest point
+   * (3× the current input): by default such a channel's upper bound is that point × numWeeks
+   * (unless the bounds together cannot hold the budget). false: [0, budget] as for other curves.
+   */
+  boundToCurveRange?: boolean;
 }
 
 export interface ChannelConstraint {
@@ -65,6 +78,8 @@ export interface ChannelAllocation {
   slope: number;
   /** extra total response per extra unit of total spend at this allocation (mROAS) */
   marginalRoi: number;
+  /** what the optimizer evaluated: the Hill equation or the interpolation of simulated points */
+  curve: 'hill' | 'interpolation';
   lower: number;
   upper: number;
   bindsLower: boolean;
@@ -80,6 +95,8 @@ export interface OptimizationResult {
   /** per-channel detail, largest spend first (upstream's order) */
   byChannel: ChannelAllocation[];
   warnings: string[];
+  /** how the curves were used (interpolated channels, bounds from the simulated range) */
+  notes: string[];
   budget: number;
   numWeeks: number;
   unit: CurveUnit;
@@ -132,6 +149,7 @@ const ALLOCATION_COLUMNS = [
   'pctOfSaturation',
   'slope',
   'marginalRoi',
+  'curve',
   'lower',
   'upper',
   'bindsLower',
@@ -161,6 +179,8 @@ export class BudgetOptimizer {
   private readonly gridSteps?: number;
   private lower: number[];
   private upper: number[];
+  /** the default upper bound per channel (the budget, or the simulated range of its curve) */
+  private readonly defaultUpper: number[];
   private readonly baseWarnings: string[] = [];
   private constraintWarnings: string[] = [];
   private lastResult: OptimizationResult | null = null;
@@ -186,6 +206,10 @@ export class BudgetOptimizer {
     }
     this.numWeeks = numWeeks;
     const method = METHOD_ALIASES[opts.method ?? 'global'];
+    if (opts.method === 'model')
+      throw new DataError(
+        "BudgetOptimizer: method 'model' runs through the trained model: use optimizeWithModel (model-response.ts)",
+      );
     if (method === undefined) {
       throw new DataError(
         `BudgetOptimizer: unknown method "${opts.method}" (use ${Object.keys(METHOD_ALIASES).join(', ')})`,
@@ -220,13 +244,34 @@ export class BudgetOptimizer {
       if (!(c.saturation > 0) || !(c.slope > 0)) {
         throw new DataError(`BudgetOptimizer: channel "${ch}" needs saturation > 0 and slope > 0`);
       }
-      if (!(c.top > c.bottom)) {
+      if (!curveRises(c)) {
         this.baseWarnings.push(
-          `channel "${ch}": its curve does not rise (top ${c.top} ≤ bottom ${c.bottom}), so spend there adds nothing`,
+          isInterpolated(c)
+            ? `channel "${ch}": its simulated response does not rise, so spend there adds nothing`
+            : `channel "${ch}": its curve does not rise (top ${c.top} ≤ bottom ${c.bottom}), so spend there adds nothing`,
         );
       }
       if (c.unit) units.add(c.unit);
-      return { top: c.top, bottom: c.bottom, saturation: c.saturation, slope: c.slope };
+      const out: HillParams = {
+        top: c.top,
+        bottom: c.bottom,
+        saturation: c.saturation,
+        slope: c.slope,
+      };
+      if (c.samples) {
+        const { x, y } = c.samples;
+        if (x.length !== y.length || x.length < 2 || ![...x, ...y].every(Number.isFinite))
+          throw new DataError(`BudgetOptimizer: channel "${ch}" has bad curve samples`);
+        out.samples = c.samples;
+      }
+      if (c.use === 'interpolation') {
+        if (!c.samples)
+          throw new DataError(
+            `BudgetOptimizer: channel "${ch}" is to be interpolated but has no samples`,
+          );
+        out.use = 'interpolation';
+      }
+      return out;
     });
     if (units.size > 1) {
       this.baseWarnings.push(
@@ -239,13 +284,30 @@ export class BudgetOptimizer {
         'no cost per impression: budget, spend and ROI are in impressions, not money',
       );
     }
+    const ranged = opts.boundToCurveRange !== false;
+    const upper = this.curves.map((c) =>
+      ranged && c.samples
+        ? Math.min(this.budget, Math.max(...c.samples.x) * numWeeks)
+        : this.budget,
+    );
+    if (upper.some((u) => u < this.budget)) {
+      if (upper.reduce((a, b) => a + b, 0) < this.budget * (1 - 1e-12)) {
+        upper.fill(this.budget);
+        this.baseWarnings.push(
+          'the budget is more than the simulated curves cover together (each up to 3× its current ' +
+            'input): their ends are extrapolated as straight lines',
+        );
+      }
+    }
+    this.defaultUpper = upper;
     this.lower = this.channels.map(() => 0);
-    this.upper = this.channels.map(() => this.budget);
+    this.upper = upper.slice();
   }
 
   /**
-   * Per-channel bounds by channel name; channels not named get [0, budget] (the call replaces any
-   * earlier constraints, as upstream).
+   * Per-channel bounds by channel name; channels not named get [0, budget] (or [0, the curve's
+   * simulated range], see boundToCurveRange; the call replaces any earlier constraints, as
+   * upstream).
    */
   setConstraints(constraints: Record<string, ChannelConstraint>): void {
     for (const name of Object.keys(constraints)) {
@@ -258,12 +320,12 @@ export class BudgetOptimizer {
     const lower: number[] = [];
     const upper: number[] = [];
     const zeroUpper: string[] = [];
-    for (const ch of this.channels) {
+    for (const [i, ch] of this.channels.entries()) {
       const c = constraints[ch] ?? {};
       const lo = c.lower === undefined ? 0 : checkFinite(c.lower, `lower bound of channel "${ch}"`);
       const hi =
         c.upper === undefined
-          ? this.budget
+          ? this.defaultUpper[i]
           : checkFinite(c.upper, `upper bound of channel "${ch}"`);
       if (lo < 0)
         throw new DataError(`setConstraints: lower bound of channel "${ch}" is negative (${lo})`);
@@ -332,6 +394,29 @@ export class BudgetOptimizer {
     return this.channels.map((ch) => allocation[ch] ?? 0);
   }
 
+  /** How the curves are used: interpolated channels, and bounds set by the simulated range. */
+  curveNotes(): string[] {
+    const notes: string[] = [];
+    const interp = this.channels.filter((_, i) => isInterpolated(this.curves[i]));
+    if (interp.length > 0)
+      notes.push(
+        `${interp.join(', ')}: the Hill fit of the simulated points has R² below 0.99, so the ` +
+          'optimizer follows a monotone interpolation of the points',
+      );
+    const ranged = this.channels.filter(
+      (_, i) =>
+        this.curves[i].samples &&
+        this.upper[i] === this.defaultUpper[i] &&
+        this.upper[i] < this.budget,
+    );
+    if (ranged.length > 0)
+      notes.push(
+        `upper bounds of ${ranged.join(', ')}: the simulated range of the curve (3× the current ` +
+          'input); pass constraints to go beyond it',
+      );
+    return notes;
+  }
+
   optimize(): OptimizationResult {
     const p = this.problem();
     const warnings = [...this.baseWarnings, ...this.constraintWarnings];
@@ -340,6 +425,7 @@ export class BudgetOptimizer {
       budget: this.budget,
       numWeeks: this.numWeeks,
       unit: this.unit,
+      notes: this.curveNotes(),
     };
     if (!isFeasible(p)) {
       const loSum = this.lower.reduce((a, b) => a + b, 0);
@@ -390,13 +476,40 @@ export class BudgetOptimizer {
     return result;
   }
 
+  /**
+   * A result for an allocation found elsewhere (e.g. through the model): the curves' response and
+   * the per-channel detail of that allocation, under this optimizer's bounds.
+   */
+  resultFor(
+    allocation: Record<string, number>,
+    method: OptimizerMethod,
+    message: string,
+  ): OptimizationResult {
+    const x = this.allocationVector(allocation, 'allocation');
+    const result: OptimizationResult = {
+      success: true,
+      method,
+      message,
+      allocation: Object.fromEntries(this.channels.map((c, i) => [c, x[i]])),
+      predictedResponse: totalResponse(this.problem(), x),
+      byChannel: this.channelRows(x),
+      warnings: [...this.baseWarnings, ...this.constraintWarnings],
+      notes: this.curveNotes(),
+      budget: this.budget,
+      numWeeks: this.numWeeks,
+      unit: this.unit,
+    };
+    this.lastResult = result;
+    return result;
+  }
+
   private channelRows(x: readonly number[]): ChannelAllocation[] {
     const N = this.numWeeks;
     const tol = 1e-9 * this.budget;
     const rows = this.channels.map((channel, i) => {
       const c = this.curves[i];
       const weeklySpend = x[i] / N;
-      const weeklyResponse = hillResponse(c, weeklySpend);
+      const weeklyResponse = curveResponse(c, weeklySpend);
       const total = weeklyResponse * N;
       return {
         channel,
@@ -410,7 +523,8 @@ export class BudgetOptimizer {
         saturationPoint: c.saturation,
         pctOfSaturation: (weeklySpend / c.saturation) * 100,
         slope: c.slope,
-        marginalRoi: hillMarginal(c, weeklySpend),
+        marginalRoi: curveMarginal(c, weeklySpend),
+        curve: isInterpolated(c) ? ('interpolation' as const) : ('hill' as const),
         lower: this.lower[i],
         upper: this.upper[i],
         bindsLower: x[i] <= this.lower[i] + tol,
@@ -461,8 +575,8 @@ export class BudgetOptimizer {
       const c = this.curves[i];
       const currentSpend = x[i];
       const optimalSpend = opt.allocation[channel] ?? 0;
-      const currentResponse = N * hillResponse(c, currentSpend / N);
-      const optimalResponse = N * hillResponse(c, optimalSpend / N);
+      const currentResponse = N * curveResponse(c, currentSpend / N);
+      const optimalResponse = N * curveResponse(c, optimalSpend / N);
       return {
         channel,
         currentSpend,

@@ -8,11 +8,13 @@ import type { EvaluationReport } from './metrics.js';
 import type { Decomposition, FittedMMM } from '../model/fitted.js';
 import type { CurrentComparison } from './budget-optimizer.js';
 import type { ModelResponseCurves } from './model-curves.js';
+import type { ModelCurves } from './model-response.js';
 
 export interface DashboardDataOptions {
   decomposition: Decomposition;
   report: EvaluationReport;
-  curves?: ModelResponseCurves;
+  /** model-implied curves (model-response.ts) or curves fitted to the weekly scatter */
+  curves?: ModelCurves | ModelResponseCurves;
   /** current vs optimal, from BudgetOptimizer.compareWithCurrent, or rows as they are */
   budget?: CurrentComparison | BudgetRow[];
   /** raw media [R, W, C] (the panel's); without it the media inputs shown are shares of voice */
@@ -42,14 +44,26 @@ export async function buildDashboardData(
   };
   const shares = cut(p.media, C);
   const curves: ResponseCurveData[] | undefined = opts.curves?.curves.map((c) => {
-    const pts = opts.curves!.points.find((q) => q.channel === c.channel);
-    return {
+    const base = {
       channel: c.channel,
       top: c.top,
       bottom: c.bottom,
       saturation: c.saturation,
       slope: c.slope,
       r2: c.r2,
+    };
+    if (c.samples)
+      return {
+        ...base,
+        source: c.source ?? 'simulated',
+        use: c.use ?? 'hill',
+        points: c.samples.x.map((x, i) => ({ x, y: c.samples!.y[i] })),
+      };
+    const scatter = 'points' in opts.curves! ? opts.curves.points : [];
+    const pts = scatter.find((q) => q.channel === c.channel);
+    return {
+      ...base,
+      source: 'scatter' as const,
       points: pts ? Array.from(pts.x, (x, i) => ({ x, y: pts.y[i] })) : [],
     };
   });

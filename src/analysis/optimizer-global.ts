@@ -6,6 +6,7 @@
  * then makes it exact, and a pairwise polish cleans up what the KKT step leaves fixed.
  */
 import type { AllocationProblem } from './optimizer-problem.js';
+import { curveRises } from './response-curves.js';
 import {
   channelInflection,
   channelMarginal,
@@ -130,7 +131,7 @@ export function kktRefine(
     const c = p.curves[i];
     const infl = channelInflection(p, i);
     const lo = Math.max(p.lower[i], infl);
-    if (c.top > c.bottom && start[i] >= lo && lo < p.upper[i]) free.push({ i, lo, hi: p.upper[i] });
+    if (curveRises(c) && start[i] >= lo && lo < p.upper[i]) free.push({ i, lo, hi: p.upper[i] });
     else fixedSum += start[i];
   }
   if (free.length === 0) return null;

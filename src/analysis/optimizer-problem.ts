@@ -3,11 +3,12 @@
  *
  *   maximise F(x) = Σ_i N · f_i(x_i / N)   s.t.  Σ_i x_i = B,  l_i ≤ x_i ≤ u_i,
  *
- * with f_i a channel's weekly Hill curve, x_i its spend over the N-week horizon. ∂F/∂x_i =
+ * with f_i a channel's weekly curve (a Hill curve, or the monotone interpolation of simulated
+ * points where the Hill fit is poor), x_i its spend over the N-week horizon. ∂F/∂x_i =
  * f_i'(x_i / N), so marginals are read straight off the weekly curve.
  */
 import type { HillParams } from './response-curves.js';
-import { hillInflection, hillMarginal, hillResponse } from './response-curves.js';
+import { curveInflection, curveMarginal, curveResponse } from './response-curves.js';
 
 export interface AllocationProblem {
   budget: number;
@@ -19,12 +20,12 @@ export interface AllocationProblem {
 
 /** N · f_i(x / N): channel i's response over the horizon. */
 export function channelResponse(p: AllocationProblem, i: number, x: number): number {
-  return p.numWeeks * hillResponse(p.curves[i], x / p.numWeeks);
+  return p.numWeeks * curveResponse(p.curves[i], x / p.numWeeks);
 }
 
 /** ∂F/∂x_i at x. */
 export function channelMarginal(p: AllocationProblem, i: number, x: number): number {
-  return hillMarginal(p.curves[i], x / p.numWeeks);
+  return curveMarginal(p.curves[i], x / p.numWeeks);
 }
 
 export function totalResponse(p: AllocationProblem, x: ArrayLike<number>): number {
@@ -35,7 +36,7 @@ export function totalResponse(p: AllocationProblem, x: ArrayLike<number>): numbe
 
 /** Spend at which channel i's marginal peaks (0 for slope ≤ 1): below it the curve is convex. */
 export function channelInflection(p: AllocationProblem, i: number): number {
-  return p.numWeeks * hillInflection(p.curves[i]);
+  return p.numWeeks * curveInflection(p.curves[i]);
 }
 
 /** Σ lower ≤ B ≤ Σ upper (with a relative tolerance for rounding). */

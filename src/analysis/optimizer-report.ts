@@ -37,6 +37,7 @@ export function formatOptimizationReport(
   lines.push(`Predicted response: ${int(result.predictedResponse)}`);
   if (spent > 0) lines.push(`Overall ROI:        ${(result.predictedResponse / spent).toFixed(4)}`);
   for (const w of result.warnings) lines.push(`Warning:            ${w}`);
+  for (const n of result.notes ?? []) lines.push(`Note:               ${n}`);
   lines.push('');
   if (!result.success) {
     lines.push(rule);
@@ -44,11 +45,12 @@ export function formatOptimizationReport(
   }
 
   lines.push('OPTIMAL ALLOCATION', thin);
+  const money = result.unit === 'spend';
   lines.push(
-    `${pad('channel', 20)} | ${lpad('total ' + unit, 16)} | ${lpad('share', 6)} | ${lpad('response', 14)} | ${lpad('share', 6)} | ${lpad('ROI', 8)} | ${lpad('mROI', 8)} | bound`,
+    `${pad('channel', 20)} | ${lpad('total ' + unit, 16)} | ${lpad('share', 6)} | ${lpad('response', 14)} | ${lpad('share', 6)} | ${lpad(money ? 'ROAS' : 'ROI', 8)} | ${lpad(money ? 'mROAS' : 'mROI', 8)} | bound`,
   );
   for (const r of result.byChannel) {
-    const bound = r.bindsLower ? 'lower' : r.bindsUpper ? 'upper' : '';
+    const bound = r.bindsLower ? 'lower (binding)' : r.bindsUpper ? 'upper (binding)' : '';
     lines.push(
       `${pad(r.channel, 20)} | ${lpad(int(r.totalSpend), 16)} | ${lpad(pct(r.spendShare), 6)} | ${lpad(int(r.totalResponse), 14)} | ${lpad(pct(r.responseShare), 6)} | ${lpad(r.roi.toFixed(4), 8)} | ${lpad(r.marginalRoi.toPrecision(3), 8)} | ${bound}`,
     );
@@ -67,7 +69,8 @@ export function formatOptimizationReport(
     const c = curveOf(r.channel);
     lines.push(
       `${pad(r.channel, 20)} | saturation (weekly): ${lpad(int(r.saturationPoint), 14)} | weekly ${unit} at ${lpad(r.pctOfSaturation.toFixed(1), 6)}% of it | slope ${r.slope.toFixed(3)}` +
-        (c ? ` | R² ${c.r2.toFixed(3)}` : ''),
+        (c ? ` | ${c.source === 'simulated' ? 'simulated, ' : ''}R² ${c.r2.toFixed(3)}` : '') +
+        (r.curve === 'interpolation' ? ' | used: interpolation of the points' : ''),
     );
   }
   lines.push('');

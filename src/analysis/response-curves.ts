@@ -15,22 +15,84 @@
  */
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { DataError } from '../data/errors.js';
+import { monotoneCurve, type CurvePoints } from './monotone-curve.js';
+
+export type { CurvePoints } from './monotone-curve.js';
 
 export type CurveUnit = 'spend' | 'impressions';
 
-/** The four Hill parameters; enough to evaluate a curve. */
+/**
+ * The four Hill parameters; enough to evaluate a curve. With `use: 'interpolation'` and `samples`
+ * the curve is instead the monotone interpolation of those points (curveResponse, curveMarginal),
+ * and the Hill parameters only describe the (poor) fit.
+ */
 export interface HillParams {
   top: number;
   bottom: number;
   saturation: number;
   slope: number;
+  /** 'hill' (default): the equation; 'interpolation': the monotone curve through `samples` */
+  use?: 'hill' | 'interpolation';
+  /** weekly (input, response) samples the curve describes (simulated by the model) */
+  samples?: CurvePoints;
 }
+
+/** Where a curve's points come from. */
+export type CurveSource =
+  /** the trained model run on the planning window with the channel's input × 0…3 */
+  | 'simulated'
+  /** a fit to the weekly scatter of (input, predicted contribution) */
+  | 'scatter';
 
 /** Plain-JSON form of a fitted curve, as saved in a model file. */
 export interface HillCurve extends HillParams {
   channel: string;
   r2: number;
   unit: CurveUnit;
+  source?: CurveSource;
+}
+
+/** The fit quality below which the optimizer follows a curve's points instead of its equation. */
+export const MIN_CURVE_R2 = 0.99;
+
+/** Whether the curve is evaluated as the interpolation of its points. */
+export function isInterpolated(c: HillParams): boolean {
+  return c.use === 'interpolation' && c.samples !== undefined;
+}
+
+/** Weekly response at weekly input x: the Hill equation or the points' monotone interpolation. */
+export function curveResponse(c: HillParams, x: number): number {
+  return isInterpolated(c) ? monotoneCurve(c.samples!).value(x) : hillResponse(c, x);
+}
+
+/** dy/dx of curveResponse. */
+export function curveMarginal(c: HillParams, x: number): number {
+  return isInterpolated(c) ? monotoneCurve(c.samples!).slope(x) : hillMarginal(c, x);
+}
+
+/** Whether more input gives more response somewhere on the curve. */
+export function curveRises(c: HillParams): boolean {
+  if (!isInterpolated(c)) return c.top > c.bottom;
+  const m = monotoneCurve(c.samples!);
+  return m.y[m.n - 1] > m.y[0] || m.d[m.n - 1] > 0;
+}
+
+/** Where the marginal response peaks (the start of the curve's concave part; 0 if none). */
+export function curveInflection(c: HillParams): number {
+  if (!isInterpolated(c)) return hillInflection(c);
+  const m = monotoneCurve(c.samples!);
+  const xMax = m.x[m.n - 1];
+  let best = 0;
+  let bestSlope = -Infinity;
+  for (let k = 0; k <= 400; k++) {
+    const v = (xMax * k) / 400;
+    const s = m.slope(v);
+    if (s > bestSlope + 1e-15 * Math.abs(s)) {
+      bestSlope = s;
+      best = v;
+    }
+  }
+  return best;
 }
 
 // ---- Hill maths (float64) -----------------------------------------------------------------------
@@ -115,6 +177,42 @@ export function reviveHillCurve(json: unknown): HillCurve {
       );
     }
     curve.unit = o.unit;
+  }
+  if (o.source !== undefined) {
+    if (o.source !== 'simulated' && o.source !== 'scatter')
+      throw new DataError(
+        `response curve for channel "${channel}": source must be "simulated" or "scatter"`,
+      );
+    curve.source = o.source;
+  }
+  if (o.samples !== undefined) {
+    const pts = o.samples as Record<string, unknown>;
+    const ok = (a: unknown): a is number[] =>
+      Array.isArray(a) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+    if (
+      typeof pts !== 'object' ||
+      pts === null ||
+      !ok(pts.x) ||
+      !ok(pts.y) ||
+      pts.x.length !== pts.y.length ||
+      pts.x.length < 2 ||
+      pts.x.some((v) => v < 0)
+    )
+      throw new DataError(
+        `response curve for channel "${channel}": "samples" must be {x, y}: equally long arrays of ≥ 2 finite numbers, x ≥ 0`,
+      );
+    curve.samples = { x: [...pts.x], y: [...pts.y] };
+  }
+  if (o.use !== undefined) {
+    if (o.use !== 'hill' && o.use !== 'interpolation')
+      throw new DataError(
+        `response curve for channel "${channel}": use must be "hill" or "interpolation"`,
+      );
+    if (o.use === 'interpolation' && curve.samples === undefined)
+      throw new DataError(
+        `response curve for channel "${channel}": use "interpolation" needs "samples"`,
+      );
+    curve.use = o.use;
   }
   return curve;
 }

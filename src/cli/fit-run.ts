@@ -11,7 +11,14 @@ import { modelContributions } from '../analysis/contributions.js';
 import { adjacencyToCsv, thresholdDag } from '../analysis/dag-analysis.js';
 import { buildDashboardData } from '../analysis/dashboard-data.js';
 import { formatEvaluationReport } from '../analysis/metrics.js';
-import { modelResponseCurves } from '../analysis/model-curves.js';
+import {
+  checkPlanWithModel,
+  formatCurveSummary,
+  formatPlanCheck,
+  modelImpliedCurves,
+  ScenarioRunner,
+  type PlanCheck,
+} from '../analysis/model-response.js';
 import { whatIfBaseFromPanel } from '../analysis/what-if.js';
 import { writeDashboard } from '../dashboard/svg.js';
 import type { Panel } from '../data/panel.js';
@@ -103,25 +110,33 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
     const dec = await fitted.decompose();
     const report = await fitted.evaluate(dec);
     const contributions = await modelContributions(fitted, dec);
-    const curves = modelResponseCurves(prepared, dec, panel.media, {
+    // model-implied response curves: the last 13 weeks' input × 0…3 run through the model
+    const runner = await ScenarioRunner.create(fitted, {
+      rawMedia: panel.media,
       costPerImpression: opts.costPerImpression,
     });
-    for (const s of curves.table.skipped) say(`response curve skipped: ${s.reason}`);
+    const curves = await modelImpliedCurves(fitted, {}, runner);
+    for (const s of curves.skipped) say(`response curve skipped: ${s.reason}`);
     const adjacency = await fitted.dagAdjacency();
-    const currentWeekly = currentWeeklyMedia(panel, prepared, opts.costPerImpression);
-
-    // current mix against the optimal one for the last 52 weeks' budget, for the dashboard
-    let budget;
-    const weeks = Math.min(CURRENT_WEEKS, prepared.wTrain);
-    const current = Object.fromEntries(
-      Object.entries(currentWeekly).map(([ch, v]) => [ch, v * weeks]),
+    const Nw = runner.windowWeeks;
+    const currentWeekly = Object.fromEntries(
+      prepared.channels.map((ch, c) => [ch, runner.windowInput[c] / Nw]),
     );
-    const total = Object.values(current).reduce((a, b) => a + b, 0);
+
+    // the planning window's mix against the optimal one for the same budget, checked by the model
+    let budget;
+    let planCheck: PlanCheck | undefined;
+    const current = Object.fromEntries(
+      prepared.channels.map((ch, c) => [ch, runner.windowInput[c]]),
+    );
+    const total = runner.windowInput.reduce((a, b) => a + b, 0);
     if (curves.curves.length === prepared.C && total > 0) {
       const optimizer = new BudgetOptimizer(total, prepared.channels, curves.curves, {
-        numWeeks: weeks,
+        numWeeks: Nw,
       });
-      budget = optimizer.compareWithCurrent(current, optimizer.optimize());
+      const result = optimizer.optimize();
+      budget = optimizer.compareWithCurrent(current, result);
+      planCheck = await checkPlanWithModel(runner, result.allocation, Nw, result.predictedResponse);
     }
 
     const out = (name: string) => join(opts.outDir, name);
@@ -131,12 +146,30 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       curveUnit: curves.unit,
       metrics: metricsJson,
       costPerImpression: opts.costPerImpression ?? null,
-      currentWeekly: { weeks: CURRENT_WEEKS, unit: curves.unit, perChannel: currentWeekly },
+      currentWeekly: { weeks: Nw, unit: curves.unit, perChannel: currentWeekly },
+      modelCurves: {
+        windowWeeks: Nw,
+        window: {
+          from: prepared.weeks[curves.window.from],
+          to: prepared.weeks[curves.window.to - 1],
+        },
+        multipliers: curves.multipliers,
+        unit: curves.unit,
+        channels: curves.channels.map((s) => ({
+          channel: s.channel,
+          windowInput: s.input[s.multipliers.indexOf(1)],
+          pattern: s.pattern,
+          tailWeeks: s.tailWeeks,
+        })),
+        graphEdges: curves.graphEdges,
+        // share-of-voice scaling: what `optimize` needs to run a plan through the model
+        rawWindowMedia: runner.rawWindowMedia(),
+      },
       whatIf: whatIfBaseFromPanel(panel, prepared),
     });
     writeFileSync(out('metrics.json'), toJson(report) + '\n');
     writeFileSync(out('contributions.csv'), contributions.toCsv());
-    writeFileSync(out('response-curves.csv'), curves.table.toCsv());
+    writeFileSync(out('response-curves.csv'), curves.toCsv());
     writeFileSync(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
     const data = await buildDashboardData(fitted, {
       decomposition: dec,
@@ -163,8 +196,18 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       .flat()
       .filter((v) => v !== 0).length;
     say(`DAG: ${edges} edges ≥ 0.3 (dag.csv has the full matrix)`);
-    if (curves.unit === 'impressions')
-      say('response curves: no cost per impression given, so x is impressions, not spend');
+    say(
+      `response curves: simulated by the model (the last ${Nw} weeks' input × 0–3, ` +
+        `${curves.run.scenarios} scenarios in ${curves.run.seconds.toFixed(1)} s)` +
+        (curves.unit === 'impressions'
+          ? '; no cost per impression given, so x is impressions, not spend'
+          : ''),
+    );
+    for (const line of formatCurveSummary(curves)) say(line);
+    if (planCheck) {
+      say(`optimal mix of the last ${Nw} weeks' budget, run through the model:`);
+      for (const line of formatPlanCheck(planCheck)) say(`  ${line}`);
+    }
     say(`wrote ${opts.outDir}: model.json, metrics.json, contributions.csv, response-curves.csv,`);
     say(`  dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
     fitted.dispose();

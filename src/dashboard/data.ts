@@ -22,8 +22,15 @@ export interface ResponseCurveData {
   saturation: number;
   slope: number;
   r2: number;
-  /** observed (x = weekly input, y = weekly contribution) points the curve was fitted to */
+  /**
+   * the points the curve was fitted to: simulated by the model (x = weekly input over the
+   * planning window × a multiplier, y = weekly incremental response) or observed weeks
+   */
   points: { x: number; y: number }[];
+  /** 'simulated' (model-implied curves) or 'scatter' (fitted to observed weeks; default) */
+  source?: 'simulated' | 'scatter';
+  /** what the optimizer uses: the Hill equation, or the monotone interpolation of the points */
+  use?: 'hill' | 'interpolation';
 }
 
 export interface BudgetRow {

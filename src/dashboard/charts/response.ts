@@ -1,4 +1,5 @@
 /** Response-curve and budget-allocation charts; each is skipped when its optional data is absent. */
+import { monotoneCurve } from '../../analysis/monotone-curve.js';
 import type { BudgetRow, ResponseCurveData } from '../data.js';
 import type { ChartDef, Prepared } from './common.js';
 import { baseConfig, channelColor, chartTitle, round } from './common.js';
@@ -12,6 +13,24 @@ export function hillCurve(c: ResponseCurveData, x: number): number {
 
 const CURVE_STEPS = 60;
 
+/** The curve as the optimizer uses it: the Hill equation or the points' monotone interpolation. */
+export function curveValue(c: ResponseCurveData, x: number): number {
+  if (c.use === 'interpolation' && c.points.length >= 2)
+    return monotoneCurve({ x: c.points.map((q) => q.x), y: c.points.map((q) => q.y) }).value(x);
+  return hillCurve(c, x);
+}
+
+/** The facet label: channel, where the points come from and the fit's quality. */
+export function curvePanelLabel(c: ResponseCurveData): string {
+  const how =
+    c.source === 'simulated'
+      ? c.use === 'interpolation'
+        ? `simulated, Hill R² ${c.r2.toFixed(3)}: interpolated`
+        : `simulated, Hill R² ${c.r2.toFixed(3)}`
+      : `R² ${c.r2.toFixed(2)}`;
+  return `${c.channel} (${how})`;
+}
+
 export function responseCurvesChart(p: Prepared): ChartDef | null {
   const curves = p.data.responseCurves;
   if (curves === undefined || curves.length === 0) return null;
@@ -19,8 +38,11 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
   const sorted = [...curves].sort((a, b) => order.get(a.channel)! - order.get(b.channel)!);
   const rows: object[] = [];
   for (const c of sorted) {
-    const panel = `${c.channel} (R² ${c.r2.toFixed(2)})`;
-    const xMax = Math.max(...c.points.map((q) => q.x), c.saturation) * 1.1;
+    const panel = curvePanelLabel(c);
+    const simulated = c.source === 'simulated';
+    const xMax = simulated
+      ? Math.max(...c.points.map((q) => q.x), 0)
+      : Math.max(...c.points.map((q) => q.x), c.saturation) * 1.1;
     for (let s = 0; s <= CURVE_STEPS; s++) {
       const x = (xMax * s) / CURVE_STEPS;
       rows.push({
@@ -28,11 +50,18 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
         channel: c.channel,
         kind: 'curve',
         x: round(x),
-        y: round(hillCurve(c, x)),
+        y: round(curveValue(c, x)),
       });
     }
     for (const q of c.points)
-      rows.push({ panel, channel: c.channel, kind: 'observed', x: round(q.x), y: round(q.y) });
+      rows.push({
+        panel,
+        channel: c.channel,
+        kind: 'observed',
+        x: round(q.x),
+        y: round(q.y),
+        source: simulated ? 'simulated' : 'observed week',
+      });
     rows.push({
       panel,
       channel: c.channel,
@@ -42,8 +71,11 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
       slope: round(c.slope),
     });
   }
-  const xTitle = `Weekly ${p.spendUnit} (national)`;
-  const yTitle = `Weekly contribution (${p.kpi})`;
+  const sim = sorted.some((c) => c.source === 'simulated');
+  const xTitle = sim
+    ? `Weekly ${p.spendUnit} (planning window)`
+    : `Weekly ${p.spendUnit} (national)`;
+  const yTitle = sim ? `Weekly incremental ${p.kpi}` : `Weekly contribution (${p.kpi})`;
   const x = { field: 'x', type: 'quantitative' as const, title: xTitle, axis: { format: '~s' } };
   const y = { field: 'y', type: 'quantitative' as const, title: yTitle, axis: { format: '~s' } };
   const color = {
@@ -65,13 +97,15 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
       ...baseConfig,
       title: chartTitle(
         title,
-        `Fitted Hill curves (lines), observed weeks (dots), half-saturation point (diamond); ${p.spendUnit} vs ${p.kpi}`,
+        sim
+          ? `The model run with each channel's last-weeks input × 0–3 (dots), the curve the optimizer uses (line: Hill fit, or the points' interpolation where R² < 0.99), half-saturation (diamond)`
+          : `Fitted Hill curves (lines), observed weeks (dots), half-saturation point (diamond); ${p.spendUnit} vs ${p.kpi}`,
       ),
       data: { values: rows },
       facet: {
         field: 'panel',
         type: 'nominal',
-        sort: [...new Set(sorted.map((c) => `${c.channel} (R² ${c.r2.toFixed(2)})`))],
+        sort: [...new Set(sorted.map(curvePanelLabel))],
         title: null,
       },
       columns: 3,
@@ -81,7 +115,7 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
         layer: [
           {
             transform: [{ filter: "datum.kind === 'observed'" }],
-            mark: { type: 'point', filled: true, opacity: 0.35, size: 16 },
+            mark: { type: 'point', filled: true, opacity: sim ? 0.85 : 0.35, size: sim ? 30 : 16 },
             encoding: { x, y, color, tooltip },
           },
           {
