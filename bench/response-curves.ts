@@ -168,7 +168,7 @@ async function timing(engine: Engine, size: string) {
   const prepared = new UnifiedDataPipeline(config).fit(panel);
   const fitted = await new ModelTrainer(engine, config).fit(prepared);
   const forward = async () => {
-    const b = toDevice(engine, fullBatch(prepared), prepared.C, prepared.K);
+    const b = toDevice(engine, fullBatch(prepared), prepared.C, prepared.K, fitted.model.dims.path);
     const s0 = engine.stats();
     const t0 = performance.now();
     const out = noGrad(engine, () => fitted.model.forward(b, { outputs: 'all' }));
