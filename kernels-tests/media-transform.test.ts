@@ -42,7 +42,7 @@ function naive(inp: Inputs, o: MediaTransformOptions = {}): Float64Array {
         const x = inp.x[(r * T + t) * C + c];
         const alpha = Math.min(sig(inp.alphaRaw[c]), 0.8);
         ad[c] = t === 0 ? x : Math.min(Math.max(x + alpha * ad[c], 0), 10);
-        const a = Math.min(Math.max(softplus(inp.slopeRaw[c]), 2), 5);
+        const a = Math.min(Math.max(softplus(inp.slopeRaw[c]), o.slopeMin ?? 2), 5);
         const g = Math.min(Math.max(softplus(inp.halfRaw[c]), 0.01), 1);
         if (o.upstreamCompat) {
           const xx = Math.max(ad[c], 0) + 1e-8;
@@ -151,6 +151,19 @@ describe('mediaTransform', () => {
   });
   test('upstreamCompat Hill', async () => {
     await checkCase(randomInputs(3, 2, 10, 4), { upstreamCompat: true }, 'compat');
+  });
+  test('slopeMin 0.5: concave curves (slopes 0.6–1.9) and a slope clamped at the floor', async () => {
+    const inp = randomInputs(6, 2, 12, 5);
+    // softplus⁻¹ of 0.6 … 1.9, and one below the floor (softplus(−1.5) ≈ 0.20 → clamped to 0.5)
+    inp.slopeRaw = f32([-0.19, 0.4, 0.9, 1.73, -1.5]);
+    await checkCase(inp, { slopeMin: 0.5 }, 'slopeMin');
+  });
+  test('slopeMin out of range is refused', () => {
+    const inp = randomInputs(7, 1, 4, 2);
+    const ts = KEYS.map((k, n) => E.cpu.tensor(inp[k], shapes(inp)[n]));
+    expect(() => mediaTransform(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], { slopeMin: 0 })).toThrow(
+      /slopeMin must be in \(0, 5\], got 0/,
+    );
   });
   test('R = 1, C = 1', async () => {
     await checkCase(randomInputs(4, 1, 15, 1), {}, 'C1');

@@ -147,7 +147,9 @@ function naive(c: Case, o: MmmOutputOptions, ratios?: [number, number]): Naive {
   const data = n > 0 ? dataSum / n : 0;
   const attr = n > 0 ? attrSum / n : 0;
   const seas = (sp(v.seasonalCoeffRaw[0]) - 1) ** 2;
-  const [ra, rs] = ratios ?? [data / (attr + 1e-8), data / (seas + 1e-8)];
+  const [ra0, rs] = ratios ?? [data / (attr + 1e-8), data / (seas + 1e-8)];
+  // a fixed attribution weight has no ratio at all
+  const ra = o.attrScale === 'fixed' ? 1 : ra0;
   const loss = data + (o.attrWeight ?? 0.5) * attr * ra + (o.seasWeight ?? 0.1) * seas * rs;
   return { loss, parts: [data, attr, seas, n], out };
 }
@@ -396,6 +398,18 @@ describe('mmmOutput', () => {
       seasWeight: 0.2,
     };
     await checkCase(randomCase(3, 2, 8, 3, 2), o, 'sig');
+  });
+  test('fixed attribution weight: attrWeight·L_attr (prior 0: an L2 pull of the media toward 0)', async () => {
+    for (const [o, label] of [
+      [{ attrScale: 'fixed', attrWeight: 0.3 }, 'fixed'],
+      [{ attrScale: 'fixed', attrWeight: 0.05, mediaPrior: 0, loss: 'mse' }, 'fixed0'],
+    ] as [MmmOutputOptions, string][])
+      await checkCase(randomCase(11, 2, 9, 3, 2), o, label);
+    // the fixed term differs from the adaptive one (else the test above could not tell them apart)
+    const c = randomCase(11, 2, 9, 3, 2);
+    const fixed = naive(c, { attrScale: 'fixed', attrWeight: 0.3 }).loss;
+    const adaptive = naive(c, { attrWeight: 0.3 }).loss;
+    expect(Math.abs(fixed - adaptive)).toBeGreaterThan(1e-3);
   });
   test('B = 0 (no blend)', async () => {
     await checkCase(randomCase(4, 2, 7, 2, 2), { burnInWeeks: 0 }, 'B0');

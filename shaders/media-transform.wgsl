@@ -1,7 +1,8 @@
 // Fused media transform (src/ops/media-transform.ts): adstock → Hill → DAG mix, one invocation per
 // region handling all C ≤ 64 channels (the DAG mixes channels within a week), time loop inside.
 // Uniforms: U0 R, U1 T, U2 C, U3 mask (0 strictly upper-triangular, 1 off-diagonal),
-// U4 upstreamCompat Hill, U5..U8 week ranges (below); F0 temperature τ.
+// U4 upstreamCompat Hill, U5..U8 week ranges (below); F0 temperature τ, F1 the Hill slope's lower
+// clamp (2 in the reference).
 // Long sequences run in several dispatches over time because llvmpipe ends every loop once an
 // invocation has run 65,535 loop iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS); state that
 // crosses weeks is resumed from buffers. src/ops/media-transform.ts plans the ranges.
@@ -38,7 +39,7 @@ const MAXC: u32 = 64u;
 @group(0) @binding(7) var<storage, read_write> rdmix: array<f32>;
 
 fn alpha_of(c: u32) -> f32 { return min(sigmoid_safe(malpha[c]), 0.8); }
-fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), 2.0, 5.0); }
+fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), F(1u), 5.0); }
 fn half_of(c: u32) -> f32 { return clamp(softplus_safe(mhalf[c]), 0.01, 1.0); }
 
 fn mask_of(i: u32, j: u32) -> f32 {
@@ -254,7 +255,7 @@ fn media_backward(
     let sa = sigmoid_safe(malpha[c]);
     let ka = select(0.0, sa * (1.0 - sa), sa <= 0.8);
     let ssp = softplus_safe(mslope[c]);
-    let ks = select(0.0, sigmoid_safe(mslope[c]), ssp >= 2.0 && ssp <= 5.0);
+    let ks = select(0.0, sigmoid_safe(mslope[c]), ssp >= F(1u) && ssp <= 5.0);
     let shp = softplus_safe(mhalf[c]);
     let kh = select(0.0, sigmoid_safe(mhalf[c]), shp >= 0.01 && shp <= 1.0);
     let sm = sigmoid_safe(mmix[c]);

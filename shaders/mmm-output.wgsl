@@ -15,7 +15,8 @@
 // U42 offset flag (1: an offset [R,T] is added to raw), U43 its position in aux, U44 the position
 // of offsetContrib in the forward output ('all' outputs only), U45 the position of dOffset (= g_raw
 // per (r,t)) in the gradient buffer; with U42 = 0 the other three are 0 and unused.
-// F0 Huber δ, F1 media prior share, F2 attribution weight, F3 seasonal weight.
+// F0 Huber δ, F1 media prior share, F2 attribution weight, F3 seasonal weight, F4 1 when the
+// attribution term is scaled by stopgrad(data/L_attr) (the reference), 0 for a fixed weight.
 // The small parameters and the [R,T] constants travel packed in `aux`, and several results share
 // one buffer, to stay within 8 storage buffers per stage.
 
@@ -42,6 +43,12 @@ const WG: u32 = 64u;
 
 // backward reduction pass: the gradient buffer (work area read, parameter gradients written)
 @group(0) @binding(6) var<storage, read_write> rgrad: array<f32>;
+
+// The attribution term's scale: stopgrad(data/(L_attr + ε)) (F4 = 1, the reference) or 1.
+fn attr_scale(data: f32, attr: f32) -> f32 {
+  if (F(4u) != 0.0) { return data / (attr + 1e-8); }
+  return 1.0;
+}
 
 // Burn-in weight s_t of week t < B.
 fn burn_weight(t: u32) -> f32 {
@@ -219,7 +226,7 @@ fn mmm_loss(@builtin(local_invocation_index) lid: u32) {
     lparts[1] = attr;
     lparts[2] = seas;
     lparts[3] = sums.z;
-    lloss[0] = data + F(2u) * attr * (data / (attr + 1e-8)) + F(3u) * seas * (data / (seas + 1e-8));
+    lloss[0] = data + F(2u) * attr * attr_scale(data, attr) + F(3u) * seas * (data / (seas + 1e-8));
   }
 }
 
@@ -247,7 +254,7 @@ fn mmm_backward(
   var ga = 0.0; // ∂loss/∂(Σ media − prior·raw)
   if (w != 0.0) {
     gp = dy * w * point_grad(row.pred - aux[U(17u) + i]) / nn;
-    let ratio = data / (bparts[1] + 1e-8);
+    let ratio = attr_scale(data, bparts[1]);
     ga = dy * F(2u) * ratio * 2.0 * w * (row.msum - F(1u) * row.raw) / nn;
   }
   let graw = gp * softplus_safe(aux[U(15u)]) - F(1u) * ga;

@@ -267,7 +267,8 @@ export interface MediaParams {
 /** Effective media parameters from raw parameter values (as `model.arena.read()` returns them). */
 export function mediaParamsFromRaw(
   raw: Map<string, ArrayLike<number>>,
-  config: Pick<MMMConfig, 'dagTemperature' | 'dagMode' | 'upstreamCompat'>,
+  config: Pick<MMMConfig, 'dagTemperature' | 'dagMode' | 'upstreamCompat'> &
+    Partial<Pick<MMMConfig, 'hillSlopeMin'>>,
   C: number,
 ): MediaParams {
   const get = (name: string, n: number) => {
@@ -286,7 +287,9 @@ export function mediaParamsFromRaw(
   const notears = config.dagMode === 'notears';
   return {
     alpha: Float64Array.from({ length: C }, (_, c) => Math.min(sigmoid(a[c]), 0.8)),
-    slope: Float64Array.from({ length: C }, (_, c) => clamp(softplus(s[c]), 2, 5)),
+    slope: Float64Array.from({ length: C }, (_, c) =>
+      clamp(softplus(s[c]), config.hillSlopeMin ?? 2, 5),
+    ),
     halfSat: Float64Array.from({ length: C }, (_, c) => clamp(softplus(g[c]), 0.01, 1)),
     mix: Float64Array.from({ length: C }, (_, c) => sigmoid(m[c])),
     adjacency: Array.from({ length: C }, (_, i) =>

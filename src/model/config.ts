@@ -59,6 +59,20 @@ export interface MMMConfig {
   seasonality: 'fourier' | 'decomposition';
   /** yearly harmonics of the Fourier seasonality */
   fourierOrder: number;
+  /**
+   * weight of a penalty on how far the coefficient heads move from each region's mean over time
+   * (mean squared deviation of the pre-activations); 0 leaves the GRU's coefficients free, as the
+   * reference does
+   */
+  coefficientSmoothing: number;
+  /**
+   * whether the L1/L2 penalties also cover the media transform's raw shape parameters (adstock,
+   * Hill slope and half-saturation), pulling them towards raw 0 (α 0.5, slope 2, g 0.69) as the
+   * reference does
+   */
+  mediaShapePenalty: boolean;
+  /** lower clamp of the Hill slope: 2 in the reference (S-shaped curves only); below 1 concave too */
+  hillSlopeMin: number;
   dagMode: DagMode;
   dagTemperature: number;
   dagWeight: number;
@@ -67,6 +81,12 @@ export interface MMMConfig {
   l2Weight: number;
   mediaPrior: number;
   mediaPriorWeight: number;
+  /**
+   * 'adaptive' (the reference): the attribution term is scaled to mediaPriorWeight × the data
+   * loss; 'fixed': mediaPriorWeight × mean (Σ media − mediaPrior·raw)² as it stands (with
+   * mediaPrior 0 a weak L2 pull of the media toward 0, which the data overrule)
+   */
+  mediaPriorScale: 'adaptive' | 'fixed';
   seasonalPrior: number;
   seasonalPriorWeight: number;
   clipCoeff: number;
@@ -105,6 +125,9 @@ const DEFAULTS: MMMConfig = {
   trendL1: 1e-3,
   seasonality: 'fourier',
   fourierOrder: 2,
+  coefficientSmoothing: 0,
+  mediaShapePenalty: true,
+  hillSlopeMin: 0.5,
   dagMode: 'media',
   dagTemperature: 0.5,
   dagWeight: 0.008,
@@ -113,6 +136,7 @@ const DEFAULTS: MMMConfig = {
   l2Weight: 2e-4,
   mediaPrior: 0.4,
   mediaPriorWeight: 0,
+  mediaPriorScale: 'adaptive',
   seasonalPrior: 1.0,
   seasonalPriorWeight: 0,
   clipCoeff: 1.0,
@@ -149,6 +173,9 @@ export const REFERENCE_VALUES = {
   dagMode: 'triangular',
   mediaPriorWeight: 0.5,
   seasonalPriorWeight: 0.1,
+  coefficientSmoothing: 0,
+  mediaShapePenalty: true,
+  hillSlopeMin: 2,
 } as const satisfies Partial<MMMConfig>;
 
 export function getDefaultConfig(): MMMConfig {
@@ -242,6 +269,18 @@ export function validateConfig(c: MMMConfig): void {
     `trendKnotWeeks must be an integer ≥ 2, got ${c.trendKnotWeeks}`,
   );
   check(c.trendL1 >= 0, `trendL1 must be ≥ 0, got ${c.trendL1}`);
+  check(
+    ['adaptive', 'fixed'].includes(c.mediaPriorScale),
+    `mediaPriorScale must be 'adaptive' or 'fixed', got '${c.mediaPriorScale}'`,
+  );
+  check(
+    c.hillSlopeMin > 0 && c.hillSlopeMin <= 5,
+    `hillSlopeMin must be in (0, 5], got ${c.hillSlopeMin}`,
+  );
+  check(
+    c.coefficientSmoothing >= 0,
+    `coefficientSmoothing must be ≥ 0, got ${c.coefficientSmoothing}`,
+  );
   check(
     ['fourier', 'decomposition'].includes(c.seasonality),
     `seasonality must be 'fourier' or 'decomposition', got '${c.seasonality}'`,

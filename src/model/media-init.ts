@@ -24,11 +24,12 @@ const logit = (p: number) => Math.log(p / (1 - p));
 export function mediaStartInit(
   p: PreparedData,
   halfSatRaw: ArrayLike<number>,
+  slopeMin: number,
 ): { mediaHeadBias: Float64Array; baselineRaw: Float64Array } {
   const { R, T, B, W, C, wTrain } = p;
   const params = {
     alpha: new Float64Array(C).fill(Math.min(sigmoid(ADSTOCK_RAW), 0.8)),
-    slope: new Float64Array(C).fill(Math.min(Math.max(softplus(SLOPE_RAW), 2), 5)),
+    slope: new Float64Array(C).fill(Math.min(Math.max(softplus(SLOPE_RAW), slopeMin), 5)),
     halfSat: Float64Array.from(halfSatRaw, (g) => Math.min(Math.max(softplus(g), 0.01), 1)),
     mix: new Float64Array(C),
     adjacency: Array.from({ length: C }, () => new Array<number>(C).fill(0)),

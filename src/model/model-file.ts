@@ -7,7 +7,7 @@
 import type { PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import { decodeF32, encodeF32 } from './codec.js';
-import { updateConfig, getDefaultConfig, type MMMConfig } from './config.js';
+import { getDefaultConfig, REFERENCE_VALUES, updateConfig, type MMMConfig } from './config.js';
 import { FittedMMM, type TrainingSummary } from './fitted.js';
 import { DeepCausalMMM } from './model.js';
 import type { ModelDims } from './parameters.js';
@@ -73,12 +73,10 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     throw new Error(
       `causalmix: model file version ${f.version} is not supported (this library reads ${MODEL_VERSION})`,
     );
-  // files from before a setting existed ran the reference's choice for it
-  const before = {
-    mediaScaling: 'shareOfVoice',
-    trend: 'none',
-    seasonality: 'decomposition',
-  } as const;
+  // a file from before a setting existed ran the reference's choice for it
+  const before = Object.fromEntries(
+    Object.entries(REFERENCE_VALUES).filter(([k]) => !(k in (f.config ?? {}))),
+  );
   const config = updateConfig({ ...getDefaultConfig(), ...before }, f.config);
   const model = new DeepCausalMMM(engine, f.dims, config);
   const values = new Map<string, Float32Array>();

@@ -14,6 +14,9 @@ import {
   concat,
   linear,
   matmul,
+  mean,
+  sub,
+  sumSquares,
   mediaTransform,
   mmmOutput,
   mul,
@@ -154,6 +157,7 @@ export class DeepCausalMMM {
         temperature: cfg.dagTemperature,
         mask: cfg.dagMode === 'notears' ? 'notears' : 'triangular',
         upstreamCompat: cfg.upstreamCompat,
+        slopeMin: cfg.hillSlopeMin,
       },
     );
     const features =
@@ -211,6 +215,7 @@ export class DeepCausalMMM {
         huberDelta: cfg.huberDelta,
         mediaPrior: cfg.mediaPrior,
         attrWeight: cfg.mediaPriorWeight,
+        attrScale: cfg.mediaPriorScale,
         seasWeight: cfg.seasonalPriorWeight,
         outputs: opts.outputs ?? 'loss',
       },
@@ -224,6 +229,12 @@ export class DeepCausalMMM {
           scale: cfg.dagWeight,
           base: out.loss,
         });
+    if (cfg.coefficientSmoothing > 0) {
+      // the coefficients' movement over time: mean squared deviation of the head outputs from
+      // each region's mean over the sequence
+      const dev = sub(heads, mean(heads, 1, true));
+      total = add(total, mulScalar(sumSquares(dev), cfg.coefficientSmoothing / dev.size));
+    }
     let hValue: Tensor | undefined;
     if (this.dagMask) {
       // ½ρh² + αh with ρ, α (already × dagWeight) in host-written tensors

@@ -83,9 +83,15 @@ export function parameterSpecs(
   const add = (name: string, shape: number[], values: Float64Array, group: number, extraL1 = 0) =>
     specs.push({ name, shape, init: values, group, l1: l1 + extraL1, l2 });
 
-  add('adstockRaw', [C], filled(C, 0.8), CLIP_OTHER);
-  add('hillSlopeRaw', [C], filled(C, 2.5), CLIP_OTHER);
-  add('hillHalfSatRaw', [C], sized('halfSatRaw', init.halfSatRaw, C, softplusInv(0.5)), CLIP_OTHER);
+  // the media transform's shape parameters (no penalty unless mediaShapePenalty: raw 0 is no
+  // neutral value for them)
+  const shape = (name: string, values: Float64Array) =>
+    config.mediaShapePenalty
+      ? add(name, [C], values, CLIP_OTHER)
+      : specs.push({ name, shape: [C], init: values, group: CLIP_OTHER, l1: 0, l2: 0 });
+  shape('adstockRaw', filled(C, 0.8));
+  shape('hillSlopeRaw', filled(C, 2.5));
+  shape('hillHalfSatRaw', sized('halfSatRaw', init.halfSatRaw, C, softplusInv(0.5)));
   // the draws happen in every mode, so the later parameters' initial values do not depend on it
   const dagInit = rng.normalArray(C * C, 0, 1).map((x) => 0.3 * x - 0.1);
   if (config.dagMode !== 'media') {

@@ -83,7 +83,7 @@ export class ModelTrainer {
   createModel(prepared: PreparedData): DeepCausalMMM {
     const init: DataInit = dataDrivenInit(prepared, { upstreamCompat: this.config.upstreamCompat });
     if (prepared.scalers.media?.scaling === 'regionMean')
-      Object.assign(init, mediaStartInit(prepared, init.halfSatRaw!));
+      Object.assign(init, mediaStartInit(prepared, init.halfSatRaw!, this.config.hillSlopeMin));
     const dims = {
       R: prepared.R,
       C: prepared.C,

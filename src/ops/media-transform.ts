@@ -2,7 +2,8 @@
  * Fused media transform (shaders/media-transform.wgsl), model-spec steps 1–3: per region r and
  * channel c, geometric adstock → Hill saturation → DAG channel mixing:
  *
- *   α = min(σ(alphaRaw), 0.8), a = clamp(softplus(slopeRaw), 2, 5), g = clamp(softplus(halfSatRaw), 0.01, 1)
+ *   α = min(σ(alphaRaw), 0.8), a = clamp(softplus(slopeRaw), aMin, 5), g = clamp(softplus(halfSatRaw), 0.01, 1)
+ *   (aMin = `slopeMin`, 2 in the reference: S-shaped curves only; below 1 concave ones too)
  *   A = σ(dagLogits/τ) ⊙ M (M strictly upper-triangular or 1 − I), m = σ(mixRaw)
  *   s_0 = x_0, s_t = clamp(x_t + α·s_{t−1}, 0, 10)
  *   h = σ(a·(ln s − ln g)) for s > 0, 0 at s ≤ 0 (upstreamCompat: x^a/(x^a + g^a + 1e-8), x = s⁺ + 1e-8)
@@ -27,6 +28,8 @@ export interface MediaTransformOptions {
   mask?: 'triangular' | 'notears';
   /** upstream's power-form Hill with its 1e-8 offsets instead of the log-space form */
   upstreamCompat?: boolean;
+  /** lower clamp of the Hill slope (default 2, the reference's) */
+  slopeMin?: number;
 }
 
 /** The shader keeps per-channel state in private arrays of this length. */
@@ -48,6 +51,7 @@ interface Dims {
   notears: boolean;
   compat: boolean;
   tau: number;
+  slopeMin: number;
   /** forward: weeks [a0, a1); backward: adstock weeks [a0, a1), reverse weeks [b0, b1) */
   a0: number;
   a1: number;
@@ -62,6 +66,7 @@ const dims = (p: KernelParams): Dims => ({
   notears: p.u[3] === 1,
   compat: p.u[4] === 1,
   tau: p.f[0],
+  slopeMin: p.f[1] ?? 2,
   a0: p.u[5],
   a1: p.u[6],
   b0: p.u[7] ?? 0,
@@ -112,7 +117,9 @@ function params64(
 ) {
   const { C } = d;
   const alpha = Float64Array.from({ length: C }, (_, c) => Math.min(sigmoid64(alphaRaw[c]), 0.8));
-  const slope = Float64Array.from({ length: C }, (_, c) => clamp64(softplus64(slopeRaw[c]), 2, 5));
+  const slope = Float64Array.from({ length: C }, (_, c) =>
+    clamp64(softplus64(slopeRaw[c]), d.slopeMin, 5),
+  );
   const half = Float64Array.from({ length: C }, (_, c) => clamp64(softplus64(halfRaw[c]), 0.01, 1));
   const mix = Float64Array.from({ length: C }, (_, c) => sigmoid64(mixRaw[c]));
   const sg = Float64Array.from({ length: C * C }, (_, k) => sigmoid64(dag[k] / d.tau));
@@ -238,7 +245,7 @@ export const mediaBackwardKernel: KernelDef = {
         const sa = sigmoid64(alphaRaw[c]);
         work[pb + c] *= sa <= 0.8 ? sa * (1 - sa) : 0;
         const sp = softplus64(slopeRaw[c]);
-        work[pb + C + c] *= sp >= 2 && sp <= 5 ? sigmoid64(slopeRaw[c]) : 0;
+        work[pb + C + c] *= sp >= d.slopeMin && sp <= 5 ? sigmoid64(slopeRaw[c]) : 0;
         const hp = softplus64(halfRaw[c]);
         work[pb + 2 * C + c] *= hp >= 0.01 && hp <= 1 ? sigmoid64(halfRaw[c]) : 0;
         work[pb + 3 * C + c] *= mix[c] * (1 - mix[c]);
@@ -275,9 +282,10 @@ function mediaParams(
   notears: boolean,
   compat: boolean,
   tau: number,
+  slopeMin: number,
   ranges: number[] = [],
 ): KernelParams {
-  return { u: [R, T, C, notears ? 1 : 0, compat ? 1 : 0, ...ranges], f: [tau] };
+  return { u: [R, T, C, notears ? 1 : 0, compat ? 1 : 0, ...ranges], f: [tau, slopeMin] };
 }
 
 // ---- time split ---------------------------------------------------------------------------------
@@ -379,6 +387,9 @@ export function mediaTransform(
     throw new Error(`causalmix: mediaTransform: temperature must be positive, got ${tau}`);
   const notears = (opts.mask ?? 'triangular') === 'notears';
   const compat = opts.upstreamCompat ?? false;
+  const slopeMin = opts.slopeMin ?? 2;
+  if (!(slopeMin > 0 && slopeMin <= 5))
+    throw new Error(`causalmix: mediaTransform: slopeMin must be in (0, 5], got ${slopeMin}`);
   const e = x.engine;
   const out = e.empty([R, T, C]);
   const inputs = [x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw];
@@ -390,12 +401,12 @@ export function mediaTransform(
         mediaForwardKernel,
         inputs,
         [out, state],
-        mediaParams(R, T, C, notears, compat, tau, range),
+        mediaParams(R, T, C, notears, compat, tau, slopeMin, range),
         linearGrid(R, 64),
       );
     state.dispose();
   }
-  return recordOp('media_transform', inputs, out, { notears, compat, tau });
+  return recordOp('media_transform', inputs, out, { notears, compat, tau, slopeMin });
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
@@ -415,6 +426,7 @@ registerGradient({
         attrs.notears as boolean,
         attrs.compat as boolean,
         attrs.tau as number,
+        attrs.slopeMin as number,
         ranges,
       );
     // nothing to run over: every gradient is zero

@@ -94,6 +94,11 @@ export interface MmmOutputOptions {
   /** media share of raw in the attribution prior (default 0.40) */
   mediaPrior?: number;
   attrWeight?: number;
+  /**
+   * how attrWeight scales L_attr: 'adaptive' (the reference) times stopgrad(data/(L_attr + 1e-8)),
+   * so the term is always attrWeight × the data loss; 'fixed': attrWeight·L_attr as it stands
+   */
+  attrScale?: 'adaptive' | 'fixed';
   seasWeight?: number;
   /** 'all' also returns the decomposition (plain tensors, no gradient); default 'loss' */
   outputs?: 'loss' | 'all';
@@ -239,6 +244,8 @@ interface View {
   prior: number;
   wAttr: number;
   wSeas: number;
+  /** 1: L_attr scaled by stopgrad(data/L_attr) (the reference), 0: fixed weight */
+  attrAdaptive: boolean;
   aux: number[];
   out: number[];
   groups: number;
@@ -267,6 +274,7 @@ const view = (p: KernelParams): View => ({
   prior: p.f[1],
   wAttr: p.f[2],
   wSeas: p.f[3],
+  attrAdaptive: (p.f[4] ?? 1) !== 0,
   aux: p.u.slice(SLOT.aux, SLOT.aux + 11),
   out: p.u.slice(SLOT.out, SLOT.out + 7),
   groups: p.u[SLOT.groups],
@@ -378,7 +386,9 @@ export const mmmLossKernel: KernelDef = {
     const seas = e * e;
     parts.set([data, attr, seas, n]);
     loss[0] =
-      data + v.wAttr * attr * (data / (attr + 1e-8)) + v.wSeas * seas * (data / (seas + 1e-8));
+      data +
+      v.wAttr * attr * (v.attrAdaptive ? data / (attr + 1e-8) : 1) +
+      v.wSeas * seas * (data / (seas + 1e-8));
   },
 };
 
@@ -402,7 +412,7 @@ export const mmmBackwardKernel: KernelDef = {
       let ga = 0;
       if (w !== 0) {
         gp = (dy * w * pointGrad64(v.code, row.pred - aux[v.aux[AUX.target] + i], v.delta)) / nn;
-        const ratio = data / (parts[1] + 1e-8);
+        const ratio = v.attrAdaptive ? data / (parts[1] + 1e-8) : 1;
         ga = (dy * v.wAttr * ratio * 2 * w * (row.msum - v.prior * row.raw)) / nn;
       }
       const graw = gp * softplus64(aux[v.aux[AUX.predScale]]) - v.prior * ga;
@@ -519,6 +529,7 @@ interface Settings {
   prior: number;
   wAttr: number;
   wSeas: number;
+  attrAdaptive: boolean;
   /** the heads come side by side in one [R, T, C + K] tensor */
   combined: boolean;
   /** an `offset` [R, T] is added to raw */
@@ -560,7 +571,7 @@ function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings
       : [0, 0, 0, 0]),
   );
   return {
-    params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas] },
+    params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas, s.attrAdaptive ? 1 : 0] },
     aux,
     out,
     grad,
@@ -604,9 +615,19 @@ function settingsOf(opts: MmmOutputOptions): Settings {
     prior: num('mediaPrior', opts.mediaPrior ?? 0.4),
     wAttr: num('attrWeight', opts.attrWeight ?? 0.5),
     wSeas: num('seasWeight', opts.seasWeight ?? 0.1),
+    attrAdaptive: attrScaleOf(opts.attrScale),
     combined: false,
     offset: false,
   };
+}
+
+function attrScaleOf(mode: MmmOutputOptions['attrScale']): boolean {
+  const m = mode ?? 'adaptive';
+  if (m !== 'adaptive' && m !== 'fixed')
+    throw new Error(
+      `causalmix: mmmOutput: attrScale must be 'adaptive' or 'fixed', got '${String(m)}'`,
+    );
+  return m === 'adaptive';
 }
 
 /** Checks every input's engine, dtype and shape; returns [R, T, C, K]. */
@@ -890,7 +911,7 @@ export function mmmOutputComposed(
   const attr = mseLoss(sub(msum, mulScalar(raw, s.prior)), zeros, inp.lossMask);
   const seas = square(addScalar(softplus(inp.seasonalCoeffRaw), -1));
   const [ra, rs, parts] = noGrad(e, () => [
-    div(data, addScalar(attr, 1e-8)),
+    s.attrAdaptive ? div(data, addScalar(attr, 1e-8)) : e.tensor([1], [1]),
     div(data, addScalar(seas, 1e-8)),
     concat(
       [reshape(data, [1]), reshape(attr, [1]), reshape(seas, [1]), reshape(sum(inp.lossMask), [1])],
