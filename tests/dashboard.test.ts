@@ -3,7 +3,11 @@ import vm from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vega from 'vega';
-import type { DashboardData } from '../src/dashboard/data.js';
+import type { ChannelEffectRow, DashboardData } from '../src/dashboard/data.js';
+import { buildDashboardData } from '../src/analysis/dashboard-data.js';
+import type { ChannelEffects } from '../src/analysis/channel-effects.js';
+import type { EvaluationReport } from '../src/analysis/metrics.js';
+import type { Decomposition, FittedMMM } from '../src/model/fitted.js';
 import { DataError } from '../src/data/errors.js';
 import {
   CHANNEL_PALETTE,
@@ -19,6 +23,7 @@ import { boxStats } from '../src/dashboard/charts/coefficients.js';
 import { dagEdges } from '../src/dashboard/charts/dag.js';
 import { r2Of } from '../src/dashboard/charts/fit.js';
 import { hillCurve } from '../src/dashboard/charts/response.js';
+import { MEDIATED_LABEL, effectShareRows } from '../src/dashboard/charts/effects.js';
 
 /** Deterministic uniform [0,1) stream (mulberry32). */
 function rng(seed: number) {
@@ -135,6 +140,22 @@ function makeData(): DashboardData {
       optimalResponse: 600 * (3 - c),
     })),
   };
+}
+
+type Warning = NonNullable<DashboardData['warnings']>[number];
+
+/**
+ * Total effects for makeData's channels: TV works directly, Search both ways and Social only
+ * through other channels (no direct effect at all). `first` overrides fields of TV's row.
+ */
+function effects(first: Partial<ChannelEffectRow> = {}): ChannelEffectRow[] {
+  const rows: ChannelEffectRow[] = [
+    { channel: 'TV', direct: 300, mediated: 0, total: 300, shareOfMedia: 0.5, roas: 0.03 },
+    { channel: 'Search', direct: 150, mediated: 30, total: 180, shareOfMedia: 0.3, roas: 0.009 },
+    { channel: 'Social', direct: 0, mediated: 120, total: 120, shareOfMedia: 0.2, roas: 0.04 },
+  ];
+  rows[0] = { ...rows[0], ...first };
+  return rows;
 }
 
 const ALL_IDS = [
@@ -346,6 +367,206 @@ describe('dashboard chart specs', () => {
   });
 });
 
+describe('total effects, warnings and media scaling', () => {
+  const withEffects = (rows = effects()): DashboardData => ({
+    ...makeData(),
+    channelEffects: rows,
+  });
+  const chart = (d: DashboardData, id: string) => buildChartSpecs(d).find((c) => c.id === id);
+
+  test('the share chart stacks direct and mediated parts of the total effects', async () => {
+    const c = chart(withEffects(), 'channel-contributions')!;
+    expect(c.title).toBe('Share of media per channel (total effects)');
+    const rows = dataOf(c.spec);
+    const share = (ch: string, pathway?: string) =>
+      rows
+        .filter((r) => r.channel === ch && (pathway === undefined || r.pathway === pathway))
+        .reduce((s, r) => s + (r.share as number), 0);
+    // Social has no direct effect, yet gets its whole share through the other channels
+    expect(share('Social')).toBeCloseTo(0.2, 12);
+    expect(share('Social', MEDIATED_LABEL)).toBeCloseTo(0.2, 12);
+    expect(share('TV')).toBeCloseTo(0.5, 12);
+    expect(share('Search')).toBeCloseTo(0.3, 12);
+    expect(rows.reduce((s, r) => s + (r.share as number), 0)).toBeCloseTo(1, 12);
+    const vg = compileChart(c.spec);
+    expect((await markItems(vg)).get('rect')).toBe(6); // 3 channels × (direct, mediated)
+    const svg = await renderChartSvg(c.spec);
+    expect(svg).toContain('Mediated (through other channels)');
+  });
+
+  test('effectShareRows: parts add up to each share, a zero media total gives zeros', () => {
+    const rows = effectShareRows(effects());
+    expect(rows).toHaveLength(6);
+    expect(rows.find((r) => r.channel === 'Search' && r.pathway === MEDIATED_LABEL)!.share).toBe(
+      30 / 600,
+    );
+    const zero = effects().map((e) => ({ ...e, direct: 0, mediated: 0, total: 0 }));
+    expect(effectShareRows(zero).every((r) => r.share === 0)).toBe(true);
+  });
+
+  test('ROAS per channel from total effects only when costs are known', async () => {
+    const ids = buildChartSpecs(withEffects()).map((c) => c.id);
+    expect(ids).toEqual([...ALL_IDS.slice(0, 4), 'channel-roas', ...ALL_IDS.slice(4)]);
+    const c = chart(withEffects(), 'channel-roas')!;
+    expect(dataOf(c.spec).map((r) => [r.channel, r.roas])).toEqual([
+      ['TV', 0.03],
+      ['Search', 0.009],
+      ['Social', 0.04],
+    ]);
+    expect((await markItems(compileChart(c.spec))).get('rect')).toBe(3);
+    expect(JSON.stringify(compileChart(c.spec))).toContain('"tooltip"');
+    const noCosts = withEffects(effects().map((e) => ({ ...e, roas: null })));
+    expect(chart(noCosts, 'channel-roas')).toBeUndefined();
+    expect(chart(noCosts, 'channel-contributions')!.title).toContain('total effects');
+  });
+
+  test('without total effects the share chart is the decomposition’s, as before', () => {
+    for (const d of [makeData(), withEffects([])]) {
+      const c = chart(d, 'channel-contributions')!;
+      expect(c.title).toBe('Contributions per channel');
+      const tv = dataOf(c.spec).find((r) => r.channel === 'TV')!;
+      const tvTotal = total(Array.from(d.mediaContrib).filter((_, i) => i % 3 === 0));
+      expect(tv.total as number).toBeCloseTo(tvTotal, 1);
+      expect(chart(d, 'channel-roas')).toBeUndefined();
+    }
+  });
+
+  test('the warning box names each message and its channels; no box without warnings', async () => {
+    const runtime = '';
+    const d: DashboardData = {
+      ...makeData(),
+      warnings: [
+        {
+          kind: 'collinear',
+          channels: ['TV', 'Search'],
+          message: 'TV and Search move together (r = 0.93): their split is not identified',
+        },
+        { kind: 'poor-forecast', channels: [], message: 'holdout RMSE > recent mean <naive>' },
+      ],
+    };
+    const html = renderDashboardHtml(d, { vegaRuntime: runtime });
+    const box = html.match(/<section class="warnings"[^]*?<\/section>/)![0];
+    expect(box).toContain('2 warnings');
+    expect(box).toContain(
+      '<b>TV, Search</b>: TV and Search move together (r = 0.93): their split is not identified',
+    );
+    expect(box).toContain('data-kind="collinear"');
+    expect(box).toContain('holdout RMSE &#62; recent mean &#60;naive&#62;');
+    // at the top: before the first chart
+    expect(html.indexOf('class="warnings"')).toBeLessThan(html.indexOf('<section class="chart"'));
+    for (const none of [makeData(), { ...makeData(), warnings: [] }])
+      expect(renderDashboardHtml(none, { vegaRuntime: runtime })).not.toContain('class="warnings"');
+  });
+
+  test('the scaled-input chart is labelled by its scaling', () => {
+    const label = (mediaScaling?: DashboardData['mediaScaling']) => {
+      const c = chart({ ...makeData(), mediaScaling }, 'media-shares')!;
+      return { title: c.title, spec: JSON.stringify(c.spec) };
+    };
+    const sov = label('shareOfVoice');
+    expect(sov.title).toBe('Scaled media inputs (share of voice)');
+    expect(sov.spec).toContain('Mean over regions: share of voice');
+    const mean = label('regionMean');
+    expect(mean.title).toBe('Scaled media inputs (x / 4·region mean)');
+    expect(mean.spec).toContain('Mean over regions: x / 4·region mean');
+    expect(mean.spec).toContain('Model input per channel: scaled input (x / 4·region mean)');
+    expect(mean.spec.toLowerCase()).not.toContain('share of voice');
+    // unknown scaling (older data): not called a share of voice either
+    const unknown = label(undefined);
+    expect(unknown.title).toBe('Scaled media inputs');
+    expect(unknown.spec.toLowerCase()).not.toContain('share of voice');
+  });
+
+  test('buildDashboardData passes warnings, total effects and the scaling through', async () => {
+    const d = await buildDashboardData(...tinyFit('regionMean'));
+    expect(validateDashboardData(d)).toEqual({ R: 1, W: 2, C: 2, K: 0 });
+    expect(d.mediaScaling).toBe('regionMean');
+    expect(d.mediaUnit).toBe('scaled input (x / 4·region mean)'); // no raw media given
+    expect(d.warnings).toEqual([
+      { kind: 'collinear', channels: ['A', 'B'], message: 'A and B move together' },
+    ]);
+    expect(d.channelEffects).toEqual([
+      { channel: 'A', direct: 5, mediated: 0, total: 5, shareOfMedia: 0.5, roas: null },
+      { channel: 'B', direct: 0, mediated: 5, total: 5, shareOfMedia: 0.5, roas: null },
+    ]);
+    expect(buildChartSpecs(d).map((c) => c.id)).toContain('channel-contributions');
+
+    // a model file from before the scaling was a choice: share of voice
+    const old = await buildDashboardData(...tinyFit(undefined));
+    expect(old.mediaScaling).toBe('shareOfVoice');
+    expect(old.mediaUnit).toBe('share of voice');
+    expect(old.warnings).toBeUndefined();
+    expect(old.channelEffects).toBeUndefined();
+  });
+});
+
+/**
+ * buildDashboardData's arguments for a stand-in fitted model (1 region, 2 weeks, channels A and
+ * B, no controls): only the fields it reads. With a scaling it also gets warnings and effects.
+ */
+function tinyFit(scaling: 'regionMean' | undefined): Parameters<typeof buildDashboardData> {
+  const R = 1;
+  const W = 2;
+  const B = 1;
+  const T = B + W;
+  const C = 2;
+  const prepared = {
+    R,
+    W,
+    T,
+    B,
+    C,
+    K: 0,
+    wTrain: 1,
+    weeks: [1, 2],
+    regions: ['r'],
+    channels: ['A', 'B'],
+    controlNames: [],
+    media: new Float32Array(R * T * C).fill(0.25),
+    controls: new Float32Array(0),
+    rawTarget: Float64Array.from([10, 12]),
+    observed: Uint8Array.from([1, 1]),
+    scalers: { media: scaling ? { scaling } : undefined },
+  };
+  const fitted = {
+    prepared,
+    training: { adapter: 'test' },
+    engine: { adapterName: 'test' },
+    dagAdjacency: async () => [
+      [0, 1],
+      [0, 0],
+    ],
+  } as unknown as FittedMMM;
+  const zeros = (n: number) => new Float64Array(n);
+  const decomposition = {
+    R,
+    W,
+    C,
+    K: 0,
+    prediction: Float64Array.from([10, 12]),
+    mediaContrib: Float64Array.from([3, 2, 4, 1]),
+    ctrlContrib: zeros(0),
+    baseline: Float64Array.from([5, 7]),
+    seasonal: zeros(2),
+    mediaCoeffs: zeros(4),
+  } as unknown as Decomposition;
+  const block = { r2: 0.9, rmse: 1, mae: 1 };
+  const report = { train: block, holdout: block } as unknown as EvaluationReport;
+  const channelEffects = {
+    channels: ['A', 'B'],
+    direct: [5, 0],
+    mediated: [0, 5],
+    total: [5, 5],
+    shareOfMedia: [0.5, 0.5],
+    roas: [NaN, NaN],
+  } as unknown as ChannelEffects;
+  const warnings = [{ kind: 'collinear', channels: ['A', 'B'], message: 'A and B move together' }];
+  return [
+    fitted,
+    scaling ? { decomposition, report, channelEffects, warnings } : { decomposition, report },
+  ];
+}
+
 describe('dashboard helpers', () => {
   test('boxStats: NumPy-style quartiles and Tukey whiskers', () => {
     const b = boxStats([4, 1, 100, 3, 2])!;
@@ -454,6 +675,51 @@ describe('dashboard validation', () => {
       'budget value',
       (d) => (d.budget![2].optimal = NaN),
       /budget 'Social' needs finite current and optimal/,
+    ],
+    [
+      'warning channel',
+      (d) => (d.warnings = [{ kind: 'collinear', channels: ['TV', 'Radio'], message: 'x' }]),
+      /warnings\[0\] names channel 'Radio', which is not in channels/,
+    ],
+    [
+      'warning message',
+      (d) => (d.warnings = [{ kind: 'collinear', channels: [] } as unknown as Warning]),
+      /warnings\[0\] needs a kind and a message/,
+    ],
+    [
+      'warning channels',
+      (d) => (d.warnings = [{ kind: 'k', message: 'm' } as unknown as Warning]),
+      /warnings\[0\]\.channels must be a list/,
+    ],
+    [
+      'effect channel',
+      (d) => (d.channelEffects = effects({ channel: 'Radio' })),
+      /channelEffects names channel 'Radio'/,
+    ],
+    [
+      'effect twice',
+      (d) => (d.channelEffects = [...effects(), effects()[0]]),
+      /channelEffects names channel 'TV' twice/,
+    ],
+    [
+      'effect value',
+      (d) => (d.channelEffects = effects({ mediated: NaN })),
+      /channelEffects 'TV' mediated NaN is not finite/,
+    ],
+    [
+      'effect share',
+      (d) => (d.channelEffects = effects({ shareOfMedia: Infinity })),
+      /channelEffects 'TV' shareOfMedia Infinity is not finite/,
+    ],
+    [
+      'effect roas',
+      (d) => (d.channelEffects = effects({ roas: NaN })),
+      /channelEffects 'TV' roas NaN must be finite or null/,
+    ],
+    [
+      'media scaling',
+      (d) => (d.mediaScaling = 'sov' as DashboardData['mediaScaling']),
+      /mediaScaling 'sov' must be one of shareOfVoice, regionMean/,
     ],
   ];
 

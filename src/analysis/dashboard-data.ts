@@ -1,9 +1,18 @@
 /**
  * A fitted model's results as the dashboard's plain input (src/dashboard DashboardData): the
  * decomposition, the evaluation, the DAG, response curves with their points and, when given, a
- * budget comparison.
+ * budget comparison, the per-channel total effects and the fit warnings.
  */
-import type { BudgetRow, DashboardData, ResponseCurveData } from '../dashboard/data.js';
+import {
+  scaledInputName,
+  type BudgetRow,
+  type ChannelEffectRow,
+  type DashboardData,
+  type DashboardWarning,
+  type MediaScaling,
+  type ResponseCurveData,
+} from '../dashboard/data.js';
+import type { ChannelEffects } from './channel-effects.js';
 import type { EvaluationReport } from './metrics.js';
 import type { Decomposition, FittedMMM } from '../model/fitted.js';
 import type { CurrentComparison } from './budget-optimizer.js';
@@ -17,8 +26,12 @@ export interface DashboardDataOptions {
   curves?: ModelCurves | ModelResponseCurves;
   /** current vs optimal, from BudgetOptimizer.compareWithCurrent, or rows as they are */
   budget?: CurrentComparison | BudgetRow[];
-  /** raw media [R, W, C] (the panel's); without it the media inputs shown are shares of voice */
+  /** raw media [R, W, C] (the panel's); without it the media inputs shown are the scaled ones */
   rawMedia?: ArrayLike<number>;
+  /** per-channel total effects (channelEffects): the share and ROAS charts use them */
+  channelEffects?: ChannelEffects;
+  /** fit warnings (fitWarnings), shown at the top of the page */
+  warnings?: DashboardWarning[];
   /** threshold for drawn DAG edges (default 0.3) */
   dagThreshold?: number;
   title?: string;
@@ -78,7 +91,10 @@ export async function buildDashboardData(
       optimalResponse: r.optimalResponse,
     }));
   const metric = (m: EvaluationReport['train']) => ({ r2: m.r2, rmse: m.rmse, mae: m.mae });
-  const mediaUnit = opts.rawMedia ? (opts.mediaUnit ?? 'impressions') : 'share of voice';
+  const mediaScaling = mediaScalingOf(fitted);
+  const mediaUnit = opts.rawMedia
+    ? (opts.mediaUnit ?? 'impressions')
+    : scaledInputName(mediaScaling);
   return {
     title: opts.title ?? 'causalmix: DeepCausalMMM results',
     adapterName: fitted.training.adapter ?? fitted.engine.adapterName,
@@ -101,12 +117,36 @@ export async function buildDashboardData(
     mediaCoeffs: d.mediaCoeffs,
     mediaInputs: opts.rawMedia ?? shares,
     mediaShares: shares,
+    mediaScaling,
     controlInputs: cut(p.controls, K),
     dag: { adjacency: await fitted.dagAdjacency(), threshold: opts.dagThreshold ?? 0.3 },
     metrics: { train: metric(opts.report.train), holdout: metric(opts.report.holdout) },
     responseCurves: curves,
     budget,
+    warnings: opts.warnings?.map((w) => ({
+      kind: w.kind,
+      channels: [...w.channels],
+      message: w.message,
+    })),
+    channelEffects: opts.channelEffects && effectRows(opts.channelEffects),
   };
+}
+
+/** Model files from before media scaling was a choice have no media scaler: share of voice. */
+function mediaScalingOf(fitted: FittedMMM): MediaScaling {
+  return fitted.prepared.scalers.media?.scaling ?? 'shareOfVoice';
+}
+
+/** The analysis' columns as rows; NaN (no costs, or no media at all) becomes null or 0. */
+function effectRows(e: ChannelEffects): ChannelEffectRow[] {
+  return e.channels.map((channel, c) => ({
+    channel,
+    direct: e.direct[c],
+    mediated: e.mediated[c],
+    total: e.total[c],
+    shareOfMedia: Number.isFinite(e.shareOfMedia[c]) ? e.shareOfMedia[c] : 0,
+    roas: Number.isFinite(e.roas[c]) ? e.roas[c] : null,
+  }));
 }
 
 /** A copy of [R·W, D] values with the unobserved region-weeks set to 0. */

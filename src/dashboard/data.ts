@@ -41,6 +41,43 @@ export interface BudgetRow {
   optimalResponse?: number;
 }
 
+/** A fit warning the user can act on (src/analysis/warnings.ts), shown at the top of the page. */
+export interface DashboardWarning {
+  kind: string;
+  /** the channels it concerns (empty when it is about the whole model) */
+  channels: string[];
+  message: string;
+}
+
+/**
+ * A channel's total effect (src/analysis/channel-effects.ts) over the observed training
+ * region-weeks, in KPI units: direct (through its own input) + mediated (what it causes through
+ * other channels' inputs along the channel graph) = total.
+ */
+export interface ChannelEffectRow {
+  channel: string;
+  direct: number;
+  mediated: number;
+  total: number;
+  /** total / Σ total over all channels (0–1) */
+  shareOfMedia: number;
+  /** total per unit of spend; null when costs are unknown */
+  roas: number | null;
+}
+
+/** How the model scaled the media inputs it was given. */
+export type MediaScaling = 'shareOfVoice' | 'regionMean';
+
+/**
+ * What a scaled media input is, for labels: "share of voice" only when it is one (the default
+ * scaling divides by the region's mean, which is no share of anything).
+ */
+export function scaledInputName(scaling: MediaScaling | undefined): string {
+  if (scaling === 'shareOfVoice') return 'share of voice';
+  if (scaling === 'regionMean') return 'scaled input (x / 4·region mean)';
+  return 'scaled input';
+}
+
 export interface DashboardData {
   title?: string;
   adapterName?: string;
@@ -75,8 +112,10 @@ export interface DashboardData {
   mediaCoeffs: NumericArray;
   /** [R,W,C] raw media inputs (impressions or spend) */
   mediaInputs: NumericArray;
-  /** [R,W,C] scaled media inputs (share of voice) */
+  /** [R,W,C] scaled media inputs, the model's input (see mediaScaling) */
   mediaShares?: NumericArray;
+  /** how mediaShares were scaled: share of voice, or x / (4 × the region's training mean) */
+  mediaScaling?: MediaScaling;
   /** [R,W,K] scaled control inputs */
   controlInputs?: NumericArray;
   /** adjacency[i][j]: influence of channel i on channel j */
@@ -84,6 +123,10 @@ export interface DashboardData {
   metrics: { train: SplitMetrics; holdout: SplitMetrics };
   responseCurves?: ResponseCurveData[];
   budget?: BudgetRow[];
+  /** fit warnings; the page shows them in a box at the top */
+  warnings?: DashboardWarning[];
+  /** total effects per channel; the share and ROAS charts use them when given */
+  channelEffects?: ChannelEffectRow[];
 }
 
 export interface DashboardDims {
@@ -171,5 +214,49 @@ export function validateDashboardData(d: DashboardData): DashboardDims {
     if (!Number.isFinite(row.current) || !Number.isFinite(row.optimal))
       throw new DataError(`dashboard: budget '${row.channel}' needs finite current and optimal`);
   }
+  if (d.mediaScaling !== undefined && !MEDIA_SCALINGS.includes(d.mediaScaling))
+    throw new DataError(
+      `dashboard: mediaScaling '${d.mediaScaling}' must be one of ${MEDIA_SCALINGS.join(', ')}`,
+    );
+  checkWarnings(d.warnings, d.channels);
+  checkChannelEffects(d.channelEffects, d.channels);
   return { R, W, C, K };
+}
+
+const MEDIA_SCALINGS: readonly string[] = ['shareOfVoice', 'regionMean'];
+
+function checkWarnings(warnings: DashboardWarning[] | undefined, channels: string[]): void {
+  if (warnings === undefined) return;
+  if (!Array.isArray(warnings)) throw new DataError('dashboard: warnings must be a list');
+  warnings.forEach((w, i) => {
+    const where = `warnings[${i}]`;
+    if (typeof w?.kind !== 'string' || typeof w.message !== 'string')
+      throw new DataError(`dashboard: ${where} needs a kind and a message (strings)`);
+    if (!Array.isArray(w.channels))
+      throw new DataError(`dashboard: ${where}.channels must be a list of channel names`);
+    for (const ch of w.channels) checkChannelRef(ch, channels, where);
+  });
+}
+
+function checkChannelEffects(rows: ChannelEffectRow[] | undefined, channels: string[]): void {
+  if (rows === undefined) return;
+  if (!Array.isArray(rows)) throw new DataError('dashboard: channelEffects must be a list');
+  const seen = new Set<string>();
+  for (const row of rows) {
+    checkChannelRef(row.channel, channels, 'channelEffects');
+    if (seen.has(row.channel))
+      throw new DataError(`dashboard: channelEffects names channel '${row.channel}' twice`);
+    seen.add(row.channel);
+    for (const key of ['direct', 'mediated', 'total', 'shareOfMedia'] as const) {
+      if (!Number.isFinite(row[key]))
+        throw new DataError(
+          `dashboard: channelEffects '${row.channel}' ${key} ${row[key]} is not finite`,
+        );
+    }
+    // null means "no costs"; a number must be a real one
+    if (row.roas !== null && !Number.isFinite(row.roas))
+      throw new DataError(
+        `dashboard: channelEffects '${row.channel}' roas ${row.roas} must be finite or null`,
+      );
+  }
 }

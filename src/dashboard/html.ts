@@ -43,6 +43,24 @@ function metricSummary(data: DashboardData): string {
   return cell('Train', data.metrics.train) + cell('Holdout', data.metrics.holdout);
 }
 
+/**
+ * The fit warnings as a box above the charts (nothing when there are none): they change how the
+ * charts below should be read, so they come first.
+ */
+function warningsBox(data: DashboardData): string {
+  const warnings = data.warnings ?? [];
+  if (warnings.length === 0) return '';
+  const items = warnings.map((w) => {
+    const about = w.channels.length > 0 ? `<b>${escapeHtml(w.channels.join(', '))}</b>: ` : '';
+    return `<li data-kind="${escapeHtml(w.kind)}">${about}${escapeHtml(w.message)}</li>`;
+  });
+  const heading = warnings.length === 1 ? 'Warning' : `${warnings.length} warnings`;
+  return (
+    `<section class="warnings" role="alert" aria-label="Fit warnings">` +
+    `<h2>${heading}</h2><ul>${items.join('')}</ul></section>`
+  );
+}
+
 const STYLE = `
 body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f4f5f7;color:#222}
 header{background:#1f2d3d;color:#fff;padding:18px 28px}
@@ -55,6 +73,10 @@ nav{padding:10px 28px;font-size:13px;display:flex;flex-wrap:wrap;gap:6px 14px;ba
 nav a{color:#2b5d8f;text-decoration:none}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(720px,1fr));gap:18px;padding:18px 28px}
 .chart{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);padding:14px;overflow:auto}
+.warnings{margin:18px 28px 0;padding:10px 16px;background:#fff4e5;border:1px solid #f0b45a;border-left:5px solid #e08a00;border-radius:6px;font-size:14px}
+.warnings h2{margin:0 0 6px;font-size:15px;color:#8a4b00}
+.warnings ul{margin:0;padding-left:20px}
+.warnings li{margin:3px 0}
 .chart .error{color:#b00020;font-family:monospace;white-space:pre-wrap}
 `;
 
@@ -112,6 +134,7 @@ export function renderDashboardHtml(data: DashboardData, opts: DashboardHtmlOpti
 <div class="metrics">${metricSummary(data)}</div>
 </header>
 <nav>${nav}</nav>
+${warningsBox(data)}
 <main>
 ${sections}
 </main>

@@ -4,13 +4,16 @@
  */
 export type {
   BudgetRow,
+  ChannelEffectRow,
   DashboardData,
   DashboardDims,
+  DashboardWarning,
+  MediaScaling,
   NumericArray,
   ResponseCurveData,
   SplitMetrics,
 } from './data.js';
-export { validateDashboardData } from './data.js';
+export { scaledInputName, validateDashboardData } from './data.js';
 export type { ChartDef } from './charts/common.js';
 export { CHANNEL_PALETTE } from './charts/common.js';
 export { buildChartSpecs, compileChart } from './charts/build.js';

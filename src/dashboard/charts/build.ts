@@ -1,5 +1,5 @@
 /**
- * The dashboard's chart list, in upstream's order plus budget allocation and per-region R², and
+ * The dashboard's chart list, in upstream's order plus ROAS, budget allocation and per-region R², and
  * the vega-lite → vega compile step. Browser-safe: no Node imports here.
  */
 import * as vl from 'vega-lite';
@@ -15,7 +15,6 @@ import {
   regionR2Chart,
 } from './fit.js';
 import {
-  channelContributionsChart,
   contributionDonutChart,
   stackedContributionsChart,
   waterfallChart,
@@ -24,12 +23,14 @@ import { coefficientsChart } from './coefficients.js';
 import { dagHeatmapChart, dagNetworkChart } from './dag.js';
 import { channelDetailChart, controlsChart, mediaSharesChart } from './channels.js';
 import { budgetChart, responseCurvesChart } from './response.js';
+import { channelShareChart, roasChart } from './effects.js';
 
 const BUILDERS: ((p: Prepared) => ChartDef | null)[] = [
   performanceChart,
   actualVsPredictedChart,
   holdoutScatterChart,
-  channelContributionsChart,
+  channelShareChart,
+  roasChart,
   contributionDonutChart,
   waterfallChart,
   coefficientsChart,

@@ -1,4 +1,5 @@
 /** Input charts: per-channel inputs vs contributions, scaled media inputs, control variables. */
+import { scaledInputName, type MediaScaling } from '../data.js';
 import type { ChartDef, Prepared } from './common.js';
 import {
   baseConfig,
@@ -88,7 +89,10 @@ export function channelDetailChart(p: Prepared): ChartDef {
   };
 }
 
-/** Scaled media inputs (share of voice), mean over regions; skipped without mediaShares. */
+/**
+ * Scaled media inputs (the model's input), mean over regions; skipped without mediaShares. The
+ * labels say which scaling it is, so a region-mean scaled input is not read as a share of voice.
+ */
 export function mediaSharesChart(p: Prepared): ChartDef | null {
   if (p.data.mediaShares === undefined) return null;
   const { R, W, C } = p.dims;
@@ -102,20 +106,26 @@ export function mediaSharesChart(p: Prepared): ChartDef | null {
         channel: p.data.channels[c],
         value: round(mean[w * C + c]),
       });
-  const title = 'Scaled media inputs (share of voice)';
+  const name = scaledInputName(p.data.mediaScaling);
+  const words = scalingWords(p.data.mediaScaling);
+  const title = words ? `Scaled media inputs (${words})` : 'Scaled media inputs';
   return {
     id: 'media-shares',
     title,
     spec: {
       ...baseConfig,
-      title: chartTitle(title, `Model input per channel: share of voice, mean over ${R} regions`),
+      title: chartTitle(title, `Model input per channel: ${name}, mean over ${R} regions`),
       data: { values: rows },
       width: 640,
       height: 280,
       mark: { type: 'line', strokeWidth: 1.5, point: { size: 10, opacity: 0 } },
       encoding: {
         x: weekX(p.week),
-        y: { field: 'value', type: 'quantitative', title: 'Share of voice (mean over regions)' },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: words ? `Mean over regions: ${words}` : 'Mean over regions',
+        },
         color: {
           field: 'channel',
           type: 'nominal',
@@ -126,11 +136,18 @@ export function mediaSharesChart(p: Prepared): ChartDef | null {
         tooltip: [
           weekTooltip,
           { field: 'channel', type: 'nominal', title: 'Channel' },
-          { field: 'value', type: 'quantitative', title: 'Share', format: '.3~r' },
+          { field: 'value', type: 'quantitative', title: 'Scaled input', format: '.3~r' },
         ],
       },
     },
   };
+}
+
+/** The scaling in a few words for the title and axis; null when the data do not say. */
+function scalingWords(scaling: MediaScaling | undefined): string | null {
+  if (scaling === 'shareOfVoice') return 'share of voice';
+  if (scaling === 'regionMean') return 'x / 4·region mean';
+  return null;
 }
 
 /** Control contributions (national sum) and, when given, scaled control inputs (mean). */
