@@ -9,7 +9,7 @@
  * (baseline excluded): (i) the true optimum for the same budget and bounds, (ii) the model's plan,
  * (iii) the current mix. Prints (ii)/(i) and (iii)/(i); JSON in bench-results/.
  *
- *   npm run bench:curves -- --scenarios a,d --shares 0.3 --seeds 1
+ *   npm run bench:curves -- --scenarios a,d --shares 0.3 --seeds 1 --first-seed 2
  *   npm run bench:curves -- --ascent            # also the model method (gradient through the model)
  *   npm run bench:curves -- --timing paper      # time of all channels × 16 multipliers vs one forward
  */
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
   options: {
     scenarios: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
     seeds: { type: 'string', default: '1' },
+    /** the first seed (seeds run first-seed … first-seed + seeds − 1) */
+    'first-seed': { type: 'string', default: '1' },
     shares: { type: 'string' },
     config: { type: 'string' },
     adapter: { type: 'string', default: 'auto' },
@@ -206,7 +208,10 @@ async function main() {
   if (args.timing) out.timing = await timing(engine, args.timing);
   else {
     const runs: TruthRun[] = [];
-    const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => 1 + i);
+    const seeds = Array.from(
+      { length: Number(args.seeds) },
+      (_, i) => Number(args['first-seed']) + i,
+    );
     for (const id of args.scenarios!.split(',')) {
       const sc = scenarioById(id);
       const shares = args.shares?.split(',').map(Number) ?? sc.mediaShares;

@@ -924,14 +924,21 @@ export async function checkPlanWithModel(
     multipliers: Object.fromEntries(runner.channels.map((ch, c) => [ch, m[c]])),
     stats,
   };
-  if (Math.abs(gapPct) > MAX_PLAN_GAP_PCT)
+  if (Math.abs(gapPct) > MAX_PLAN_GAP_PCT) {
+    const edges = runner.edges.map((e) => `${runner.channels[e.from]} → ${runner.channels[e.to]}`);
     out.warning =
       `the model's media response to the whole plan (${fmtInt(modelResponse)}) is ` +
       `${((100 * modelResponse) / curveResponse).toFixed(0)} % of the sum of the channels' curves ` +
-      `(${fmtInt(curveResponse)}): in the model the channels do not add up (its time-varying ` +
-      `coefficients respond to every channel's input, so switching all media on or off at once ` +
-      `moves more, or less, than each channel alone with the others at their current input); ` +
-      `the allocation follows the curves' relative returns, the totals are the model's`;
+      `(${fmtInt(curveResponse)}): in the model the channels do not add up (` +
+      (edges.length > 0
+        ? `along the channel graph (${edges.join(', ')}) a cause and its child share the ` +
+          `child's saturating input, and the model's time-varying coefficients respond to every ` +
+          `channel's input`
+        : `its time-varying coefficients respond to every channel's input`) +
+      `, so switching all media on or off at once moves more, or less, than each channel alone ` +
+      `with the others at their current input); the allocation follows the curves' relative ` +
+      `returns, the totals are the model's`;
+  }
   return out;
 }
 
