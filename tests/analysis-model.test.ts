@@ -302,9 +302,9 @@ describe('buildDashboardData', () => {
     expect(d.budget!.map((b) => b.channel).sort()).toEqual(
       curves.curves.map((c) => c.channel).sort(),
     );
-    // without raw media the inputs shown are the shares of voice
+    // without raw media the inputs shown are the model's scaled inputs (region-mean scaling)
     const bare = await buildDashboardData(fitted, { decomposition: dec, report });
-    expect(bare.mediaUnit).toBe('share of voice');
+    expect(bare.mediaUnit).toBe('scaled input (x / 4·region mean)');
     expect(bare.mediaInputs).toBe(bare.mediaShares);
     expect(() => validateDashboardData(bare)).not.toThrow();
   });

@@ -446,15 +446,9 @@ describe('layouts and edge cases fit with no column flags (tests/fixtures/)', ()
     expect(r.stdout).toContain('3 regions, 53 training + 7 holdout weeks, 3 channels, 0 controls');
   });
 
-  // The model's initialisation cannot yet take K = 0 ("linear: weight [H, 0]"): flip this to
-  // test() once it can, so the fit end to end is covered.
-  test.failing(
-    'no controls: fits end to end',
-    async () => {
-      await fitFixture('no-controls');
-    },
-    120_000,
-  );
+  test('no controls: fits end to end', async () => {
+    await fitFixture('no-controls');
+  }, 120_000);
 
   test('an unknown layout stops with one line naming the flags to pass', async () => {
     expectOneLineError(

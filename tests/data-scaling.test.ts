@@ -9,6 +9,10 @@ import {
   fitTargetScaler,
   scaleTarget,
   inverseTarget,
+  fitMediaScaler,
+  scaleMedia,
+  neutralMedia,
+  MEDIA_MEAN_LEVEL,
 } from '../src/data/scaling.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -119,6 +123,48 @@ describe('target scaler', () => {
 
   test('scalers are plain JSON', () => {
     const s = fitControlScaler([3, 1, 2, 5], 1, range(4), false);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+});
+
+describe('media scaled per region and channel (the default)', () => {
+  // 2 regions × 3 weeks × 2 channels; week 2 is a holdout week (not in the training cells)
+  const media = Float64Array.from([
+    // region 0: channel a 2, 4, 100; channel b 0 throughout
+    2, 0, 4, 0, 100, 0,
+    // region 1: channel a 10, 30, 0; channel b 1, 3, 0
+    10, 1, 30, 3, 0, 0,
+  ]);
+  const train = [0, 1, 3, 4]; // cells r·W + w of the training weeks
+  const s = fitMediaScaler(media, 2, 3, 2, train);
+
+  test('divisor = the region’s training mean / MEDIA_MEAN_LEVEL; training inputs average 1/4', () => {
+    expect(MEDIA_MEAN_LEVEL).toBe(0.25);
+    expect(s.divisor![0][0]).toBeCloseTo(3 / 0.25, 12);
+    expect(s.divisor![1][0]).toBeCloseTo(20 / 0.25, 12);
+    expect(s.divisor![1][1]).toBeCloseTo(2 / 0.25, 12);
+    const out = new Float64Array(2);
+    scaleMedia(s, 1, media, (1 * 3 + 0) * 2, 2, out, 0); // region 1, week 0
+    expect(Array.from(out)).toEqual([10 / 80, 1 / 8]);
+  });
+
+  test('a region that never ran a channel in training takes the channel’s mean divisor', () => {
+    // region 0 has no channel b: it gets region 1's (the only one that ran it)
+    expect(s.divisor![0][1]).toBeCloseTo(s.divisor![1][1], 12);
+  });
+
+  test('channels in different units are each scaled on their own; weeks keep their scale', () => {
+    const out = new Float64Array(2);
+    scaleMedia(s, 0, media, (0 * 3 + 2) * 2, 2, out, 0); // region 0, week 2 (a holdout surge)
+    expect(out[0]).toBeCloseTo(100 / 12, 12);
+    expect(neutralMedia(s, 2)).toBe(0);
+    expect(neutralMedia({ scaling: 'shareOfVoice' }, 4)).toBe(0.25);
+  });
+
+  test('share of voice when asked for (and as the reference does)', () => {
+    const out = new Float64Array(2);
+    scaleMedia({ scaling: 'shareOfVoice' }, 1, media, (1 * 3 + 0) * 2, 2, out, 0);
+    expect(out[0]).toBeCloseTo(10 / 11, 6);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 });

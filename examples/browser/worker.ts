@@ -13,7 +13,7 @@ import {
   type CurveUnit,
   type HillCurve,
 } from '../../src/analysis/response-curves.js';
-import { fitCheck, type FitCheck } from '../../src/cli/fit-check.js';
+import { fitCheck, type FitCheck } from '../../src/analysis/fit-check.js';
 import type { BudgetRow, DashboardData } from '../../src/dashboard/data.js';
 import type { Panel } from '../../src/data/panel.js';
 import { UnifiedDataPipeline, type PreparedData } from '../../src/data/pipeline.js';

@@ -3,7 +3,7 @@
  * than the naive forecasts scored beside it (each region's training mean, and its mean over the
  * last training weeks)? Shared by the CLI's report and the browser page's warning; no Node imports.
  */
-import type { EvaluationReport } from '../analysis/metrics.js';
+import type { EvaluationReport } from './metrics.js';
 
 export interface FitCheck {
   /** holdout RMSE of the model (NaN without holdout weeks) */

@@ -8,6 +8,7 @@ import type { PreparedData } from '../data/pipeline.js';
 import type { MMMConfig } from '../model/config.js';
 import { choleskySolve } from '../data/init.js';
 import { YEAR_WEEKS } from '../model/trend.js';
+import { fitCheck } from './fit-check.js';
 import { correlation, type EvaluationReport } from './metrics.js';
 
 export type WarningKind = 'media-share-at-prior' | 'collinear' | 'follows-demand' | 'poor-forecast';
@@ -21,8 +22,8 @@ export interface FitWarning {
 
 /** Inputs more correlated than this cannot be told apart. */
 export const COLLINEAR_CORRELATION = 0.8;
-/** A channel whose national input correlates this much with the KPI's seasonal swing follows demand. */
-export const DEMAND_CORRELATION = 0.6;
+/** A channel whose national input correlates this much with the KPI's seasonal swing follows demand (other channels of the recovery panels reach 0.39 at most). */
+export const DEMAND_CORRELATION = 0.5;
 /** The media share is "at" the prior within this many points. */
 export const PRIOR_TOLERANCE = 0.02;
 
@@ -163,16 +164,7 @@ export function fitWarnings(inp: WarningInputs): FitWarning[] {
         `${d.correlation.toFixed(2)}): part of its measured effect may be demand it was bought ` +
         `into (confounding); a lift test (switching it off in some regions) would tell`,
     });
-  const model = report.holdout.rmse;
-  const naive = report.naive.recentMean.rmse;
-  if (report.holdout.n > 0 && Number.isFinite(model) && model > naive)
-    out.push({
-      kind: 'poor-forecast',
-      channels: [],
-      message:
-        `the holdout forecast (RMSE ${model.toPrecision(3)}) is worse than the naive forecast ` +
-        `of each region's last ${report.naive.recentWeeks} training weeks (RMSE ` +
-        `${naive.toPrecision(3)}): treat the attribution with caution`,
-    });
+  const forecast = fitCheck(report).warning;
+  if (forecast) out.push({ kind: 'poor-forecast', channels: [], message: forecast });
   return out;
 }

@@ -26,10 +26,12 @@ import { UnifiedDataPipeline, type PreparedData } from '../data/pipeline.js';
 import type { AdapterChoice } from '../engine/device.js';
 import { createEngine } from '../engine/engine.js';
 import { saveModel } from '../model/checkpoint-file.js';
-import type { MMMConfig } from '../model/config.js';
 import { ModelTrainer } from '../model/trainer.js';
 import { CliError, plainJson, progressReporter, toJson } from './common.js';
-import { fitCheck } from './fit-check.js';
+import { channelEffects, type ChannelEffects } from '../analysis/channel-effects.js';
+import { fitWarnings } from '../analysis/warnings.js';
+import { autoConfig } from '../model/auto-config.js';
+import type { ConfigOverrides } from '../model/config.js';
 
 export interface FitRunOptions {
   outDir: string;
@@ -70,6 +72,58 @@ export function currentWeeklyMedia(
   return out;
 }
 
+/** Σ media / Σ KPI over the observed training region-weeks. */
+export function mediaShareOfKpi(p: PreparedData, mediaTotal: number): number {
+  let kpi = 0;
+  for (let r = 0; r < p.R; r++)
+    for (let w = 0; w < p.wTrain; w++) if (p.observed[r * p.W + w]) kpi += p.rawTarget[r * p.W + w];
+  return kpi > 0 ? mediaTotal / kpi : NaN;
+}
+
+/** channels.csv's rows as JSON (metrics.json). */
+function channelRows(e: ChannelEffects) {
+  return e.channels.map((channel, c) => ({
+    channel,
+    directContribution: e.direct[c],
+    mediatedContribution: e.mediated[c],
+    totalContribution: e.total[c],
+    shareOfMedia: e.shareOfMedia[c],
+    roas: Number.isFinite(e.roas[c]) ? e.roas[c] : null,
+  }));
+}
+
+/** The per-channel summary: total effects (own + through other channels), share, ROAS. */
+export function formatChannelEffects(e: ChannelEffects, withCosts: boolean): string[] {
+  const f = (v: number) => new Intl.NumberFormat('en', { maximumSignificantDigits: 3 }).format(v);
+  const lines = ['channels (total effects over the training weeks; channels.csv):'];
+  e.channels.forEach((ch, c) => {
+    const via = e.mediated[c] !== 0 ? `, of which ${f(e.mediated[c])} through other channels` : '';
+    const roas = withCosts && Number.isFinite(e.roas[c]) ? `, ROAS ${e.roas[c].toFixed(2)}` : '';
+    lines.push(
+      `  ${ch}: ${(100 * e.shareOfMedia[c]).toFixed(1)} % of media, ${f(e.total[c])}${via}${roas}`,
+    );
+  });
+  return lines;
+}
+
+/** One line on the channel graph. */
+function describeGraph(mode: string, adjacency: number[][], channels: string[]): string {
+  if (mode !== 'media') {
+    const edges = thresholdDag(adjacency)
+      .flat()
+      .filter((v) => v !== 0).length;
+    return `DAG: ${edges} edges ≥ 0.3 (dag.csv has the full matrix)`;
+  }
+  const edges = adjacency.flatMap((row, i) =>
+    row.flatMap((v, j) =>
+      v > 0 ? [`${channels[i]} → ${channels[j]} (${(100 * v).toFixed(0)} %)`] : [],
+    ),
+  );
+  return edges.length
+    ? `channel graph (from the media series): ${edges.join(', ')} of the child's input`
+    : 'channel graph (from the media series): no channel drives another';
+}
+
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** "4 regions, 53 training + 7 holdout weeks, 3 channels, 2 controls" */
@@ -80,10 +134,13 @@ export function shapeLine(p: Pick<PreparedData, 'R' | 'wTrain' | 'wHoldout' | 'C
   );
 }
 
-export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunOptions) {
+/**
+ * Fits `panel` with the default configuration for the adapter found (autoConfig), the explicit
+ * `overrides` winning, and writes every result.
+ */
+export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts: FitRunOptions) {
   const log = opts.log ?? process.stdout;
   const say = (s: string) => log.write(s + '\n');
-  const prepared = new UnifiedDataPipeline(config).fit(panel);
   try {
     mkdirSync(opts.outDir, { recursive: true });
   } catch (e) {
@@ -92,6 +149,11 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
   const engine = await createEngine({ adapter: opts.adapter, verbose: opts.verbose });
   try {
     say(`adapter: ${engine.describe()}`);
+    const size = { R: panel.regions.length, T: panel.weeks.length, C: panel.channels.length };
+    const auto = autoConfig(engine, size, overrides);
+    const config = auto.config;
+    for (const r of auto.reasons) say(`chosen: ${r}`);
+    const prepared = new UnifiedDataPipeline(config).fit(panel);
     say(
       `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
         `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
@@ -110,6 +172,16 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
     const dec = await fitted.decompose();
     const report = await fitted.evaluate(dec);
     const contributions = await modelContributions(fitted, dec);
+    const effects = await channelEffects(fitted, dec, {
+      rawMedia: panel.media,
+      costPerImpression: opts.costPerImpression,
+    });
+    const warnings = fitWarnings({
+      prepared,
+      config,
+      mediaShare: mediaShareOfKpi(prepared, effects.mediaTotal),
+      report,
+    });
     // model-implied response curves: the last 13 weeks' input × 0…3 run through the model
     const runner = await ScenarioRunner.create(fitted, {
       rawMedia: panel.media,
@@ -167,7 +239,11 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       },
       whatIf: whatIfBaseFromPanel(panel, prepared),
     });
-    writeFileSync(out('metrics.json'), toJson(report) + '\n');
+    writeFileSync(
+      out('metrics.json'),
+      toJson({ ...report, channels: channelRows(effects), warnings }) + '\n',
+    );
+    writeFileSync(out('channels.csv'), effects.toCsv());
     writeFileSync(out('contributions.csv'), contributions.toCsv());
     writeFileSync(out('response-curves.csv'), curves.toCsv());
     writeFileSync(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
@@ -178,24 +254,24 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       budget,
       rawMedia: panel.media,
       title: opts.title,
+      channelEffects: effects,
+      warnings,
     });
     const dash = await writeDashboard(data, opts.outDir);
 
     say('');
     say(formatEvaluationReport(report));
     say('');
-    const check = fitCheck(report);
-    if (check.warning) say(`WARNING: ${check.warning}`);
+    for (const w of warnings) say(`WARNING: ${w.message}`);
     const s = contributions.shares;
     const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
     say(
       `contribution shares: media ${pct(s.media)}, baseline ${pct(s.baseline)}, ` +
         `seasonal ${pct(s.seasonal)}, controls ${pct(s.control)}`,
     );
-    const edges = thresholdDag(adjacency)
-      .flat()
-      .filter((v) => v !== 0).length;
-    say(`DAG: ${edges} edges ≥ 0.3 (dag.csv has the full matrix)`);
+    for (const line of formatChannelEffects(effects, opts.costPerImpression !== undefined))
+      say(line);
+    say(describeGraph(config.dagMode, adjacency, prepared.channels));
     say(
       `response curves: simulated by the model (the last ${Nw} weeks' input × 0–3, ` +
         `${curves.run.scenarios} scenarios in ${curves.run.seconds.toFixed(1)} s)` +
@@ -208,10 +284,10 @@ export async function fitAndWrite(panel: Panel, config: MMMConfig, opts: FitRunO
       say(`optimal mix of the last ${Nw} weeks' budget, run through the model:`);
       for (const line of formatPlanCheck(planCheck)) say(`  ${line}`);
     }
-    say(`wrote ${opts.outDir}: model.json, metrics.json, contributions.csv, response-curves.csv,`);
-    say(`  dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
+    say(`wrote ${opts.outDir}: model.json, metrics.json, channels.csv, contributions.csv,`);
+    say(`  response-curves.csv, dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
     fitted.dispose();
-    return { prepared, report, curves, contributions };
+    return { prepared, report, curves, contributions, effects, warnings };
   } finally {
     engine.destroy();
   }

@@ -92,13 +92,17 @@ export function registerFit(program: Command): void {
     .action(async (data: string, o: FitOptions) => {
       let overrides: ConfigOverrides = {};
       if (o.config) overrides = readJsonObject(o.config, 'config file') as ConfigOverrides;
-      const config = updateConfig(getDefaultConfig(), {
-        ...overrides,
-        epochs: o.epochs ?? overrides.epochs,
-        warmStartEpochs: o.warmStart ?? overrides.warmStartEpochs,
-        hiddenDim: o.hidden ?? overrides.hiddenDim,
-        logEvery: o.logEvery ?? overrides.logEvery,
-      });
+      // explicit options; the rest is chosen for the adapter when it is known (autoConfig)
+      const explicit: ConfigOverrides = Object.fromEntries(
+        Object.entries({
+          ...overrides,
+          epochs: o.epochs ?? overrides.epochs,
+          warmStartEpochs: o.warmStart ?? overrides.warmStartEpochs,
+          hiddenDim: o.hidden ?? overrides.hiddenDim,
+          logEvery: o.logEvery ?? overrides.logEvery,
+        }).filter(([, v]) => v !== undefined),
+      );
+      const config = updateConfig(getDefaultConfig(), explicit);
       const { panel, mapping } = loadForCli(data, o);
       console.log(`data: ${data}\n${describeMapping(mapping, cliFlags)}`);
       const costs = costsFor(o, panel, mapping);
@@ -107,7 +111,7 @@ export function registerFit(program: Command): void {
         console.log(`${shapeLine(p)}: ready to fit (--dry-run: stopping here)`);
         return;
       }
-      await fitAndWrite(panel, config, {
+      await fitAndWrite(panel, explicit, {
         outDir: o.out,
         adapter: o.adapter,
         costPerImpression: costs,

@@ -58,6 +58,8 @@ export interface Backend {
    * their budget against it (see loop-cap.ts).
    */
   readonly loopIterationCap: number;
+  /** the adapter runs on the CPU (llvmpipe, lavapipe, SwiftShader, the float64 reference) */
+  readonly software: boolean;
 
   /** A fresh pooled buffer of at least `length` elements (returned through `releasePooled`). */
   acquire(length: number): { pooled: unknown; size: number };

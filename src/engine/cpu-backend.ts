@@ -9,6 +9,7 @@ import type { KernelDef, KernelParams } from './kernel.js';
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly adapterName = 'CPU (float64 reference)';
+  readonly software = true;
   readonly featureLevel = 'reference';
   readonly viewAlignment = 1;
   readonly loopIterationCap = Infinity;

@@ -106,6 +106,16 @@ function isSoftware(adapter: GPUAdapter): boolean {
 }
 
 /**
+ * Whether an adapter rasterises on the CPU. Narrower than isSoftware (which also counts any Mesa
+ * driver as a software one when choosing a hardware adapter): Mesa's GPU drivers are hardware.
+ */
+export function runsOnCpu(adapter: GPUAdapter): boolean {
+  const i = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const name = `${i.description} ${i.device} ${i.vendor} ${i.architecture}`.toLowerCase();
+  return i.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|softpipe/.test(name);
+}
+
+/**
  * Dawn instances must outlive their devices and the driver threads behind them: a collected
  * instance crashes the process (seen with llvmpipe and SwiftShader, even after the device was
  * lost or destroyed). So they live as long as the process; an instance is small.
@@ -120,7 +130,7 @@ async function openDevice(
   const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
   liveInstances.add(instance);
   const cap = loopIterationCapOf(adapter.info);
-  return new WebGpuBackend(device, adapterName(adapter), featureLevel, cap);
+  return new WebGpuBackend(device, adapterName(adapter), featureLevel, cap, runsOnCpu(adapter));
 }
 
 type NodeGpu = { create(flags: string[]): GPU; globals: Record<string, unknown> };

@@ -76,6 +76,11 @@ export class Engine {
     return this.backend.adapterName;
   }
 
+  /** the adapter runs on the CPU (a software rasteriser or the float64 reference) */
+  get software(): boolean {
+    return this.backend.software;
+  }
+
   get featureLevel(): string {
     return this.backend.featureLevel;
   }

@@ -37,6 +37,8 @@ export class WebGpuBackend implements Backend {
     readonly featureLevel: string,
     /** see Backend.loopIterationCap (set from the adapter's info by device.ts) */
     readonly loopIterationCap = Infinity,
+    /** see Backend.software (set from the adapter's info by device.ts) */
+    readonly software = false,
   ) {
     const l = device.limits;
     this.limits = {

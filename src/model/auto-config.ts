@@ -24,10 +24,8 @@ export interface AutoConfig {
 }
 
 /** True for adapters that run on the CPU. */
-export function isSoftwareAdapter(engine: Pick<Engine, 'adapterName' | 'describe'>): boolean {
-  return /swiftshader|llvmpipe|lavapipe|softpipe|software|cpu|float64 reference/i.test(
-    `${engine.adapterName} ${engine.describe()}`,
-  );
+export function isSoftwareAdapter(engine: Pick<Engine, 'software'>): boolean {
+  return engine.software;
 }
 
 /** Hidden size and epochs on a software adapter. */
@@ -35,7 +33,7 @@ export const SOFTWARE_HIDDEN = 32;
 export const SOFTWARE_EPOCHS = 600;
 
 export function autoConfig(
-  engine: Pick<Engine, 'adapterName' | 'describe'>,
+  engine: Pick<Engine, 'software'>,
   size: PanelSize,
   overrides: ConfigOverrides = {},
 ): AutoConfig {

@@ -71,6 +71,12 @@ export interface MMMConfig {
    * reference does
    */
   mediaShapePenalty: boolean;
+  /**
+   * whether the L1/L2 penalties cover the media coefficients' levels (the coefficient maxima and
+   * the media head's last bias), pulling every channel towards half its maximum as the reference
+   * does
+   */
+  mediaCoefficientPenalty: boolean;
   /** lower clamp of the Hill slope: 2 in the reference (S-shaped curves only); below 1 concave too */
   hillSlopeMin: number;
   dagMode: DagMode;
@@ -127,7 +133,8 @@ const DEFAULTS: MMMConfig = {
   fourierOrder: 2,
   coefficientSmoothing: 0,
   mediaShapePenalty: true,
-  hillSlopeMin: 0.5,
+  mediaCoefficientPenalty: false,
+  hillSlopeMin: 2,
   dagMode: 'media',
   dagTemperature: 0.5,
   dagWeight: 0.008,
@@ -175,6 +182,7 @@ export const REFERENCE_VALUES = {
   seasonalPriorWeight: 0.1,
   coefficientSmoothing: 0,
   mediaShapePenalty: true,
+  mediaCoefficientPenalty: true,
   hillSlopeMin: 2,
 } as const satisfies Partial<MMMConfig>;
 

@@ -25,6 +25,8 @@ export function mediaStartInit(
   p: PreparedData,
   halfSatRaw: ArrayLike<number>,
   slopeMin: number,
+  /** each region's start level (the path's fit); default its mean scaled KPI */
+  level?: ArrayLike<number>,
 ): { mediaHeadBias: Float64Array; baselineRaw: Float64Array } {
   const { R, T, B, W, C, wTrain } = p;
   const params = {
@@ -60,7 +62,8 @@ export function mediaStartInit(
       s += p.target[r * T + B + w];
       k++;
     }
-    baselineRaw[r] = inverseSoftplus(Math.max((k > 0 ? s / k : 1) - START_MEDIA_SHARE, 0.1));
+    const start = level ? level[r] : k > 0 ? s / k : 1;
+    baselineRaw[r] = inverseSoftplus(Math.max(start - START_MEDIA_SHARE, 0.1));
   }
   return { mediaHeadBias, baselineRaw };
 }

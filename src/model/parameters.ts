@@ -28,6 +28,13 @@ export interface DataInit {
   halfSatRaw?: ArrayLike<number>;
   /** bias of the media head's last layer (default 0: σ = ½ of the coefficient's maximum) */
   mediaHeadBias?: ArrayLike<number>;
+  /** start values of the baseline path's parameters (src/model/trend.ts pathStart) */
+  path?: Partial<
+    Record<
+      'trendNational' | 'trendRegional' | 'seasonNational' | 'seasonRegional',
+      ArrayLike<number>
+    >
+  >;
 }
 
 /** Clip groups (model-spec §8): coefficient-related parameters, and all others. */
@@ -107,7 +114,14 @@ export function parameterSpecs(
   add('globalBiasRaw', [1], filled(1, 0), CLIP_OTHER);
   add('predictionScaleRaw', [1], filled(1, 0), CLIP_OTHER);
   add('seasonalCoeffRaw', [1], filled(1, 1), CLIP_COEFF);
-  add('mediaCoeffMaxRaw', [C], filled(C, 1.0), CLIP_COEFF);
+  // a media coefficient's level (its maximum, and the head's last bias below) is not pulled
+  // towards raw 0 unless mediaCoefficientPenalty: raw 0 means half of sp(0) + 0.1, an effect for
+  // every channel, so a channel without one kept a share of media
+  const free = (name: string, shape: number[], values: Float64Array) =>
+    config.mediaCoefficientPenalty
+      ? add(name, shape, values, CLIP_COEFF)
+      : specs.push({ name, shape, init: values, group: CLIP_COEFF, l1: 0, l2: 0 });
+  free('mediaCoeffMaxRaw', [C], filled(C, 1.0));
   add('ctrlCoeffMaxRaw', [K], filled(K, 1.5), CLIP_COEFF);
   add('h0', [H], rng.normalArray(H, 0, 0.01), CLIP_OTHER);
   add('stableMediaCoeff', [C], sized('stableMedia', init.stableMedia, C, 0), CLIP_COEFF, sparse);
@@ -137,7 +151,8 @@ export function parameterSpecs(
       const b = last ? sized('mediaHeadBias', init.mediaHeadBias, out, 0) : b0;
       if (out === 0) return;
       add(wn, [sizes[i + 1], sizes[i]], w, CLIP_COEFF);
-      add(bn, [sizes[i + 1]], b, CLIP_COEFF);
+      if (last) free(bn, [sizes[i + 1]], b);
+      else add(bn, [sizes[i + 1]], b, CLIP_COEFF);
     });
   }
   // the baseline path (src/model/trend.ts), last so the other draws stay as they were: level

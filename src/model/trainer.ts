@@ -20,7 +20,7 @@ import { decodeF32, encodeF32 } from './codec.js';
 import { checkTrainingMemory } from './memory.js';
 import { mediaStartInit } from './media-init.js';
 import type { DataInit } from './parameters.js';
-import { pathLayoutFor } from './trend.js';
+import { pathLayoutFor, pathStart } from './trend.js';
 
 export interface TrainProgress {
   phase: 'warm-start' | 'train';
@@ -82,14 +82,21 @@ export class ModelTrainer {
   /** Builds the model for `prepared` with its data-driven initialisation (spec §5). */
   createModel(prepared: PreparedData): DeepCausalMMM {
     const init: DataInit = dataDrivenInit(prepared, { upstreamCompat: this.config.upstreamCompat });
-    if (prepared.scalers.media?.scaling === 'regionMean')
-      Object.assign(init, mediaStartInit(prepared, init.halfSatRaw!, this.config.hillSlopeMin));
+    const path = pathLayoutFor(this.config, prepared.B, prepared.wTrain);
+    if (prepared.scalers.media?.scaling === 'regionMean') {
+      const start = path ? pathStart(prepared, path) : undefined;
+      Object.assign(
+        init,
+        mediaStartInit(prepared, init.halfSatRaw!, this.config.hillSlopeMin, start?.level),
+      );
+      if (start) init.path = start;
+    }
     const dims = {
       R: prepared.R,
       C: prepared.C,
       K: prepared.K,
       H: this.config.hiddenDim,
-      path: pathLayoutFor(this.config, prepared.B, prepared.wTrain),
+      path,
     };
     return new DeepCausalMMM(this.engine, dims, this.config, init);
   }

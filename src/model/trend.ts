@@ -15,6 +15,7 @@
  * ran in the same weeks of the one or two years it sees; a smooth curve fitted jointly with media
  * does not (docs/defaults.md).
  */
+import { choleskySolve } from '../data/init.js';
 import type { MMMConfig } from './config.js';
 
 /** Weeks per year. */
@@ -74,5 +75,81 @@ export function pathLayoutFor(
     knots: config.trend === 'local' ? trendKnots(B, wTrain, config.trendKnotWeeks) : [],
     fourier: config.seasonality === 'fourier' ? config.fourierOrder : 0,
     B,
+  };
+}
+
+/** Start values of the path's parameters and the level it starts from, per region. */
+export interface PathStart {
+  trendNational: Float64Array;
+  trendRegional: Float64Array;
+  seasonNational: Float64Array;
+  seasonRegional: Float64Array;
+  /** ỹ at the first training week without the path's seasonality: the region's start level */
+  level: Float64Array;
+}
+
+/** Ridge weights of the start fit: level changes are kept small, harmonics barely. */
+export const START_RIDGE = { trend: 10, season: 1 };
+
+/**
+ * Where the path starts: per region, a ridge fit of the scaled KPI on [1, ramps, harmonics] over
+ * the observed training weeks; national = the mean over regions, regional = the difference. The
+ * KPI's own trend and seasonality are thereby in place before the media are learned, so swings
+ * that media and demand share start as demand: the media must earn them from the data (a channel
+ * bought into the season gets the season only where the data tell the two apart).
+ */
+export function pathStart(
+  p: {
+    R: number;
+    T: number;
+    B: number;
+    W: number;
+    wTrain: number;
+    target: ArrayLike<number>;
+    observed: ArrayLike<number>;
+  },
+  layout: PathLayout,
+  ridge: { trend: number; season: number } = START_RIDGE,
+): PathStart {
+  const { R, T, B, W, wTrain } = p;
+  const { M, F } = pathRows(layout);
+  const P = 1 + M + F;
+  const S = pathBasis(layout, T);
+  const coef: Float64Array[] = Array.from({ length: R }, () => new Float64Array(P));
+  for (let r = 0; r < R; r++) {
+    const A = new Float64Array(P * P);
+    const b = new Float64Array(P);
+    for (let w = 0; w < wTrain; w++) {
+      if (!p.observed[r * W + w]) continue;
+      const t = B + w;
+      const x = [1, ...Array.from({ length: M + F }, (_, k) => S[k * T + t])];
+      const y = p.target[r * T + t];
+      for (let i = 0; i < P; i++) {
+        b[i] += x[i] * y;
+        for (let j = 0; j < P; j++) A[i * P + j] += x[i] * x[j];
+      }
+    }
+    for (let k = 0; k < M + F; k++) A[(1 + k) * P + 1 + k] += k < M ? ridge.trend : ridge.season;
+    A[0] += 1e-6;
+    try {
+      coef[r] = choleskySolve(A, b, P);
+    } catch {
+      coef[r][0] = 1; // a region without training weeks: flat at the scaled mean
+    }
+  }
+  const mean = (k: number) => coef.reduce((s, c) => s + c[k], 0) / R;
+  const nat = Float64Array.from({ length: M + F }, (_, k) => mean(1 + k));
+  const reg = (from: number, n: number) => {
+    const out = new Float64Array(R * n);
+    for (let r = 0; r < R; r++)
+      for (let k = 0; k < n; k++) out[r * n + k] = coef[r][1 + from + k] - nat[from + k];
+    return out;
+  };
+  return {
+    trendNational: nat.slice(0, M),
+    trendRegional: reg(0, M),
+    seasonNational: nat.slice(M),
+    seasonRegional: reg(M, F),
+    level: Float64Array.from(coef, (c) => c[0]),
   };
 }

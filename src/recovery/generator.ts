@@ -168,7 +168,7 @@ function checkOptions(o: RecoveryPanelOptions): void {
     throw new DataError(`recovery panel: ${m}`);
   };
   if (!Number.isInteger(o.regions) || o.regions < 1) bad(`regions = ${o.regions}`);
-  if (!Number.isInteger(o.weeks) || o.weeks < 2 * PERIOD - 8) bad(`weeks = ${o.weeks} (< 96)`);
+  if (!Number.isInteger(o.weeks) || o.weeks < 46) bad(`weeks = ${o.weeks} (at least 46)`);
   if (!(o.mediaShare > 0 && o.mediaShare < 0.9)) bad(`mediaShare = ${o.mediaShare}`);
   if (!(o.controls >= 0 && o.controls <= 2)) bad(`controls = ${o.controls} (0–2)`);
   const names = new Set(o.channels.map((c) => c.name));
