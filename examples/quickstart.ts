@@ -2,10 +2,10 @@
  * Quick start: load the real panel (or generate one), train DeepCausalMMM, print the evaluation
  * report with the naive forecasts beside it, and save the model.
  *
- *   node --import tsx examples/quickstart.ts                       # MMM_Data.csv, default config
+ *   node --import tsx examples/quickstart.ts                       # MMM_Data.csv, the adapter's default
  *   node --import tsx examples/quickstart.ts --synthetic --hidden 32 --epochs 300
  *   node --import tsx examples/quickstart.ts --checkpoint run.ckpt # resumable across processes
- *   … --media-prior-weight 0 --seasonal-prior-weight 0              # without the loss's priors
+ *   … --media-prior-weight 0.5 --seasonal-prior-weight 0.1          # with the reference's priors
  */
 import { parseArgs } from 'node:util';
 import { formatEvaluationReport } from '../src/analysis/metrics.js';
@@ -16,7 +16,7 @@ import { generateSyntheticPanel } from '../src/data/synthetic.js';
 import { createEngine } from '../src/engine/engine.js';
 import type { AdapterChoice } from '../src/engine/device.js';
 import { readCheckpoint, saveModel, writeCheckpoint } from '../src/model/checkpoint-file.js';
-import { getDefaultConfig, updateConfig } from '../src/model/config.js';
+import { autoConfig } from '../src/model/auto-config.js';
 import { ModelTrainer } from '../src/model/trainer.js';
 
 const { values: a } = parseArgs({
@@ -47,14 +47,22 @@ if (a.synthetic) {
   panel = loaded.panel;
   console.log(`data: ${a.data}\n${describeMapping(loaded.mapping)}`);
 }
-const config = updateConfig(getDefaultConfig(), {
-  hiddenDim: num(a.hidden),
-  epochs: num(a.epochs),
-  warmStartEpochs: num(a.warm),
-  logEvery: num(a['log-every']),
-  mediaPriorWeight: num(a['media-prior-weight']),
-  seasonalPriorWeight: num(a['seasonal-prior-weight']),
-});
+// the adapter's default (a smaller network on a software adapter), as `causalmix fit` does;
+// options given here win
+const overrides = Object.fromEntries(
+  Object.entries({
+    hiddenDim: num(a.hidden),
+    epochs: num(a.epochs),
+    warmStartEpochs: num(a.warm),
+    logEvery: num(a['log-every']),
+    mediaPriorWeight: num(a['media-prior-weight']),
+    seasonalPriorWeight: num(a['seasonal-prior-weight']),
+  }).filter(([, v]) => v !== undefined),
+);
+const size = { R: panel.regions.length, T: panel.weeks.length, C: panel.channels.length };
+const auto = autoConfig(engine, size, overrides);
+for (const r of auto.reasons) console.log(`chosen: ${r}`);
+const config = auto.config;
 const prepared = new UnifiedDataPipeline(config).fit(panel);
 console.log(
   `${prepared.R} regions, ${prepared.wTrain} training + ${prepared.wHoldout} holdout weeks, ` +

@@ -172,7 +172,9 @@ describe('pipeline parity with the reference (parity-small, upstreamCompat)', ()
 describe('pipeline on MMM_Data.csv (ragged, 190 regions)', () => {
   const text = readFileSync(`${DATA}/mmm-data-real/MMM_Data.csv`, 'utf8');
   const { panel } = loadCsvPanel(`${DATA}/mmm-data-real/MMM_Data.csv`);
-  const prep = new UnifiedDataPipeline().fit(panel);
+  // media as shares of voice (the spec's scaling, the reference's default): the default
+  // x / (4 · region mean) is covered in tests/data-scaling.test.ts
+  const prep = new UnifiedDataPipeline({ mediaScaling: 'shareOfVoice' }).fit(panel);
   // the same counts straight from the text
   const lines = text.trim().split('\n').slice(1);
   const weekCol = text.split('\n')[0].split(',').indexOf('weekid');
@@ -288,7 +290,10 @@ function smallPanel(): Panel {
 
 describe('pipeline on a hand-built panel', () => {
   test('sequence layout, padding values and masks', () => {
-    const prep: PreparedData = new UnifiedDataPipeline({ minTrainWeeks: 40 }).fit(smallPanel());
+    const prep: PreparedData = new UnifiedDataPipeline({
+      minTrainWeeks: 40,
+      mediaScaling: 'shareOfVoice',
+    }).fit(smallPanel());
     expect([prep.W, prep.wTrain, prep.wHoldout, prep.T]).toEqual([50, 44, 6, 56]);
     // padding: media 0, controls 0, target 0, no mask
     for (let b = 0; b < 6; b++) {
