@@ -134,7 +134,7 @@ const DEFAULTS: MMMConfig = {
   coefficientSmoothing: 0,
   mediaShapePenalty: true,
   mediaCoefficientPenalty: false,
-  hillSlopeMin: 2,
+  hillSlopeMin: 1,
   dagMode: 'media',
   dagTemperature: 0.5,
   dagWeight: 0.008,
