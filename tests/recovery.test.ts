@@ -114,10 +114,9 @@ test('a correlated pair is named, forecasts hold; a demand-following channel is 
   ]);
 }, 900_000);
 
-// Known failure (issue 12, docs/defaults.md): the correlated pair, whose inputs move together and
-// slowly, gets too little credit (22–29 % of media against 40 % in the benchmark's runs), as do
-// the always-on channels of scenario b; the trend and the other channels take it. Jest reports
-// this test once the bar holds, so it cannot pass unnoticed.
+// Known failure (issue 12, docs/defaults.md): the correlated pair, whose inputs move together,
+// gets too little credit (29 % of media against 40 % here, 32 % with the benchmark's 20 regions);
+// tv and search take it. Jest reports this test once the bar holds, so it cannot pass unnoticed.
 test.failing("the correlated pair's combined share is within 8 points of the truth", () => {
   expect(Math.abs(pair.model - pair.truth)).toBeLessThanOrEqual(0.08);
 });
