@@ -98,6 +98,36 @@ test('same seed, same result; a resumed training equals an uninterrupted one', a
   [a, b, half, resumed].forEach((f) => f.dispose());
 });
 
+test('resuming from the end of the warm start, or from inside it, equals an uninterrupted run', async () => {
+  const config = small({ logEvery: 7 });
+  const whole = await params(await new ModelTrainer(dev, config).fit(prepared));
+  // every checkpoint of a run cut during the warm start, each as if read back from a file
+  const saved: TrainerCheckpoint[] = [];
+  const keep = (c: TrainerCheckpoint) => {
+    saved.push(JSON.parse(JSON.stringify(c)) as TrainerCheckpoint);
+  };
+  const ctl = new AbortController();
+  const cut = await new ModelTrainer(dev, small({ logEvery: 3 })).fit(prepared, {
+    signal: ctl.signal,
+    onProgress: (p) => p.phase === 'warm-start' && p.epoch >= 3 && ctl.abort(),
+    onCheckpoint: keep,
+  });
+  expect(saved.map((c) => [c.warmDone, c.warmEpoch, c.epoch])).toEqual([[false, 3, 0]]);
+  const fromWarm = await new ModelTrainer(dev, config).fit(prepared, {
+    resume: saved[0],
+    onCheckpoint: keep,
+    checkpointEvery: 1000,
+  });
+  // the resumed run's first checkpoint is the end of the warm start: no loss seen yet there
+  const endOfWarm = saved[1];
+  expect([endOfWarm.warmDone, endOfWarm.warmEpoch, endOfWarm.epoch]).toEqual([true, 5, 0]);
+  expect(endOfWarm.scheduler.best).toBeNull();
+  const fromEnd = await new ModelTrainer(dev, config).fit(prepared, { resume: endOfWarm });
+  expect(await params(fromWarm)).toEqual(whole);
+  expect(await params(fromEnd)).toEqual(whole);
+  [cut, fromWarm, fromEnd].forEach((f) => f.dispose());
+});
+
 test('an AbortSignal stops training at the next epoch', async () => {
   const ctl = new AbortController();
   const fitted = await new ModelTrainer(dev, small({ epochs: 200 })).fit(prepared, {

@@ -6,7 +6,7 @@
  */
 import type { PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
-import { decodeF32, encodeF32 } from './codec.js';
+import { decodeF32, decodeF64, encodeF32, encodeF64 } from './codec.js';
 import { getDefaultConfig, REFERENCE_VALUES, updateConfig, type MMMConfig } from './config.js';
 import { FittedMMM, type TrainingSummary } from './fitted.js';
 import { DeepCausalMMM } from './model.js';
@@ -32,6 +32,8 @@ export interface ModelFile {
     };
   /** parameter name → base64 float32 (row-major, shapes as the model declares them) */
   weights: Record<string, string>;
+  /** 'f64' when the weights are float64 (a model trained on the float64 CPU backend) */
+  weightsDtype?: 'f32' | 'f64';
   training: Omit<TrainingSummary, 'history'> & { history?: TrainingSummary['history'] };
   /** analysis results saved with the model (e.g. `responseCurves`), free-form JSON */
   extras: Record<string, unknown>;
@@ -43,6 +45,7 @@ export async function toModelFile(
 ): Promise<ModelFile> {
   const p = fitted.prepared;
   const weights = await fitted.model.arena.read();
+  const enc = fitted.engine.isGpu ? encodeF32 : encodeF64;
   const prepared = {
     ...p,
     ...Object.fromEntries(F32_FIELDS.map((f) => [f, encodeF32(p[f])])),
@@ -58,7 +61,9 @@ export async function toModelFile(
     config: fitted.config,
     dims: fitted.model.dims,
     prepared,
-    weights: Object.fromEntries([...weights].map(([k, v]) => [k, encodeF32(v)])),
+    // the CPU backend trains in float64: its weights are kept whole, so a reload is exact
+    weights: Object.fromEntries([...weights].map(([k, v]) => [k, enc(v)])),
+    weightsDtype: fitted.engine.isGpu ? 'f32' : 'f64',
     training: fitted.training,
     extras,
   };
@@ -79,11 +84,11 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
   );
   const config = updateConfig({ ...getDefaultConfig(), ...before }, f.config);
   const model = new DeepCausalMMM(engine, f.dims, config);
-  const values = new Map<string, Float32Array>();
+  const values = new Map<string, Float32Array | Float64Array>();
   for (const name of model.arena.names) {
     const w = f.weights[name];
     if (w === undefined) throw new Error(`causalmix: model file lacks weights for '${name}'`);
-    values.set(name, decodeF32(w));
+    values.set(name, f.weightsDtype === 'f64' ? decodeF64(w) : decodeF32(w));
   }
   model.arena.write(values);
   const fp = f.prepared;

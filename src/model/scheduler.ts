@@ -41,6 +41,12 @@ export class PlateauScheduler {
   }
 }
 
+export interface EarlyStoppingState {
+  best: number;
+  bestEpoch: number;
+  since: number;
+}
+
 /** Early stopping on a validation loss: stop after `patience` epochs without improvement. */
 export class EarlyStopping {
   best = Infinity;
@@ -48,6 +54,17 @@ export class EarlyStopping {
   private since = 0;
 
   constructor(private readonly patience: number) {}
+
+  /** What a checkpoint keeps (JSON: an infinite best is written as null and read back as such). */
+  get state(): EarlyStoppingState {
+    return { best: this.best, bestEpoch: this.bestEpoch, since: this.since };
+  }
+
+  set state(s: EarlyStoppingState) {
+    this.best = s.best ?? Infinity;
+    this.bestEpoch = s.bestEpoch;
+    this.since = s.since;
+  }
 
   /** Returns 'improved', 'wait' or 'stop'. */
   observe(loss: number, epoch: number, epochs: number): 'improved' | 'wait' | 'stop' {

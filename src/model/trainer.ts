@@ -15,8 +15,13 @@ import { disposeBatch, toDevice, trainingBatch, trainingMasks } from './batch.js
 import type { MMMConfig } from './config.js';
 import { FittedMMM } from './fitted.js';
 import { DeepCausalMMM, type ModelBatch } from './model.js';
-import { EarlyStopping, PlateauScheduler, type PlateauState } from './scheduler.js';
-import { decodeF32, encodeF32 } from './codec.js';
+import {
+  EarlyStopping,
+  PlateauScheduler,
+  type EarlyStoppingState,
+  type PlateauState,
+} from './scheduler.js';
+import { decodeF32, decodeF64, encodeF32, encodeF64 } from './codec.js';
 import { checkTrainingMemory } from './memory.js';
 import { mediaStartInit } from './media-init.js';
 import type { DataInit } from './parameters.js';
@@ -45,25 +50,42 @@ export interface TrainProgress {
 export interface TrainerCheckpoint {
   format: 'causalmix-checkpoint';
   version: 1;
+  /** main-phase epochs done */
   epoch: number;
   warmDone: boolean;
+  /** warm-start epochs done (absent in files from before it was saved: 0, or all when warmDone) */
+  warmEpoch?: number;
   scheduler: PlateauState;
   notears: { rho: number; alpha: number; hPrev: number };
   stepCount: number;
-  /** base64 float32 of the parameter, first-moment and second-moment arenas */
+  /**
+   * base64 of the parameter, first-moment and second-moment arenas: float32 (what a GPU trains
+   * in), or float64 when `dtype` says so (the CPU backend)
+   */
+  dtype?: 'f32' | 'f64';
   params: string;
   m: string;
   v: string;
   history: TrainProgress[];
+  /** early stopping's state and the best weights so far (validationWeeks > 0) */
+  early?: EarlyStoppingState;
+  best?: Record<string, string>;
 }
 
 export interface FitOptions {
   onProgress?: (p: TrainProgress) => void;
   /** stops training at the next epoch boundary; the model trained so far is returned */
   signal?: AbortSignal;
-  /** called every `checkpointEvery` epochs (and at the end) with a resumable state */
+  /**
+   * Called with a resumable state every `checkpointEvery` main-phase epochs, when
+   * `checkpointSeconds` have passed since the last one (checked at epoch boundaries), at the end
+   * of the warm start, and at the end (also after an abort). Resuming from it gives the same
+   * weights, bit for bit, as a training never stopped (same adapter; the CPU backend trains in
+   * float64 and saves float32, so there it is close, not exact).
+   */
   onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
   checkpointEvery?: number;
+  checkpointSeconds?: number;
   resume?: TrainerCheckpoint;
 }
 
@@ -155,17 +177,26 @@ export class ModelTrainer {
     const notears = { rho: cfg.notears.rho0, alpha: cfg.notears.alpha0, hPrev: Infinity };
     let history: TrainProgress[] = [];
     let start = 0;
+    let warmStart = 0;
     let warmDone = false;
     if (opts.resume) {
       const r = opts.resume;
       if (r.format !== 'causalmix-checkpoint' || r.version !== 1)
         throw new Error('causalmix: not a causalmix checkpoint (format/version)');
-      model.arena.writeState(decodeF32(r.params), decodeF32(r.m), decodeF32(r.v), r.stepCount);
-      sched.state = { ...r.scheduler };
-      Object.assign(notears, r.notears);
+      const dec = r.dtype === 'f64' ? decodeF64 : decodeF32;
+      model.arena.writeState(dec(r.params), dec(r.m), dec(r.v), r.stepCount);
+      // JSON writes Infinity as null: "nothing seen yet" comes back as null
+      sched.state = { ...r.scheduler, best: r.scheduler.best ?? Infinity };
+      Object.assign(notears, r.notears, { hPrev: r.notears.hPrev ?? Infinity });
       history = [...r.history];
       start = r.epoch;
       warmDone = r.warmDone;
+      warmStart = r.warmEpoch ?? (r.warmDone ? cfg.warmStartEpochs : 0);
+      if (early && r.early) early.state = { ...r.early };
+      if (r.best)
+        best = new Map(
+          Object.entries(r.best).map(([k, v]) => [k, Float64Array.from(decodeF32(v))]),
+        );
     }
     const t0 = performance.now();
     const seedOf = (phase: number, epoch: number) => (cfg.seed * 100003 + phase * 7919 + epoch) | 0;
@@ -209,30 +240,12 @@ export class ModelTrainer {
     };
 
     const warmEpochs = cfg.warmStartEpochs;
-    const totalSteps = (warmDone ? 0 : warmEpochs) + cfg.epochs - start;
+    const totalSteps = (warmDone ? 0 : warmEpochs - warmStart) + cfg.epochs - start;
     let stepsDone = 0;
-    if (warm && !warmDone) {
-      for (let ep = 0; ep < warmEpochs && !aborted(); ep++) {
-        model.dropoutSeed.write([seedOf(1, ep)]);
-        model.arena.setHyper({
-          lr: cfg.warmStartLr,
-          weightDecay: cfg.weightDecay,
-          clipGlobal: cfg.warmStartClip,
-        });
-        warm.run();
-        stepsDone++;
-        if ((ep + 1) % cfg.logEvery === 0 || ep === warmEpochs - 1)
-          await report('warm-start', warm, ep + 1, warmEpochs, stepsDone, totalSteps - stepsDone);
-      }
-      // the main phase starts a fresh optimizer, as the reference does
-      model.arena.resetOptimizer();
-    }
-    warmDone = true;
-
+    let warmEpoch = warmStart;
     let epoch = start;
-    const nt = cfg.notears;
-    // the NOTEARS tensors are rewritten only when their values change (at the dual updates)
-    let written = '';
+    let lastCheckpoint = performance.now();
+    const enc = e.isGpu ? encodeF32 : encodeF64;
     const checkpoint = async () => {
       if (!opts.onCheckpoint) return;
       const st = await model.arena.readState();
@@ -241,15 +254,57 @@ export class ModelTrainer {
         version: 1,
         epoch,
         warmDone,
+        warmEpoch,
         scheduler: { ...sched.state },
         notears: { ...notears },
         stepCount: st.stepCount,
-        params: encodeF32(st.params),
-        m: encodeF32(st.m),
-        v: encodeF32(st.v),
+        dtype: e.isGpu ? 'f32' : 'f64',
+        params: enc(st.params),
+        m: enc(st.m),
+        v: enc(st.v),
         history,
+        ...(early ? { early: early.state } : {}),
+        ...(best ? { best: Object.fromEntries([...best].map(([k, v]) => [k, enc(v)])) } : {}),
       });
+      lastCheckpoint = performance.now();
     };
+    const checkpointDue = () =>
+      (opts.checkpointEvery !== undefined && epoch % opts.checkpointEvery === 0) ||
+      (opts.checkpointSeconds !== undefined &&
+        performance.now() - lastCheckpoint >= opts.checkpointSeconds * 1000);
+    // a signal is only seen when the event loop runs: let it run every 50 ms or so
+    let lastYield = performance.now();
+    const letSignalsIn = async () => {
+      if (!opts.signal || performance.now() - lastYield < 50) return;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    };
+    if (warm && !warmDone) {
+      for (let ep = warmStart; ep < warmEpochs && !aborted(); ep++) {
+        model.dropoutSeed.write([seedOf(1, ep)]);
+        model.arena.setHyper({
+          lr: cfg.warmStartLr,
+          weightDecay: cfg.weightDecay,
+          clipGlobal: cfg.warmStartClip,
+        });
+        warm.run();
+        warmEpoch = ep + 1;
+        stepsDone++;
+        if ((ep + 1) % cfg.logEvery === 0 || ep === warmEpochs - 1)
+          await report('warm-start', warm, ep + 1, warmEpochs, stepsDone, totalSteps - stepsDone);
+        await letSignalsIn();
+      }
+      if (!aborted()) {
+        // the main phase starts a fresh optimizer, as the reference does
+        model.arena.resetOptimizer();
+        warmDone = true;
+        await checkpoint();
+      }
+    } else warmDone = true;
+
+    const nt = cfg.notears;
+    // the NOTEARS tensors are rewritten only when their values change (at the dual updates)
+    let written = '';
     while (epoch < cfg.epochs && !aborted()) {
       const active = cfg.dagMode === 'notears' && epoch >= nt.warmup;
       const duals = `${active} ${notears.rho} ${notears.alpha}`;
@@ -281,7 +336,8 @@ export class ModelTrainer {
           if (verdict === 'stop') break;
         }
       }
-      if (opts.checkpointEvery && epoch % opts.checkpointEvery === 0) await checkpoint();
+      if (checkpointDue()) await checkpoint();
+      await letSignalsIn();
     }
     await checkpoint();
     if (best) model.arena.write(best);
