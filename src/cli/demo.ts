@@ -3,7 +3,8 @@
  * flighted channels with costs) → the default model for the adapter → results folder, and the
  * recovered channel shares printed beside the generator's truth. No data of your own needed.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic-write.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { AdapterChoice } from '../engine/device.js';
@@ -69,7 +70,7 @@ export function registerDemo(program: Command): void {
       const { panel, truth } = rp;
       mkdirSync(o.out, { recursive: true });
       const csv = join(o.out, 'data.csv');
-      writeFileSync(csv, panelToCsv(panel));
+      writeFileAtomic(csv, panelToCsv(panel));
       console.log(
         `synthetic panel: ${o.regions} regions × ${o.weeks} weeks × ${C} channels (true media ` +
           `share of the KPI ${(100 * truth.mediaShare).toFixed(1)} %), written to ${csv}`,
@@ -87,6 +88,7 @@ export function registerDemo(program: Command): void {
         title: 'causalmix demo (synthetic data with a known process)',
         verbose: o.verbose,
       });
+      if (!result) return;
       console.log('\nrecovered vs true share of media (total effects, training weeks):');
       truth.channels.forEach((t, c) => {
         const i = result.effects.channels.indexOf(t.name);

@@ -4,7 +4,7 @@
  * base), metrics.json, contributions.csv, response-curves.csv, dag.csv, dashboard.html and
  * charts/*.svg. Progress and the evaluation report go to `log`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BudgetOptimizer } from '../analysis/budget-optimizer.js';
 import { modelContributions } from '../analysis/contributions.js';
@@ -31,7 +31,19 @@ import { CliError, plainJson, progressReporter, toJson } from './common.js';
 import { channelEffects, type ChannelEffects } from '../analysis/channel-effects.js';
 import { fitWarnings } from '../analysis/warnings.js';
 import { autoConfig } from '../model/auto-config.js';
-import type { ConfigOverrides } from '../model/config.js';
+import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../model/config.js';
+import { writeFileAtomic } from '../data/atomic-write.js';
+import type { FitOptions as TrainOptions, TrainerCheckpoint } from '../model/trainer.js';
+import type { Interruption } from './interrupt.js';
+import {
+  checkpointPath,
+  checkSameRun,
+  removeRunCheckpoint,
+  resumeCommand,
+  writeRunCheckpoint,
+  type RunCheckpoint,
+  type RunIdentity,
+} from './fit-checkpoint.js';
 
 export interface FitRunOptions {
   outDir: string;
@@ -42,7 +54,22 @@ export interface FitRunOptions {
   verbose?: boolean;
   /** where messages go (default process.stdout) */
   log?: NodeJS.WriteStream;
+  /** checkpoints in `outDir`, resume and clean interruption (`fit`; `demo` has none) */
+  checkpoints?: CheckpointOptions;
 }
+
+export interface CheckpointOptions {
+  /** main-phase epochs between checkpoints; undefined: every CHECKPOINT_SECONDS; 0: none between */
+  every?: number;
+  resume?: RunCheckpoint;
+  /** fingerprint of the data (fit-checkpoint.ts) */
+  data: string;
+  argv: string[];
+  interruption: Interruption;
+}
+
+/** Default time between checkpoints: a crash costs at most this much training. */
+export const CHECKPOINT_SECONDS = 120;
 
 /** Weeks of history the "current" allocation is taken from. */
 export const CURRENT_WEEKS = 52;
@@ -124,6 +151,33 @@ function describeGraph(mode: string, adjacency: number[][], channels: string[]):
     : 'channel graph (from the media series): no channel drives another';
 }
 
+/** The parts of a run's identity known before training. */
+function runParts(
+  ck: CheckpointOptions,
+  overrides: ConfigOverrides,
+  opts: FitRunOptions,
+): Pick<RunIdentity, 'data' | 'overrides' | 'costPerImpression'> {
+  return { data: ck.data, overrides, costPerImpression: opts.costPerImpression ?? null };
+}
+
+/** The trainer's checkpoint options for `--checkpoint-every`. */
+function checkpointCadence(
+  every?: number,
+): Pick<TrainOptions, 'checkpointEvery' | 'checkpointSeconds'> {
+  if (every === undefined) return { checkpointSeconds: CHECKPOINT_SECONDS };
+  return every > 0 ? { checkpointEvery: every } : {};
+}
+
+/** "epoch 610 of 3000" or "warm-start epoch 20 of 50". */
+function checkpointWhere(
+  c: TrainerCheckpoint,
+  config: { epochs: number; warmStartEpochs: number },
+) {
+  return c.warmDone
+    ? `epoch ${c.epoch} of ${config.epochs}`
+    : `warm-start epoch ${c.warmEpoch ?? 0} of ${config.warmStartEpochs}`;
+}
+
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** "4 regions, 53 training + 7 holdout weeks, 3 channels, 2 controls" */
@@ -149,10 +203,25 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
   const engine = await createEngine({ adapter: opts.adapter, verbose: opts.verbose });
   try {
     say(`adapter: ${engine.describe()}`);
-    const size = { R: panel.regions.length, T: panel.weeks.length, C: panel.channels.length };
-    const auto = autoConfig(engine, size, overrides);
-    const config = auto.config;
-    for (const r of auto.reasons) say(`chosen: ${r}`);
+    const ck = opts.checkpoints;
+    let config;
+    if (ck?.resume) {
+      // the resumed run trains with the configuration it started with, whatever the adapter
+      const r = ck.resume;
+      checkSameRun(r.run, runParts(ck, overrides, opts), checkpointPath(opts.outDir));
+      config = updateConfig(getDefaultConfig(), r.run.config);
+      say(`resuming from ${checkpointPath(opts.outDir)}: ${checkpointWhere(r, config)}`);
+    } else {
+      const size = { R: panel.regions.length, T: panel.weeks.length, C: panel.channels.length };
+      const auto = autoConfig(engine, size, overrides);
+      config = auto.config;
+      for (const r of auto.reasons) say(`chosen: ${r}`);
+      if (ck && existsSync(checkpointPath(opts.outDir)))
+        say(
+          `note: ${checkpointPath(opts.outDir)} holds an interrupted fit; starting afresh ` +
+            `(--resume ${opts.outDir} continues it)`,
+        );
+    }
     const prepared = new UnifiedDataPipeline(config).fit(panel);
     say(
       `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
@@ -162,10 +231,44 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       warmStart: config.warmStartEpochs,
       train: config.epochs,
     });
-    const fitted = await new ModelTrainer(engine, config).fit(prepared, {
-      onProgress: progress.onProgress,
-    });
+    const trainer = new ModelTrainer(engine, config);
+    let last: TrainerCheckpoint | undefined;
+    const fitted = ck
+      ? await ck.interruption.whileTraining((signal) =>
+          trainer.fit(prepared, {
+            onProgress: progress.onProgress,
+            signal,
+            resume: ck.resume,
+            ...checkpointCadence(ck.every),
+            onCheckpoint: (c) => {
+              const identity: RunIdentity = {
+                ...runParts(ck, overrides, opts),
+                config,
+                adapter: engine.adapterName,
+                argv: ck.argv,
+              };
+              writeRunCheckpoint(opts.outDir, c, identity);
+              last = c;
+            },
+          }),
+        )
+      : await trainer.fit(prepared, { onProgress: progress.onProgress });
     progress.stop();
+    if (ck && last) {
+      const resume = resumeCommand(ck.argv, opts.outDir);
+      if (fitted.training.cancelled) {
+        say(
+          `interrupted at ${checkpointWhere(last, config)}: checkpoint saved in ` +
+            `${checkpointPath(opts.outDir)}; resume with: ${resume}`,
+        );
+        fitted.dispose();
+        return undefined;
+      }
+      // from here on a signal ends the process; the finished training is in the checkpoint
+      ck.interruption.exitNote = () =>
+        `causalmix: interrupted while writing the results; training had finished and is saved ` +
+        `in ${checkpointPath(opts.outDir)}: resume with: ${resume}`;
+    }
     fitted.training.adapter = engine.adapterName;
     say(`trained ${fitted.training.epochs} epochs in ${fitted.training.seconds.toFixed(1)} s`);
 
@@ -239,14 +342,14 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       },
       whatIf: whatIfBaseFromPanel(panel, prepared),
     });
-    writeFileSync(
+    writeFileAtomic(
       out('metrics.json'),
       toJson({ ...report, channels: channelRows(effects), warnings }) + '\n',
     );
-    writeFileSync(out('channels.csv'), effects.toCsv());
-    writeFileSync(out('contributions.csv'), contributions.toCsv());
-    writeFileSync(out('response-curves.csv'), curves.toCsv());
-    writeFileSync(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
+    writeFileAtomic(out('channels.csv'), effects.toCsv());
+    writeFileAtomic(out('contributions.csv'), contributions.toCsv());
+    writeFileAtomic(out('response-curves.csv'), curves.toCsv());
+    writeFileAtomic(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
     const data = await buildDashboardData(fitted, {
       decomposition: dec,
       report,
@@ -286,6 +389,8 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     }
     say(`wrote ${opts.outDir}: model.json, metrics.json, channels.csv, contributions.csv,`);
     say(`  response-curves.csv, dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
+    // every result is written: the checkpoint has nothing left to resume
+    if (ck) removeRunCheckpoint(opts.outDir);
     fitted.dispose();
     return { prepared, report, curves, contributions, effects, warnings };
   } finally {

@@ -16,7 +16,9 @@ import {
   positiveInt,
   readJsonObject,
 } from './common.js';
-import { fitAndWrite, shapeLine } from './fit-run.js';
+import { CHECKPOINT_SECONDS, fitAndWrite, shapeLine } from './fit-run.js';
+import { panelFingerprint, readRunCheckpoint } from './fit-checkpoint.js';
+import { Interruption } from './interrupt.js';
 import { cliFlags } from './flags.js';
 
 interface FitOptions {
@@ -37,7 +39,9 @@ interface FitOptions {
   hidden?: number;
   logEvery?: number;
   adapter: AdapterChoice;
-  out: string;
+  out?: string;
+  checkpointEvery?: number;
+  resume?: string;
   dryRun?: boolean;
   verbose?: boolean;
 }
@@ -86,7 +90,16 @@ export function registerFit(program: Command): void {
       adapterName,
       'auto',
     )
-    .option('--out <dir>', 'output folder', 'causalmix-out')
+    .option('--out <dir>', 'output folder (default: causalmix-out, or the --resume folder)')
+    .option(
+      '--checkpoint-every <epochs>',
+      `epochs between checkpoints in the output folder (default: every ${CHECKPOINT_SECONDS / 60} minutes of training; 0: only at the end of the warm start and on Ctrl-C)`,
+      nonNegativeInt,
+    )
+    .option(
+      '--resume <dir>',
+      'continue an interrupted fit from the checkpoint in <dir> (same data and options)',
+    )
     .option('--dry-run', 'print the column mapping and the data summary, then stop (no training)')
     .option('--verbose', "also show the GPU driver's own start-up messages (Dawn)")
     .action(async (data: string, o: FitOptions) => {
@@ -111,12 +124,26 @@ export function registerFit(program: Command): void {
         console.log(`${shapeLine(p)}: ready to fit (--dry-run: stopping here)`);
         return;
       }
-      await fitAndWrite(panel, explicit, {
-        outDir: o.out,
-        adapter: o.adapter,
-        costPerImpression: costs,
-        verbose: o.verbose,
-      });
+      const resume = o.resume !== undefined ? readRunCheckpoint(o.resume) : undefined;
+      const interruption = new Interruption().install();
+      try {
+        const done = await fitAndWrite(panel, explicit, {
+          outDir: o.out ?? o.resume ?? 'causalmix-out',
+          adapter: o.adapter,
+          costPerImpression: costs,
+          verbose: o.verbose,
+          checkpoints: {
+            every: o.checkpointEvery,
+            resume,
+            data: panelFingerprint(panel),
+            argv: process.argv.slice(2),
+            interruption,
+          },
+        });
+        if (!done) process.exitCode = interruption.exitCode;
+      } finally {
+        interruption.uninstall();
+      }
     });
 }
 

@@ -8,7 +8,6 @@
  * gradient ascent through the model. `--no-check` (or a file without simulated curves) needs no
  * engine.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   BudgetOptimizer,
@@ -28,6 +27,8 @@ import { reviveHillCurve, type HillCurve } from '../analysis/response-curves.js'
 import type { AdapterChoice } from '../engine/device.js';
 import { createEngine } from '../engine/engine.js';
 import { fromModelFile } from '../model/model-file.js';
+import { readJsonDocument } from '../model/checkpoint-file.js';
+import { writeFileAtomic } from '../data/atomic-write.js';
 import {
   adapterName,
   CliError,
@@ -49,6 +50,19 @@ interface OptimizeOptions {
 }
 
 const METHODS = ['global', 'local', 'de', 'model'];
+
+/** A model file, parsed: a missing, cut-short or damaged file is one clear error. */
+function readModelFile(path: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = readJsonDocument(path, 'model file');
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new CliError(`'${path}' is not a causalmix model file`);
+  return doc as Record<string, unknown>;
+}
 
 /** The saved curves of a model file (extras.responseCurves). */
 export function curvesFromModelFile(file: Record<string, unknown>, path: string): HillCurve[] {
@@ -113,7 +127,7 @@ export function registerOptimize(program: Command): void {
     .action(async (modelPath: string, o: OptimizeOptions) => {
       if (!METHODS.includes(o.method))
         throw new CliError(`--method must be global, local or de (or model), got '${o.method}'`);
-      const file = readJsonObject(modelPath, 'model file');
+      const file = readModelFile(modelPath);
       const curves = curvesFromModelFile(file, modelPath);
       const simulated = curves.every((c) => c.source === 'simulated' && c.samples);
       if (o.method === 'model' && !simulated)
@@ -196,7 +210,7 @@ export function registerOptimize(program: Command): void {
           'Note: these curves were fitted to the weekly scatter (an older model file); fit again for curves simulated by the model',
         );
       if (o.out) {
-        writeFileSync(
+        writeFileAtomic(
           o.out,
           toJson({
             result,

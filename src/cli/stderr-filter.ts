@@ -29,6 +29,9 @@ export function runWithFilteredStderr(): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'pipe'],
     env: { ...process.env, [CHILD_MARK]: '1' },
+    // its own process group: a terminal's Ctrl-C reaches the child once, passed on from here,
+    // not twice (which would mean "quit at once" to `fit`)
+    detached: true,
   });
   const filter = dawnLineFilter((s) => process.stderr.write(s));
   child.stderr.setEncoding('utf8');

@@ -2,7 +2,8 @@
  * Node-only dashboard output: server-side SVG per chart (vega's headless renderer) and the
  * dashboard folder (dashboard.html + charts/<id>.svg). Keep this module out of browser bundles.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../data/atomic-write.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as vega from 'vega';
@@ -45,7 +46,7 @@ export async function writeDashboard(
   const svgPaths: string[] = [];
   for (const c of charts) {
     const path = join(chartDir, `${c.id}.svg`);
-    await writeFile(path, await renderChartSvg(c.spec));
+    writeFileAtomic(path, await renderChartSvg(c.spec));
     svgPaths.push(path);
   }
   const html = renderDashboardHtml(data, {
@@ -54,6 +55,6 @@ export async function writeDashboard(
     charts,
   });
   const htmlPath = join(outDir, 'dashboard.html');
-  await writeFile(htmlPath, html);
+  writeFileAtomic(htmlPath, html);
   return { htmlPath, svgPaths };
 }

@@ -1,24 +1,26 @@
-/** Node-only: checkpoints and model files on disk (atomic writes: a crash never leaves half a file). */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+/**
+ * Node-only: checkpoints and model files on disk. Writes are atomic (an interruption never leaves
+ * half a file) and carry a checksum; a file cut short or damaged is refused with one clear line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic-write.js';
 import type { Engine } from '../engine/engine.js';
+import { parseCheckedJson, withChecksum } from './file-checksum.js';
 import type { FittedMMM } from './fitted.js';
 import { fromModelFile, toModelFile } from './model-file.js';
 import type { TrainerCheckpoint } from './trainer.js';
 
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
 export function writeCheckpoint(path: string, c: TrainerCheckpoint): void {
-  writeAtomic(path, JSON.stringify(c));
+  writeFileAtomic(path, JSON.stringify(withChecksum(c)));
 }
 
 /** The checkpoint at `path`, or undefined when there is none yet. */
 export function readCheckpoint(path: string): TrainerCheckpoint | undefined {
-  return existsSync(path)
-    ? (JSON.parse(readFileSync(path, 'utf8')) as TrainerCheckpoint)
-    : undefined;
+  if (!existsSync(path)) return undefined;
+  const doc = readJsonDocument(path, 'checkpoint') as TrainerCheckpoint;
+  if (doc?.format !== 'causalmix-checkpoint')
+    throw new Error(`causalmix: checkpoint '${path}' is not a causalmix checkpoint`);
+  return doc;
 }
 
 export async function saveModel(
@@ -26,9 +28,22 @@ export async function saveModel(
   fitted: FittedMMM,
   extras: Record<string, unknown> = {},
 ) {
-  writeAtomic(path, JSON.stringify(await toModelFile(fitted, extras)));
+  writeFileAtomic(path, JSON.stringify(await toModelFile(fitted, extras)));
 }
 
 export function loadModel(engine: Engine, path: string): FittedMMM {
-  return fromModelFile(engine, JSON.parse(readFileSync(path, 'utf8')));
+  return fromModelFile(engine, readJsonDocument(path, 'model file'));
+}
+
+/** A model file or checkpoint, parsed and checked: errors name the file and what is wrong. */
+export function readJsonDocument(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(
+      `causalmix: cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  return parseCheckedJson(text, `${what} '${path}'`);
 }

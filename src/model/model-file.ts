@@ -7,6 +7,7 @@
 import type { PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import { decodeF32, decodeF64, encodeF32, encodeF64 } from './codec.js';
+import { verifyChecksum, withChecksum } from './file-checksum.js';
 import { getDefaultConfig, REFERENCE_VALUES, updateConfig, type MMMConfig } from './config.js';
 import { FittedMMM, type TrainingSummary } from './fitted.js';
 import { DeepCausalMMM } from './model.js';
@@ -37,6 +38,8 @@ export interface ModelFile {
   training: Omit<TrainingSummary, 'history'> & { history?: TrainingSummary['history'] };
   /** analysis results saved with the model (e.g. `responseCurves`), free-form JSON */
   extras: Record<string, unknown>;
+  /** over the rest of the document (file-checksum.ts); absent in files from before it existed */
+  checksum?: string;
 }
 
 export async function toModelFile(
@@ -53,7 +56,7 @@ export async function toModelFile(
     rawTarget: Array.from(p.rawTarget),
     observed: Array.from(p.observed),
   } as unknown as ModelFile['prepared'];
-  return {
+  return withChecksum({
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
     library: 'causalmix 0.1.0',
@@ -66,7 +69,7 @@ export async function toModelFile(
     weightsDtype: fitted.engine.isGpu ? 'f32' : 'f64',
     training: fitted.training,
     extras,
-  };
+  });
 }
 
 /** Rebuilds a fitted model from a model file (parsed JSON) on `engine`. */
@@ -78,6 +81,7 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     throw new Error(
       `causalmix: model file version ${f.version} is not supported (this library reads ${MODEL_VERSION})`,
     );
+  verifyChecksum(f, 'model file');
   // a file from before a setting existed ran the reference's choice for it
   const before = Object.fromEntries(
     Object.entries(REFERENCE_VALUES).filter(([k]) => !(k in (f.config ?? {}))),
