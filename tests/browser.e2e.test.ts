@@ -4,10 +4,12 @@
  * on SwiftShader. The page trains the demo data in its worker on WebGPU (not the CPU backend), the
  * loss falls, the dashboard charts render and the budget optimizer answers; model files move
  * between the page and Node with the same predictions both ways; Cancel stops a training while
- * the page stays responsive; a browser without WebGPU gets a plain-words error. Files: a failed
- * file clears the previous results; an unfamiliar media prefix and a Meridian-style file get every
- * role the CLI's detector finds pre-filled; a poor fit shows its warning; the ETA is honest; the
- * page fits a 760 px window; a failed model load does not leave the page "Loading …".
+ * the page stays responsive, and keeps the partial model (said so) resumable; a reloaded tab
+ * resumes an interrupted training from its IndexedDB checkpoint, and Discard forgets it; a browser
+ * without WebGPU gets a plain-words error. Files: a failed file clears the previous results; an
+ * unfamiliar media prefix and a Meridian-style file get every role the CLI's detector finds
+ * pre-filled; a poor fit shows its warning; the ETA is honest; the page fits a 760 px window; a
+ * failed model load does not leave the page "Loading …".
  *
  * The tests share one page and run in order (the page's model carries from one to the next).
  * Skipped with a message when /usr/bin/chromium is missing, except in CI (CI=true), where that
@@ -95,6 +97,8 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
   let page: Page;
   let nodeEngine: Engine;
   const timings: string[] = [];
+  /** the page's pace on the first training (the resume test sizes its training with it) */
+  let browserMsPerEpoch = NaN;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -104,7 +108,12 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
       headless: true,
       args: WEBGPU_SWIFTSHADER_FLAGS,
     });
-    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    // a context of its own (not browser.newPage's), so a test can open a second tab beside the page
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
     await page.waitForFunction(() => '__causalmix' in window);
@@ -147,6 +156,7 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
     expect(warm[warm.length - 1]).toBeLessThan(warm[0]);
     expect(train[train.length - 1]).toBeLessThan(train[0]);
     const browserMs = msPerEpoch(s.history);
+    browserMsPerEpoch = browserMs;
     timings.push(`browser (${adapterText}): ${browserMs.toFixed(1)} ms/epoch`);
 
     // every chart the data supports is drawn as SVG with marks in it
@@ -324,8 +334,60 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
     expect(s.summary).toMatchObject({ source: 'trained', cancelled: true });
     expect(s.summary!.epochs).toBeGreaterThanOrEqual(20);
     expect(s.summary!.epochs).toBeLessThan(1000);
-    await expect(page.textContent('#summary')).resolves.toMatch(/^Cancelled after/);
+    // the model so far stays on the page, said to be partial, and can be downloaded
+    const partial = `Partial model: cancelled after ${s.summary!.epochs} of 1000 epochs in `;
+    await expect(page.textContent('#summary')).resolves.toContain(partial);
+    await expect(page.textContent('#summary')).resolves.toMatch(
+      /^Partial model: .* s; the results below are from the model so far\. /,
+    );
+    await expect(page.textContent('#progress-text')).resolves.toMatch(/^Partial model: /);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-model'),
+    ]);
+    const file = JSON.parse(readFileSync(await download.path(), 'utf8')) as { format: string };
+    expect(file.format).toBe('causalmix-model');
+    // and it can be resumed from where it stopped
+    await page.locator('#resume-banner').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.textContent('#resume-text')).resolves.toContain(
+      `(epoch ${s.summary!.epochs} of 1000, data 'Demo data (synthetic: `,
+    );
   }, 180_000);
+
+  /** Waits until the page `p` has looked for a stored training (its resume offer is known). */
+  const storeRead = (p: Page) =>
+    p.waitForFunction(
+      () => (window as unknown as Partial<HookWindow>).__causalmix?.state.storeRead === true,
+      null,
+      { timeout: 30_000 },
+    );
+
+  /** A second tab on the page, as someone opening it again after a crash; closed after `use`. */
+  async function inNewTab<T>(use: (tab: Page, state: PageState) => Promise<T>): Promise<T> {
+    const tab = await page.context().newPage();
+    try {
+      await tab.goto(server.url);
+      await storeRead(tab);
+      return await use(tab, await pageState(tab));
+    } finally {
+      await tab.close();
+    }
+  }
+
+  test('Discard forgets the stored training: a new tab no longer offers it', async () => {
+    await inNewTab(async (tab, state) => {
+      expect(state.resumeOffer).toMatchObject({ epochs: 1000, warmDone: true });
+      await expect(tab.isVisible('#resume-banner')).resolves.toBe(true);
+    });
+    await page.click('#discard');
+    await page.locator('#resume-banner').waitFor({ state: 'hidden', timeout: 10_000 });
+    await inNewTab(async (tab, state) => {
+      expect(state.resumeOffer).toBeNull();
+      await expect(tab.isVisible('#resume-banner')).resolves.toBe(false);
+    });
+    // the partial model is still on the page
+    await expect(pageState(page)).resolves.toMatchObject({ status: 'cancelled', error: null });
+  }, 60_000);
 
   /** The form's pre-filled roles. */
   async function formRoles(p: Page) {
@@ -550,6 +612,95 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
     expect(s).toMatchObject({ summary: null, charts: 0, warning: null });
     await expect(page.isVisible('#results-section')).resolves.toBe(false);
   }, 60_000);
+
+  test('a reloaded tab offers to resume the training it interrupted, and resumes it exactly', async () => {
+    // about 12 s of training at the first test's pace; checkpoints come every 2 s
+    const pace = Number.isFinite(browserMsPerEpoch) ? browserMsPerEpoch : 300;
+    const run = { epochs: Math.min(5000, Math.max(40, Math.round(12_000 / pace))), warm: 2 };
+    await page.click('#demo-data');
+    await page.fill('#epochs', String(run.epochs));
+    await page.fill('#warm', String(run.warm));
+    await page.fill('#hidden', '8');
+    await page.click('#train');
+    // a checkpoint in the main phase (the one at the end of the warm start has epoch 0)
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as HookWindow).__causalmix.state;
+        return (s.savedEpoch ?? 0) > 0 || s.status !== 'training';
+      },
+      null,
+      { timeout: 120_000, polling: 100 },
+    );
+    await expect(pageState(page)).resolves.toMatchObject({ status: 'training' });
+
+    // the reload ends the training; the page offers it back
+    const t0 = Date.now();
+    await page.reload();
+    await storeRead(page);
+    const before = await pageState(page);
+    expect(before).toMatchObject({ status: 'idle', summary: null, results: 0, history: [] });
+    const offer = before.resumeOffer!;
+    expect(offer).toMatchObject({ epochs: run.epochs, warmDone: true });
+    expect(offer.epoch).toBeGreaterThan(0);
+    expect(offer.epoch).toBeLessThan(run.epochs);
+    await expect(page.isVisible('#resume-banner')).resolves.toBe(true);
+    await expect(page.textContent('#resume-text')).resolves.toMatch(
+      new RegExp(
+        `^An interrupted training \\(epoch ${offer.epoch} of ${run.epochs}, data 'Demo data ` +
+          `\\(synthetic: .*\\)', saved .+\\) can be resumed\\.$`,
+      ),
+    );
+
+    // Resume: the stored data and settings, no file to pick again
+    await page.click('#resume');
+    await expect(page.isVisible('#resume-banner')).resolves.toBe(false);
+    await expect(page.inputValue('#epochs')).resolves.toBe(String(run.epochs));
+    await expect(page.textContent('#data-summary')).resolves.toContain(
+      `${DEMO.regions} regions × ${DEMO.weeks} weeks`,
+    );
+    const s = await waitForResult(page, 1, 180_000);
+    console.log(
+      `resumed at epoch ${offer.epoch} of ${run.epochs}: reload to result in ` +
+        `${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    expect(s.summary).toMatchObject({
+      source: 'trained',
+      epochs: run.epochs,
+      plannedEpochs: run.epochs,
+      cancelled: false,
+      resumedFrom: offer.epoch,
+    });
+    await expect(page.textContent('#summary')).resolves.toContain(
+      `Trained ${run.warm} warm-start + ${run.epochs} epochs, resumed at epoch ${offer.epoch}, in `,
+    );
+    // the reports from before the checkpoint, then the resumed ones: one every logEvery epochs,
+    // as in a training never stopped (one started again from 0 would repeat some)
+    const logEvery = Math.max(1, Math.ceil((run.epochs + run.warm) / 100));
+    const every = (n: number) =>
+      Array.from({ length: Math.ceil(n / logEvery) }, (_, i) => Math.min((i + 1) * logEvery, n));
+    const epochsOf = (phase: string) =>
+      s.history.filter((p) => p.phase === phase).map((p) => p.epoch);
+    expect(epochsOf('warm-start')).toEqual(every(run.warm));
+    expect(epochsOf('train')).toEqual(every(run.epochs));
+    // a training that finished is forgotten: a new tab offers nothing
+    await inNewTab(async (tab, state) => {
+      expect(state.resumeOffer).toBeNull();
+      await expect(tab.isVisible('#resume-banner')).resolves.toBe(false);
+    });
+
+    // the same training never stopped ends with the same model, bit for bit (same adapter)
+    const resumed = await page.evaluate(() =>
+      (window as unknown as HookWindow).__causalmix.predictions(),
+    );
+    await page.click('#train');
+    const whole = await waitForResult(page, 2, 180_000);
+    expect(whole.summary).toMatchObject({ epochs: run.epochs, resumedFrom: null });
+    const straight = await page.evaluate(() =>
+      (window as unknown as HookWindow).__causalmix.predictions(),
+    );
+    expect(maxRelativeDiff(resumed, straight)).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 
   test('a browser without WebGPU says so on the page', async () => {
     const plain = await chromium.launch({

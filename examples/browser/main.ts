@@ -3,7 +3,9 @@
  * detector found (only what it could not tell needs choosing), train in a Web Worker with a live
  * loss chart, then the dashboard charts (vega, rendered here as SVG, shrinking to the window), a
  * warning when the fit forecasts worse than a naive forecast, the budget optimizer and model
- * files. A new file or model clears the previous results. Everything runs in this tab.
+ * files. A new file or model clears the previous results. Everything runs in this tab. The
+ * training is checkpointed to IndexedDB as it goes, so a reloaded or crashed tab offers to resume
+ * it (saved-training.ts).
  * `window.__causalmix` exposes the page's state and two worker queries for the end-to-end test
  * (tests/browser.e2e.test.ts).
  */
@@ -17,6 +19,7 @@ import {
   type TrainProgress,
 } from '../../src/browser.js';
 import { EtaClock, overallStep } from '../../src/cli/eta.js';
+import type { TrainerCheckpoint } from '../../src/model/trainer.js';
 import { panelToCsv } from '../../src/cli/panel-csv.js';
 import { readTable } from '../../src/data/csv.js';
 import { columnFacts, detectLayout } from '../../src/data/layout.js';
@@ -31,6 +34,7 @@ import {
 } from './columns.js';
 import { num } from './format.js';
 import { drawLoss as drawLossChart } from './loss-chart.js';
+import { clearSaved, loadSaved, type SavedRun, type SavedTraining } from './saved-training.js';
 import type {
   BudgetTable,
   EngineChoice,
@@ -64,6 +68,18 @@ export interface PageState {
   budget: BudgetTable | null;
   /** the poor-fit warning shown with the results, or null */
   warning: string | null;
+  /** the stored training has been looked for (the resume offer is known) */
+  storeRead: boolean;
+  /** the interrupted training the page offers to resume, or null */
+  resumeOffer: {
+    epoch: number;
+    epochs: number;
+    warmDone: boolean;
+    source: string;
+    savedAt: number;
+  } | null;
+  /** epoch of the running training's last stored checkpoint, or null */
+  savedEpoch: number | null;
 }
 
 const state: PageState = {
@@ -78,6 +94,9 @@ const state: PageState = {
   results: 0,
   budget: null,
   warning: null,
+  storeRead: false,
+  resumeOffer: null,
+  savedEpoch: null,
 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -129,6 +148,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   }
   if (m.type === 'progress') {
     onProgress(m.progress);
+    return;
+  }
+  if (m.type === 'saved') {
+    state.savedEpoch = m.epoch;
     return;
   }
   const waiter = pending.get(m.id);
@@ -308,6 +331,7 @@ function intInput(id: string, label: string, min: number, max: number): number {
 
 const engineChoice = () => $<HTMLSelectElement>('engine').value as EngineChoice;
 
+/** Trains on the data and settings on the page. */
 async function train(): Promise<void> {
   clearError();
   let request: TrainRequest;
@@ -330,16 +354,35 @@ async function train(): Promise<void> {
     showError(messageOf(e));
     return;
   }
+  await runTraining({ panel: p, request, source: csvSource, startedAt: Date.now() });
+}
+
+/** Trains `run` in the worker, from its start or from the checkpoint `resume`, and shows the result. */
+async function runTraining(run: SavedRun, resume?: TrainerCheckpoint): Promise<void> {
+  const { request } = run;
+  hideResumeOffer();
   clearResults();
   eta = new EtaClock(request.warmStartEpochs, request.warmStartEpochs + request.epochs);
   plannedWarm = request.warmStartEpochs;
-  $('progress-text').textContent = 'Starting the engine…';
+  plannedEpochs = request.epochs;
+  state.savedEpoch = resume?.epoch ?? null;
+  if (resume) {
+    // the chart goes on from the reports before the checkpoint (they have no ETA)
+    state.history = [...resume.history];
+    state.etas = resume.history.map(() => NaN);
+    drawLoss();
+  }
+  $('progress-text').textContent = resume
+    ? `Resuming from ${whereStopped(resume, request)}…`
+    : 'Starting the engine…';
   setStatus('training');
   try {
-    const reply = await ask({ type: 'train', id: nextId++, panel: p, request });
+    const reply = await ask({ type: 'train', id: nextId++, run, resume });
     if (reply.type !== 'result') return;
     setStatus('analysing');
     await showResult(reply.summary, reply.dashboard);
+    // a cancelled training stays stored: it can be resumed right away, or after a reload
+    if (reply.summary.cancelled) await offerResume();
   } catch (e) {
     showError(messageOf(e));
     setStatus('error');
@@ -349,10 +392,12 @@ async function train(): Promise<void> {
 let eta = new EtaClock(0, 0);
 /** warm-start epochs of the current training (the x axis and the overall count start with them) */
 let plannedWarm = 0;
+/** training epochs of the current training */
+let plannedEpochs = 0;
 
 function onProgress(p: TrainProgress): void {
   state.history.push(p);
-  const total = plannedWarm + Number($<HTMLInputElement>('epochs').value);
+  const total = plannedWarm + plannedEpochs;
   const done = overallStep(p, plannedWarm);
   const bar = $<HTMLProgressElement>('progress');
   bar.max = total;
@@ -419,12 +464,23 @@ async function renderCharts(data: dashboard.DashboardData): Promise<number> {
   return drawn;
 }
 
+/** The result's first sentence: what was trained, and whether the model is partial. */
+function resultHeadline(s: ResultSummary): string {
+  if (s.source === 'loaded') return 'Loaded model';
+  const resumed = s.resumedFrom === null ? '' : `, resumed at epoch ${s.resumedFrom},`;
+  const time = `${resumed} in ${s.seconds.toFixed(1)} s`;
+  if (!s.cancelled) return `Trained ${s.warmStartEpochs} warm-start + ${s.epochs} epochs${time}`;
+  const warm = s.warmStartEpochs > 0 ? ` (+ ${s.warmStartEpochs} warm-start)` : '';
+  const when =
+    s.epochs === 0 && s.warmStartEpochs > 0
+      ? 'in the warm start'
+      : `after ${s.epochs} of ${s.plannedEpochs} epochs${warm}`;
+  return `Partial model: cancelled ${when}${time}; the results below are from the model so far`;
+}
+
 async function showResult(summary: ResultSummary, data: dashboard.DashboardData): Promise<void> {
   state.summary = summary;
-  const what =
-    summary.source === 'loaded'
-      ? 'Loaded model'
-      : `${summary.cancelled ? 'Cancelled after' : 'Trained'} ${summary.warmStartEpochs} warm-start + ${summary.epochs} epochs in ${summary.seconds.toFixed(1)} s`;
+  const what = resultHeadline(summary);
   const c = summary.check;
   const naive = c.naive[0];
   $('summary').textContent =
@@ -570,6 +626,75 @@ $<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
   }
 });
 
+// ---- resuming an interrupted training -------------------------------------------------------------
+
+let saved: SavedTraining | null = null;
+
+/** Where a checkpoint stands, e.g. 'epoch 120 of 600' (or in the warm start, which comes first). */
+function whereStopped(c: TrainerCheckpoint, r: TrainRequest): string {
+  return c.warmDone
+    ? `epoch ${c.epoch} of ${r.epochs}`
+    : `warm-start epoch ${c.warmEpoch ?? 0} of ${r.warmStartEpochs}`;
+}
+
+/** Shows the resume offer when a training is stored (interrupted by a reload, a crash or Cancel). */
+async function offerResume(): Promise<void> {
+  try {
+    saved = await loadSaved();
+  } catch {
+    saved = null; // no IndexedDB here: nothing to resume
+  }
+  state.storeRead = true;
+  // a training started while the store was read has replaced what it held
+  if (!saved || state.status === 'training' || state.status === 'analysing') return;
+  const { run, checkpoint, savedAt } = saved;
+  state.resumeOffer = {
+    epoch: checkpoint.epoch,
+    epochs: run.request.epochs,
+    warmDone: checkpoint.warmDone,
+    source: run.source,
+    savedAt,
+  };
+  $('resume-text').textContent =
+    `An interrupted training (${whereStopped(checkpoint, run.request)}, data ` +
+    `'${run.source}', saved ${new Date(savedAt).toLocaleString()}) can be resumed.`;
+  $('resume-banner').hidden = false;
+}
+
+function hideResumeOffer(): void {
+  saved = null;
+  state.resumeOffer = null;
+  $('resume-banner').hidden = true;
+}
+
+/** The page as it was for the stored training: its data and settings, then train on. */
+function resume(): void {
+  if (!saved) return;
+  const { run, checkpoint } = saved;
+  clearError();
+  csvText = null;
+  csvSource = run.source;
+  $('mapping').hidden = true;
+  usePanel(run.panel, '', run.source);
+  const r = run.request;
+  $<HTMLInputElement>('epochs').value = String(r.epochs);
+  $<HTMLInputElement>('warm').value = String(r.warmStartEpochs);
+  $<HTMLInputElement>('hidden').value = String(r.hiddenDim);
+  $<HTMLSelectElement>('engine').value = r.engine;
+  void runTraining(run, checkpoint);
+}
+
+$('resume').addEventListener('click', resume);
+// the offer goes once the stored training is gone (a reload right after finds nothing)
+$('discard').addEventListener('click', async () => {
+  try {
+    await clearSaved();
+    hideResumeOffer();
+  } catch (e) {
+    showError(`The stored training could not be discarded: ${messageOf(e)}`);
+  }
+});
+
 // ---- test hook ------------------------------------------------------------------------------------
 
 async function predictions(): Promise<number[]> {
@@ -592,3 +717,4 @@ window.__causalmix = { state, predictions, modelFileText };
 window.addEventListener('unhandledrejection', (e) => showError(messageOf(e.reason)));
 drawLoss();
 setStatus('idle');
+void offerResume();

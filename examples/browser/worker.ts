@@ -23,10 +23,17 @@ import { decodeF32, encodeF32 } from '../../src/model/codec.js';
 import { getDefaultConfig, updateConfig } from '../../src/model/config.js';
 import type { FittedMMM } from '../../src/model/fitted.js';
 import { fromModelFile, toModelFile } from '../../src/model/model-file.js';
-import { ModelTrainer, type TrainProgress } from '../../src/model/trainer.js';
+import {
+  ModelTrainer,
+  type TrainerCheckpoint,
+  type TrainProgress,
+} from '../../src/model/trainer.js';
+import { clearSaved, saveCheckpoint, saveRun, type SavedRun } from './saved-training.js';
 
 /** Weeks of history the "current" media mix is taken from (as the CLI does). */
 const CURRENT_WEEKS = 52;
+/** Seconds between the checkpoints stored for resuming (besides the warm start's end and the end). */
+const CHECKPOINT_SECONDS = 2;
 
 export type EngineChoice = 'auto' | 'cpu';
 
@@ -41,7 +48,8 @@ export interface TrainRequest {
 }
 
 export type ToWorker =
-  | { type: 'train'; id: number; panel: Panel; request: TrainRequest }
+  /** `resume`: continue `run` from this checkpoint (the run is already saved) */
+  | { type: 'train'; id: number; run: SavedRun; resume?: TrainerCheckpoint }
   | { type: 'cancel' }
   | { type: 'load-model'; id: number; text: string; engine: EngineChoice }
   | { type: 'optimize'; id: number; budget: number; weeks: number }
@@ -51,8 +59,12 @@ export type ToWorker =
 export interface ResultSummary {
   source: 'trained' | 'loaded';
   epochs: number;
+  /** the epochs asked for (more than `epochs` when cancelled) */
+  plannedEpochs: number;
   warmStartEpochs: number;
   cancelled: boolean;
+  /** the epoch a resumed training continued from, or null */
+  resumedFrom: number | null;
   seconds: number;
   /** pooled R² in KPI units */
   trainR2: number;
@@ -83,6 +95,8 @@ export type ErrorArea = 'adapter' | 'data' | 'train' | 'model' | 'optimize';
 export type FromWorker =
   | { type: 'adapter'; name: string; details: string; isGpu: boolean }
   | { type: 'progress'; progress: TrainProgress }
+  /** a checkpoint of the running training is stored (it can be resumed from `epoch`) */
+  | { type: 'saved'; epoch: number }
   | { type: 'result'; id: number; summary: ResultSummary; dashboard: DashboardData }
   | { type: 'optimized'; id: number; table: BudgetTable }
   | { type: 'model-file'; id: number; text: string }
@@ -197,6 +211,7 @@ async function analyse(
   c: Current,
   source: ResultSummary['source'],
   title: string,
+  resumedFrom: number | null = null,
 ): Promise<{ summary: ResultSummary; dashboard: DashboardData }> {
   const { fitted } = c;
   const p: PreparedData = fitted.prepared;
@@ -236,8 +251,10 @@ async function analyse(
     summary: {
       source,
       epochs: t.epochs,
+      plannedEpochs: fitted.config.epochs,
       warmStartEpochs: fitted.config.warmStartEpochs,
       cancelled: t.cancelled,
+      resumedFrom,
       seconds: t.seconds,
       trainR2: report.train.r2,
       holdoutR2: report.holdout.r2,
@@ -294,7 +311,21 @@ function optimizeTable(c: Current, budget: number, weeks: number): BudgetTable {
   };
 }
 
-async function train(id: number, panel: Panel, req: TrainRequest): Promise<void> {
+/**
+ * Stores the training as it goes (see saved-training.ts), so a reloaded tab can resume it. A
+ * storage failure (no IndexedDB, quota) does not stop the training: it just cannot be resumed.
+ */
+const tryStore = (write: Promise<void>) =>
+  write.then(
+    () => true,
+    (e: unknown) => {
+      console.warn(`causalmix example: the training could not be stored: ${plain(e)}`);
+      return false;
+    },
+  );
+
+async function train(id: number, run: SavedRun, resume?: TrainerCheckpoint): Promise<void> {
+  const { panel, request: req } = run;
   const config = updateConfig(getDefaultConfig(), {
     hiddenDim: req.hiddenDim,
     epochs: req.epochs,
@@ -308,18 +339,29 @@ async function train(id: number, panel: Panel, req: TrainRequest): Promise<void>
     throw new AreaError('data', `The data cannot be used for training: ${plain(e)}`);
   }
   const engine = await engineFor(req.engine);
+  if (!resume) await tryStore(saveRun(run));
   abort = new AbortController();
   let fitted: FittedMMM;
   try {
     fitted = await new ModelTrainer(engine, config).fit(prepared, {
       signal: abort.signal,
       onProgress: (progress) => post({ type: 'progress', progress }),
+      // a reload or a crash loses at most these seconds of training (the state is small)
+      checkpointSeconds: CHECKPOINT_SECONDS,
+      onCheckpoint: async (c) => {
+        if (await tryStore(saveCheckpoint(run.startedAt, c)))
+          post({ type: 'saved', epoch: c.epoch });
+      },
+      resume,
     });
   } catch (e) {
     throw new AreaError('train', `Training failed: ${plain(e)}`);
   } finally {
     abort = null;
   }
+  // A finished training is forgotten; a cancelled one stays resumable (its last checkpoint is
+  // from the cancel), and the page offers to resume it until it is resumed, replaced or discarded.
+  if (!fitted.training.cancelled) await tryStore(clearSaved());
   fitted.training.adapter = engine.adapterName;
   replaceCurrent({
     fitted,
@@ -328,7 +370,7 @@ async function train(id: number, panel: Panel, req: TrainRequest): Promise<void>
     curveUnit: 'impressions',
     currentWeekly: currentWeeklyMedia(panel, panel.media, prepared.wTrain),
   });
-  const out = await analyse(current!, 'trained', req.title);
+  const out = await analyse(current!, 'trained', req.title, resume?.epoch ?? null);
   post({ type: 'result', id, ...out });
 }
 
@@ -381,7 +423,7 @@ async function handle(m: ToWorker): Promise<void> {
       abort?.abort();
       return;
     case 'train':
-      return train(m.id, m.panel, m.request);
+      return train(m.id, m.run, m.resume);
     case 'load-model':
       return loadModel(m.id, m.text, m.engine);
     case 'optimize': {
