@@ -66,6 +66,11 @@ export interface MMMConfig {
    */
   coefficientSmoothing: number;
   /**
+   * scale of the lift-test calibration term (fit option `liftTests`): 1 weighs each test as its
+   * likelihood against the data's (src/model/lift-term.ts); larger trusts the experiments more
+   */
+  liftTestWeight: number;
+  /**
    * whether the L1/L2 penalties also cover the media transform's raw shape parameters (adstock,
    * Hill slope and half-saturation), pulling them towards raw 0 (α 0.5, slope 2, g 0.69) as the
    * reference does
@@ -132,6 +137,7 @@ const DEFAULTS: MMMConfig = {
   seasonality: 'fourier',
   fourierOrder: 2,
   coefficientSmoothing: 0,
+  liftTestWeight: 1,
   mediaShapePenalty: true,
   mediaCoefficientPenalty: false,
   hillSlopeMin: 1,
@@ -288,6 +294,10 @@ export function validateConfig(c: MMMConfig): void {
   check(
     c.coefficientSmoothing >= 0,
     `coefficientSmoothing must be ≥ 0, got ${c.coefficientSmoothing}`,
+  );
+  check(
+    Number.isFinite(c.liftTestWeight) && c.liftTestWeight >= 0,
+    `liftTestWeight must be a number ≥ 0, got ${c.liftTestWeight}`,
   );
   check(
     ['fourier', 'decomposition'].includes(c.seasonality),

@@ -10,7 +10,7 @@ import { noGrad } from '../autograd/tape.js';
 import { disposeBatch, fullBatch, toDevice, type HostBatch } from './batch.js';
 import type { MMMConfig } from './config.js';
 import { DeepCausalMMM } from './model.js';
-import type { TrainProgress } from './trainer.js';
+import type { LiftTestResult, TrainProgress } from './trainer.js';
 import { pathBasis, pathRows } from './trend.js';
 
 export interface TrainingSummary {
@@ -23,6 +23,8 @@ export interface TrainingSummary {
   seconds: number;
   dispatchesPerStep: number;
   adapter?: string;
+  /** lift-test calibration: each test's measured lift and the model's before and after */
+  liftTests?: LiftTestResult[];
 }
 
 /** Everything in original units over W weeks (padding removed), flat row-major. */

@@ -16,7 +16,8 @@ import {
   matmul,
   mean,
   sub,
-  sumSquares,
+  sum,
+  square,
   mediaTransform,
   mmmOutput,
   mul,
@@ -63,6 +64,8 @@ export interface ForwardResult extends MmmOutputResult {
   h?: Tensor;
   /** transformed media [R, T, C] */
   mediaTransformed: Tensor;
+  /** both coefficient heads' output [R, T, C + K] (media columns first) */
+  heads: Tensor;
 }
 
 export class DeepCausalMMM {
@@ -141,8 +144,12 @@ export class DeepCausalMMM {
     return this.arena.param(name);
   }
 
-  /** The forward pass and the loss (model-spec §6–7). */
-  forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
+  /**
+   * The media transform and the GRU with both coefficient heads: transformed media [R, T, C] and
+   * the heads' output [R, T, C + K] (media columns first). Counterfactual terms run it again on
+   * changed media (the dropout mask, drawn from the same seed and shape, is the same).
+   */
+  encode(batch: ModelBatch, training = false): { xt: Tensor; heads: Tensor } {
     const cfg = this.config;
     const p = (n: string) => this.arena.param(n);
     const graph = this.noGraph;
@@ -165,7 +172,7 @@ export class DeepCausalMMM {
         ? linear(batch.controls, p('ctrlMlp.weight'), p('ctrlMlp.bias'), 'tanh')
         : this.noFeatures(batch.media.shape[0], batch.media.shape[1]);
     // [xt, dropout(features)] in one dispatch (dropout only while training)
-    const u = gruInput(xt, features, this.dropoutSeed, opts.training ? cfg.dropout : 0);
+    const u = gruInput(xt, features, this.dropoutSeed, training ? cfg.dropout : 0);
     const h = gruSequence(
       u,
       p('h0'),
@@ -189,6 +196,15 @@ export class DeepCausalMMM {
         ),
       h,
     );
+    return { xt, heads };
+  }
+
+  /** The forward pass and the loss (model-spec §6–7). */
+  forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
+    const cfg = this.config;
+    const p = (n: string) => this.arena.param(n);
+    const graph = this.noGraph;
+    const { xt, heads } = this.encode(batch, opts.training ?? false);
     const offset = batch.pathBasis ? this.path(batch.pathBasis) : undefined;
     const out = mmmOutput(
       {
@@ -233,7 +249,8 @@ export class DeepCausalMMM {
       // the coefficients' movement over time: mean squared deviation of the head outputs from
       // each region's mean over the sequence
       const dev = sub(heads, mean(heads, 1, true));
-      total = add(total, mulScalar(sumSquares(dev), cfg.coefficientSmoothing / dev.size));
+      // sum(square(·)), not sumSquares: that one is the clipping's, without a gradient
+      total = add(total, mulScalar(sum(square(dev)), cfg.coefficientSmoothing / dev.size));
     }
     let hValue: Tensor | undefined;
     if (this.dagMask) {
@@ -242,7 +259,7 @@ export class DeepCausalMMM {
       hValue = notearsH(A);
       total = add(total, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
     }
-    return { ...out, total, h: hValue, mediaTransformed: xt };
+    return { ...out, total, h: hValue, mediaTransformed: xt, heads };
   }
 
   /** Sets NOTEARS' dual variables and weights (all zero before the warm-up). */

@@ -26,6 +26,9 @@ import { checkTrainingMemory } from './memory.js';
 import { mediaStartInit } from './media-init.js';
 import type { DataInit } from './parameters.js';
 import { pathLayoutFor, pathStart } from './trend.js';
+import type { LiftTest } from '../calibration/lift-tests.js';
+import { add } from '../ops/index.js';
+import { LiftCalibration, liftWeight } from './lift-term.js';
 
 export interface TrainProgress {
   phase: 'warm-start' | 'train';
@@ -67,6 +70,8 @@ export interface TrainerCheckpoint {
   m: string;
   v: string;
   history: TrainProgress[];
+  /** lift-test calibration: the term's weight and the model's lifts where the term started */
+  lift?: { weight: number; before: number[] };
   /** early stopping's state and the best weights so far (validationWeeks > 0) */
   early?: EarlyStoppingState;
   best?: Record<string, string>;
@@ -87,6 +92,28 @@ export interface FitOptions {
   checkpointEvery?: number;
   checkpointSeconds?: number;
   resume?: TrainerCheckpoint;
+  /**
+   * Geo experiments to calibrate on (src/calibration/lift-tests.ts, resolved against the data):
+   * the main phase's loss gains each test's squared z-score (src/model/lift-term.ts). Without
+   * tests the training step is exactly the one without calibration.
+   */
+  liftTests?: readonly LiftTest[];
+}
+
+/** A lift test's outcome: the model's lift where the calibration started and at the end. */
+export interface LiftTestResult {
+  channel: string;
+  regions: string[];
+  startWeek: number | string;
+  endWeek: number | string;
+  postWeeks: number;
+  measured: number;
+  se: number;
+  /** the model's lift after the warm start, before the calibration term acted */
+  before: number;
+  after: number;
+  zBefore: number;
+  zAfter: number;
 }
 
 interface StepOutputs {
@@ -124,13 +151,41 @@ export class ModelTrainer {
   }
 
   /** Records one training step (forward, backward, update) as a program. */
-  recordStep(model: DeepCausalMMM, batch: ModelBatch, loss: 'huber' | 'mse'): Program<StepOutputs> {
+  recordStep(
+    model: DeepCausalMMM,
+    batch: ModelBatch,
+    loss: 'huber' | 'mse',
+    calibration?: LiftCalibration,
+  ): Program<StepOutputs> {
     return this.engine.record(() => {
       const f = model.forward(batch, { training: true, loss });
-      model.arena.setGrads(backward(f.total));
+      const total = calibration
+        ? add(
+            f.total,
+            calibration.penalty(
+              calibration.lifts({ xt: f.mediaTransformed, heads: f.heads }, batch, true),
+            ),
+          )
+        : f.total;
+      model.arena.setGrads(backward(total));
       model.arena.queueStep();
-      return f.h ? { total: f.total, parts: f.parts, h: f.h } : { total: f.total, parts: f.parts };
+      return f.h ? { total, parts: f.parts, h: f.h } : { total, parts: f.parts };
     });
+  }
+
+  /** The model's lifts of the calibration's tests, as a recorded program. */
+  recordLiftProbe(model: DeepCausalMMM, batch: ModelBatch, calib: LiftCalibration): LiftProbe {
+    const e = this.engine;
+    const program = e.record(() =>
+      noGrad(e, () => ({ lifts: calib.lifts(model.encode(batch), batch, false) })),
+    );
+    return {
+      program,
+      read: async () => {
+        program.run();
+        return Array.from(await program.outputs.lifts.toArray());
+      },
+    };
   }
 
   async fit(prepared: PreparedData, opts: FitOptions = {}): Promise<FittedMMM> {
@@ -164,7 +219,11 @@ export class ModelTrainer {
       }),
     );
     const warm = cfg.warmStartEpochs > 0 ? this.recordStep(model, batch, 'mse') : null;
-    const main = this.recordStep(model, batch, 'huber');
+    const calib = opts.liftTests?.length
+      ? new LiftCalibration(e, model, prepared, host, opts.liftTests, cfg)
+      : undefined;
+    const main = this.recordStep(model, batch, 'huber', calib);
+    const liftProbe = calib && this.recordLiftProbe(model, batch, calib);
 
     const sched = new PlateauScheduler(
       cfg.learningRate,
@@ -176,6 +235,7 @@ export class ModelTrainer {
     let best: Map<string, Float64Array> | null = null;
     const notears = { rho: cfg.notears.rho0, alpha: cfg.notears.alpha0, hPrev: Infinity };
     let history: TrainProgress[] = [];
+    let lift: TrainerCheckpoint['lift'];
     let start = 0;
     let warmStart = 0;
     let warmDone = false;
@@ -193,6 +253,7 @@ export class ModelTrainer {
       warmDone = r.warmDone;
       warmStart = r.warmEpoch ?? (r.warmDone ? cfg.warmStartEpochs : 0);
       if (early && r.early) early.state = { ...r.early };
+      if (r.lift) lift = { ...r.lift };
       if (r.best)
         best = new Map(
           Object.entries(r.best).map(([k, v]) => [k, Float64Array.from(decodeF32(v))]),
@@ -263,6 +324,7 @@ export class ModelTrainer {
         m: enc(st.m),
         v: enc(st.v),
         history,
+        ...(lift ? { lift } : {}),
         ...(early ? { early: early.state } : {}),
         ...(best ? { best: Object.fromEntries([...best].map(([k, v]) => [k, enc(v)])) } : {}),
       });
@@ -301,6 +363,12 @@ export class ModelTrainer {
         await checkpoint();
       }
     } else warmDone = true;
+
+    if (calib && liftProbe && !aborted()) {
+      // the term's weight and the lifts before it acts, once where the main phase starts
+      lift ??= await startCalibration(model, batch, liftProbe, host.lossMask, cfg.liftTestWeight);
+      calib.weight.write([lift.weight]);
+    }
 
     const nt = cfg.notears;
     // the NOTEARS tensors are rewritten only when their values change (at the dual updates)
@@ -341,7 +409,12 @@ export class ModelTrainer {
     }
     await checkpoint();
     if (best) model.arena.write(best);
-    [warm, main, evalProgram].forEach((p) => p?.dispose());
+    const liftTests =
+      calib && liftProbe && lift
+        ? liftResults(calib.tests, lift.before, await liftProbe.read())
+        : undefined;
+    [warm, main, evalProgram, liftProbe?.program].forEach((p) => p?.dispose());
+    calib?.dispose();
     evalBatch.lossMask.dispose();
     disposeBatch(batch);
     return new FittedMMM(e, model, prepared, cfg, {
@@ -352,8 +425,55 @@ export class ModelTrainer {
       bestEpoch: early?.bestEpoch,
       seconds: (performance.now() - t0) / 1000,
       dispatchesPerStep: main.dispatchCount,
+      ...(liftTests ? { liftTests } : {}),
     });
   }
+}
+
+/** A recorded evaluation of the model's lifts [J] (no dropout, no gradient). */
+interface LiftProbe {
+  program: Program<{ lifts: Tensor }>;
+  read(): Promise<number[]>;
+}
+
+/** Data loss (mean Huber over the training cells) and the lifts, for the calibration's start. */
+async function startCalibration(
+  model: DeepCausalMMM,
+  batch: ModelBatch,
+  probe: LiftProbe,
+  lossMask: ArrayLike<number>,
+  scale: number,
+): Promise<{ weight: number; before: number[] }> {
+  const e = model.engine;
+  const lossProgram = e.record(() =>
+    noGrad(e, () => ({ parts: model.forward(batch, { loss: 'huber' }).parts })),
+  );
+  lossProgram.run();
+  const [dataLoss] = await lossProgram.outputs.parts.toArray();
+  lossProgram.dispose();
+  let n = 0;
+  for (let i = 0; i < lossMask.length; i++) n += lossMask[i];
+  return { weight: liftWeight(dataLoss, n, scale), before: await probe.read() };
+}
+
+function liftResults(
+  tests: readonly LiftTest[],
+  before: number[],
+  after: number[],
+): LiftTestResult[] {
+  return tests.map((t, j) => ({
+    channel: t.channel,
+    regions: t.regions === 'all' ? ['all'] : [...t.regions],
+    startWeek: t.startWeek,
+    endWeek: t.endWeek,
+    postWeeks: t.postWeeks,
+    measured: t.lift,
+    se: t.se,
+    before: before[j],
+    after: after[j],
+    zBefore: (before[j] - t.lift) / t.se,
+    zAfter: (after[j] - t.lift) / t.se,
+  }));
 }
 
 /** R² of pred against target over mask (host side, float64). */

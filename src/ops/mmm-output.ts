@@ -849,6 +849,18 @@ registerGradient({
   },
 });
 
+/** Each week's weight of the stable coefficients (the heads get 1 − it): nonzero in the burn-in. */
+function stableWeights(method: number, B: number, T: number): Float64Array {
+  const sw = new Float64Array(T);
+  for (let t = 0; t < Math.min(B, T); t++) sw[t] = burnWeight64(method, t, B);
+  return sw;
+}
+
+/** `stableWeights` for a burn-in given by name (the model's counterfactual terms use it). */
+export function burnInStableWeights(B: number, method: BurnInMethod, T: number): Float64Array {
+  return stableWeights(METHOD[method], B, T);
+}
+
 // ---- unfused comparator -------------------------------------------------------------------------
 
 /**
@@ -871,12 +883,8 @@ export function mmmOutputComposed(
       }
     : heads.inp;
   const e = inp.headMedia.engine;
-  const sw = new Float64Array(T);
-  const hw = new Float64Array(T).fill(1);
-  for (let t = 0; t < Math.min(s.B, T); t++) {
-    sw[t] = burnWeight64(s.method, t, s.B);
-    hw[t] = 1 - sw[t];
-  }
+  const sw = stableWeights(s.method, s.B, T);
+  const hw = sw.map((w) => 1 - w);
   const stableW = e.tensor(sw, [1, T, 1]);
   const headW = e.tensor(hw, [1, T, 1]);
   const coeffs = (head: Tensor, maxRaw: Tensor, stable: Tensor) =>

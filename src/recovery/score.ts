@@ -8,7 +8,8 @@ import { UnifiedDataPipeline } from '../data/pipeline.js';
 import type { Panel } from '../data/panel.js';
 import type { Engine } from '../engine/engine.js';
 import type { MMMConfig } from '../model/config.js';
-import { ModelTrainer, type TrainProgress } from '../model/trainer.js';
+import { ModelTrainer, type LiftTestResult, type TrainProgress } from '../model/trainer.js';
+import { resolveLiftTests, type LiftTestInput } from '../calibration/lift-tests.js';
 import type { RecoveryPanel, RecoveryTruth } from './generator.js';
 
 /** An edge passes when the graph credits its cause with at least this share of the child's effect. */
@@ -52,6 +53,8 @@ export interface RecoveryScore {
   spuriousEdges: { from: string; to: string; strength: number }[];
   epochs: number;
   fitSeconds: number;
+  /** with lift tests: each test's measured lift and the model's before and after calibration */
+  liftTests?: LiftTestResult[];
 }
 
 /** The same panel with its channels in another order (columns permuted, nothing else). */
@@ -84,6 +87,7 @@ export function scoreAgainstTruth(
     | 'naiveRecentR2Scaled'
     | 'epochs'
     | 'fitSeconds'
+    | 'liftTests'
   >,
 ): RecoveryScore {
   const at = new Map(effects.channels.map((c, i) => [c, i]));
@@ -138,12 +142,20 @@ export async function fitAndScore(
   engine: Engine,
   rp: RecoveryPanel,
   config: MMMConfig,
-  opts: { channelOrder?: number[]; onProgress?: (p: TrainProgress) => void } = {},
+  opts: {
+    channelOrder?: number[];
+    onProgress?: (p: TrainProgress) => void;
+    liftTests?: LiftTestInput[];
+  } = {},
 ): Promise<RecoveryScore> {
   const panel = opts.channelOrder ? permuteChannels(rp.panel, opts.channelOrder) : rp.panel;
   const prepared = new UnifiedDataPipeline(config).fit(panel);
+  const liftTests = opts.liftTests?.length
+    ? resolveLiftTests(opts.liftTests, panel, { wTrain: prepared.wTrain })
+    : undefined;
   const fitted = await new ModelTrainer(engine, config).fit(prepared, {
     onProgress: opts.onProgress,
+    liftTests,
   });
   try {
     const dec = await fitted.decompose();
@@ -165,6 +177,7 @@ export async function fitAndScore(
       naiveRecentR2Scaled: report.naive.recentMean.r2Scaled,
       epochs: fitted.training.epochs,
       fitSeconds: fitted.training.seconds,
+      ...(fitted.training.liftTests ? { liftTests: fitted.training.liftTests } : {}),
     });
   } finally {
     fitted.dispose();
