@@ -65,10 +65,18 @@ export {
   ModelTrainer,
   type TrainProgress,
   type TrainerCheckpoint,
+  type LiftTestResult,
   type FitOptions,
 } from './model/trainer.js';
 export { FittedMMM, type Decomposition, type TrainingSummary } from './model/fitted.js';
 export { toModelFile, fromModelFile, type ModelFile } from './model/model-file.js';
+export {
+  parseLiftTestsCsv,
+  parseLiftTestsJson,
+  resolveLiftTests,
+  type LiftTest,
+  type LiftTestInput,
+} from './calibration/lift-tests.js';
 export { estimateTrainingMemory, checkTrainingMemory } from './model/memory.js';
 export { loadUpstreamState, readF32Bundle, UPSTREAM_NAMES } from './model/upstream.js';
 

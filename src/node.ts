@@ -2,4 +2,5 @@
 export * from './index.js';
 export { loadCsvPanel } from './data/csv-file.js';
 export { saveModel, loadModel, readCheckpoint, writeCheckpoint } from './model/checkpoint-file.js';
+export { readLiftTestsFile } from './calibration/lift-tests-file.js';
 export { writeDashboard, renderChartSvg, loadVegaRuntime } from './dashboard/svg.js';

@@ -11,6 +11,7 @@ import type { Panel } from '../data/panel.js';
 import type { ConfigOverrides, MMMConfig } from '../model/config.js';
 import { readCheckpoint, writeCheckpoint } from '../model/checkpoint-file.js';
 import type { TrainerCheckpoint } from '../model/trainer.js';
+import type { LiftTestInput } from '../calibration/lift-tests.js';
 import { CliError } from './common.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -22,6 +23,8 @@ export interface RunIdentity {
   /** the configuration options given (flags and --config), before the adapter's defaults */
   overrides: ConfigOverrides;
   costPerImpression: Record<string, number> | null;
+  /** the lift tests' rows as read (--lift-tests) */
+  liftTests?: LiftTestInput[] | null;
   /** the configuration trained with (the adapter's defaults filled in) */
   config: MMMConfig;
   adapter: string;
@@ -80,7 +83,7 @@ const show = (v: unknown) => (v === undefined ? 'not given' : JSON.stringify(v))
 /** Throws naming each difference between the checkpoint's run and this one. */
 export function checkSameRun(
   saved: RunIdentity,
-  now: Pick<RunIdentity, 'data' | 'overrides' | 'costPerImpression'>,
+  now: Pick<RunIdentity, 'data' | 'overrides' | 'costPerImpression' | 'liftTests'>,
   path: string,
 ): void {
   const diffs: string[] = [];
@@ -95,6 +98,8 @@ export function checkSameRun(
   }
   if (JSON.stringify(saved.costPerImpression) !== JSON.stringify(now.costPerImpression))
     diffs.push('the costs per impression differ');
+  if (JSON.stringify(saved.liftTests ?? null) !== JSON.stringify(now.liftTests ?? null))
+    diffs.push('the lift tests differ');
   if (diffs.length)
     throw new CliError(
       `cannot resume from ${path}: ${diffs.join('; ')} (resume with the same data and options)`,

@@ -33,7 +33,12 @@ import { fitWarnings } from '../analysis/warnings.js';
 import { autoConfig } from '../model/auto-config.js';
 import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../model/config.js';
 import { writeFileAtomic } from '../data/atomic-write.js';
-import type { FitOptions as TrainOptions, TrainerCheckpoint } from '../model/trainer.js';
+import type {
+  FitOptions as TrainOptions,
+  LiftTestResult,
+  TrainerCheckpoint,
+} from '../model/trainer.js';
+import { resolveLiftTests, type LiftTestInput } from '../calibration/lift-tests.js';
 import type { Interruption } from './interrupt.js';
 import {
   checkpointPath,
@@ -54,6 +59,9 @@ export interface FitRunOptions {
   verbose?: boolean;
   /** where messages go (default process.stdout) */
   log?: NodeJS.WriteStream;
+  /** geo experiments to calibrate on (rows of `liftTestsSource`), checked against the data */
+  liftTests?: LiftTestInput[];
+  liftTestsSource?: string;
   /** checkpoints in `outDir`, resume and clean interruption (`fit`; `demo` has none) */
   checkpoints?: CheckpointOptions;
 }
@@ -156,8 +164,33 @@ function runParts(
   ck: CheckpointOptions,
   overrides: ConfigOverrides,
   opts: FitRunOptions,
-): Pick<RunIdentity, 'data' | 'overrides' | 'costPerImpression'> {
-  return { data: ck.data, overrides, costPerImpression: opts.costPerImpression ?? null };
+): Pick<RunIdentity, 'data' | 'overrides' | 'costPerImpression' | 'liftTests'> {
+  return {
+    data: ck.data,
+    overrides,
+    costPerImpression: opts.costPerImpression ?? null,
+    liftTests: opts.liftTests ?? null,
+  };
+}
+
+/** Each lift test: measured vs the model's lift before and after calibration. */
+export function formatLiftTests(tests: LiftTestResult[]): string[] {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const z = (v: number) => `z ${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`;
+  const lines = [
+    "lift tests (the model's lift in KPI, z = (model − measured) / se; before = after the warm " +
+      'start, before the calibration term acted):',
+  ];
+  for (const t of tests) {
+    const where = t.regions[0] === 'all' ? 'all regions' : `${t.regions.length} regions`;
+    lines.push(
+      `  ${t.channel}, ${where}, weeks ${t.startWeek}–${t.endWeek}` +
+        (t.postWeeks ? ` + ${t.postWeeks}` : '') +
+        `: measured ${n(t.measured)} ± ${n(t.se)}; model ${n(t.before)} (${z(t.zBefore)}) → ` +
+        `${n(t.after)} (${z(t.zAfter)})`,
+    );
+  }
+  return lines;
 }
 
 /** The trainer's checkpoint options for `--checkpoint-every`. */
@@ -223,6 +256,9 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
         );
     }
     const prepared = new UnifiedDataPipeline(config).fit(panel);
+    const liftTests = opts.liftTests
+      ? resolveLiftTests(opts.liftTests, panel, { wTrain: prepared.wTrain }, opts.liftTestsSource)
+      : undefined;
     say(
       `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
         `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
@@ -238,6 +274,7 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
           trainer.fit(prepared, {
             onProgress: progress.onProgress,
             signal,
+            liftTests,
             resume: ck.resume,
             ...checkpointCadence(ck.every),
             onCheckpoint: (c) => {
@@ -252,7 +289,7 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
             },
           }),
         )
-      : await trainer.fit(prepared, { onProgress: progress.onProgress });
+      : await trainer.fit(prepared, { onProgress: progress.onProgress, liftTests });
     progress.stop();
     if (ck && last) {
       const resume = resumeCommand(ck.argv, opts.outDir);
@@ -344,7 +381,12 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     });
     writeFileAtomic(
       out('metrics.json'),
-      toJson({ ...report, channels: channelRows(effects), warnings }) + '\n',
+      toJson({
+        ...report,
+        channels: channelRows(effects),
+        warnings,
+        ...(fitted.training.liftTests ? { liftTests: fitted.training.liftTests } : {}),
+      }) + '\n',
     );
     writeFileAtomic(out('channels.csv'), effects.toCsv());
     writeFileAtomic(out('contributions.csv'), contributions.toCsv());
@@ -375,6 +417,8 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     for (const line of formatChannelEffects(effects, opts.costPerImpression !== undefined))
       say(line);
     say(describeGraph(config.dagMode, adjacency, prepared.channels));
+    if (fitted.training.liftTests)
+      for (const line of formatLiftTests(fitted.training.liftTests)) say(line);
     say(
       `response curves: simulated by the model (the last ${Nw} weeks' input × 0–3, ` +
         `${curves.run.scenarios} scenarios in ${curves.run.seconds.toFixed(1)} s)` +

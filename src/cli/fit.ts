@@ -19,6 +19,8 @@ import {
 import { CHECKPOINT_SECONDS, fitAndWrite, shapeLine } from './fit-run.js';
 import { panelFingerprint, readRunCheckpoint } from './fit-checkpoint.js';
 import { Interruption } from './interrupt.js';
+import type { LiftTestInput } from '../calibration/lift-tests.js';
+import { readLiftTestsFile } from '../calibration/lift-tests-file.js';
 import { cliFlags } from './flags.js';
 
 interface FitOptions {
@@ -42,6 +44,7 @@ interface FitOptions {
   out?: string;
   checkpointEvery?: number;
   resume?: string;
+  liftTests?: string;
   dryRun?: boolean;
   verbose?: boolean;
 }
@@ -79,6 +82,10 @@ export function registerFit(program: Command): void {
     .option(
       '--cost-per-impression <file.json>',
       'JSON object channel → cost per impression (default: from *_spend / *_S columns when present)',
+    )
+    .option(
+      '--lift-tests <file>',
+      'geo experiments to calibrate on: CSV or JSON with channel, regions, start_week, end_week, [post_weeks], lift, se',
     )
     .option('--epochs <n>', 'training epochs (overrides the config)', nonNegativeInt)
     .option('--warm-start <n>', 'warm-start epochs (overrides the config)', nonNegativeInt)
@@ -119,6 +126,7 @@ export function registerFit(program: Command): void {
       const { panel, mapping } = loadForCli(data, o);
       console.log(`data: ${data}\n${describeMapping(mapping, cliFlags)}`);
       const costs = costsFor(o, panel, mapping);
+      const liftTests = o.liftTests ? readLiftTests(o.liftTests) : undefined;
       if (o.dryRun) {
         const p = new UnifiedDataPipeline(config).fit(panel);
         console.log(`${shapeLine(p)}: ready to fit (--dry-run: stopping here)`);
@@ -132,6 +140,8 @@ export function registerFit(program: Command): void {
           adapter: o.adapter,
           costPerImpression: costs,
           verbose: o.verbose,
+          liftTests,
+          liftTestsSource: o.liftTests,
           checkpoints: {
             every: o.checkpointEvery,
             resume,
@@ -166,6 +176,15 @@ function loadForCli(path: string, o: FitOptions): { panel: Panel; mapping: Colum
   } catch (e) {
     if (e instanceof LayoutError) throw new CliError(e.render(cliFlags));
     throw e;
+  }
+}
+
+/** The lift-test file's rows (checked against the data once it is prepared). */
+function readLiftTests(path: string): LiftTestInput[] {
+  try {
+    return readLiftTestsFile(path);
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
 }
 
