@@ -9,4 +9,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
   },
   testTimeout: 120000,
+  // re-embeds shaders/*.wgsl into src/generated/shaders.ts first, so a direct `npx jest` is fresh
+  globalSetup: '<rootDir>/scripts/jest-global-setup.mjs',
 };

@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 ICD=/usr/lib/chromium/vk_swiftshader_icd.json
 export EGL_PLATFORM=surfaceless XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"
-[ -f src/generated/shaders.ts ] || node scripts/embed-shaders.mjs
+# always re-embed shaders/*.wgsl (cheap: the file is rewritten only when a shader changed); Jest's
+# globalSetup does it again for direct `npx jest` runs
+node scripts/embed-shaders.mjs || exit 1
 
 passed=0
 failed=0
