@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vega from 'vega';
-import type { ChannelEffectRow, DashboardData } from '../src/dashboard/data.js';
+import type { ChannelEffectRow, DashboardData, LiftTestRow } from '../src/dashboard/data.js';
 import { buildDashboardData } from '../src/analysis/dashboard-data.js';
 import type { ChannelEffects } from '../src/analysis/channel-effects.js';
 import type { EvaluationReport } from '../src/analysis/metrics.js';
@@ -24,6 +24,12 @@ import { dagEdges } from '../src/dashboard/charts/dag.js';
 import { r2Of } from '../src/dashboard/charts/fit.js';
 import { hillCurve } from '../src/dashboard/charts/response.js';
 import { MEDIATED_LABEL, effectShareRows } from '../src/dashboard/charts/effects.js';
+import {
+  AFTER_LABEL,
+  BEFORE_LABEL,
+  MEASURED_LABEL,
+  liftTestLabels,
+} from '../src/dashboard/charts/lift-tests.js';
 
 /** Deterministic uniform [0,1) stream (mulberry32). */
 function rng(seed: number) {
@@ -153,6 +159,43 @@ function effects(first: Partial<ChannelEffectRow> = {}): ChannelEffectRow[] {
     { channel: 'TV', direct: 300, mediated: 0, total: 300, shareOfMedia: 0.5, roas: 0.03 },
     { channel: 'Search', direct: 150, mediated: 30, total: 180, shareOfMedia: 0.3, roas: 0.009 },
     { channel: 'Social', direct: 0, mediated: 120, total: 120, shareOfMedia: 0.2, roas: 0.04 },
+  ];
+  rows[0] = { ...rows[0], ...first };
+  return rows;
+}
+
+/**
+ * Two lift tests on makeData's channels: TV in two regions (the model overshot before calibration
+ * and is within one se after), Social everywhere with 2 post weeks. `first` overrides TV's test.
+ */
+function liftTests(first: Partial<LiftTestRow> = {}): LiftTestRow[] {
+  const rows: LiftTestRow[] = [
+    {
+      channel: 'TV',
+      regions: ['North', 'East'],
+      startWeek: 10,
+      endWeek: 13,
+      postWeeks: 0,
+      measured: 1200,
+      se: 240,
+      before: 2100,
+      after: 1320,
+      zBefore: 3.75,
+      zAfter: 0.5,
+    },
+    {
+      channel: 'Social',
+      regions: ['all'],
+      startWeek: 15,
+      endWeek: 18,
+      postWeeks: 2,
+      measured: 300,
+      se: 100,
+      before: 80,
+      after: 260,
+      zBefore: -2.2,
+      zAfter: -0.4,
+    },
   ];
   rows[0] = { ...rows[0], ...first };
   return rows;
@@ -500,9 +543,143 @@ describe('total effects, warnings and media scaling', () => {
   });
 });
 
+describe('lift-test calibration', () => {
+  const withTests = (tests = liftTests()): DashboardData => ({ ...makeData(), liftTests: tests });
+  const liftChart = (d: DashboardData) => buildChartSpecs(d).find((c) => c.id === 'lift-tests');
+  const TV = 'TV · weeks 10–13 · 2 regions';
+  const SOCIAL = 'Social · weeks 15–18 (+2 post) · all regions';
+
+  test('the chart comes after the share chart only when there are tests', () => {
+    expect(buildChartSpecs(withTests()).map((c) => c.id)).toEqual([
+      ...ALL_IDS.slice(0, 4),
+      'lift-tests',
+      ...ALL_IDS.slice(4),
+    ]);
+    expect(liftChart(makeData())).toBeUndefined();
+    expect(liftChart(withTests([]))).toBeUndefined();
+  });
+
+  test('one row per test: measured with its 90 % interval, the model before and after', () => {
+    const c = liftChart(withTests())!;
+    expect(c.title).toBe('Lift tests: measured vs model');
+    const rows = dataOf(c.spec);
+    expect(rows).toHaveLength(6);
+    const at = (test: string, series: string) =>
+      rows.find((r) => r.test === test && r.series === series)!;
+    const measured = at(TV, MEASURED_LABEL);
+    expect(measured.value).toBe(1200);
+    expect(measured.se).toBe(240);
+    expect(measured.lo as number).toBeCloseTo(1200 - 1.645 * 240, 9);
+    expect(measured.hi as number).toBeCloseTo(1200 + 1.645 * 240, 9);
+    expect(measured.z).toBeNull();
+    expect(measured.regions).toBe('North, East');
+    expect(at(TV, BEFORE_LABEL)).toMatchObject({ value: 2100, z: 3.75, measured: 1200 });
+    expect(at(TV, AFTER_LABEL)).toMatchObject({ value: 1320, z: 0.5 });
+    expect(at(SOCIAL, BEFORE_LABEL)).toMatchObject({ value: 80, z: -2.2, regions: 'all' });
+    expect(at(SOCIAL, AFTER_LABEL)).toMatchObject({ value: 260, z: -0.4 });
+    const spec = JSON.stringify(c.spec);
+    expect(spec).toContain("Lift (visits over the test's weeks)");
+    expect(spec).toContain('z = (model − measured) / se');
+    expect(spec).toContain('before the calibration term acted');
+  });
+
+  test('the chart compiles and renders: error bars, two model marks per test, one legend', async () => {
+    const c = liftChart(withTests())!;
+    const vg = compileChart(c.spec);
+    expect(JSON.stringify(vg)).toContain('"tooltip"');
+    const items = await markItems(vg);
+    expect(items.get('symbol')).toBe(2 * 3); // measured, before, after per test
+    expect(items.get('rule')).toBe(2 + 1); // an interval per test + the zero line
+    expect(items.get('rect')).toBe(2 * 2); // the interval's end caps
+    const svg = await renderChartSvg(c.spec);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Lift tests: measured vs model');
+    for (const label of [MEASURED_LABEL, BEFORE_LABEL, AFTER_LABEL, TV, SOCIAL])
+      expect(svg).toContain(label);
+    // color and shape share one legend: each label drawn once
+    for (const label of [MEASURED_LABEL, BEFORE_LABEL, AFTER_LABEL])
+      expect(svg.split(`>${label}</text>`)).toHaveLength(2);
+    expect(svg).toContain('Symbol legend for shape, fill color and stroke color with 3 values');
+  });
+
+  test('labels: channel, weeks and region count; repeated labels are numbered', () => {
+    const one = { ...liftTests()[0], regions: ['West'], startWeek: 4, endWeek: 4 };
+    expect(liftTestLabels([one, one, liftTests()[1]])).toEqual([
+      'TV · week 4 · 1 region',
+      'TV · week 4 · 1 region #2',
+      SOCIAL,
+    ]);
+    const iso = { ...one, startWeek: '2024-01-01', endWeek: '2024-01-22' };
+    expect(liftTestLabels([iso])).toEqual(['TV · weeks 2024-01-01–2024-01-22 · 1 region']);
+  });
+
+  test('ISO-date weeks are accepted as test weeks', () => {
+    const d = withTests([{ ...liftTests()[0], startWeek: '2023-03-06', endWeek: '2023-03-27' }]);
+    d.weeks = d.weeks.map((_, w) =>
+      new Date(Date.UTC(2023, 0, 2 + 7 * w)).toISOString().slice(0, 10),
+    );
+    expect(() => validateDashboardData(d)).not.toThrow();
+    expect(dataOf(liftChart(d)!.spec)[0].test).toBe('TV · weeks 2023-03-06–2023-03-27 · 2 regions');
+  });
+
+  test('the page shows a table of the tests under their chart; none without tests', () => {
+    const html = renderDashboardHtml(withTests(), { vegaRuntime: '' });
+    const section = html.match(/<section class="chart" id="chart-lift-tests"[^]*?<\/section>/)![0];
+    expect(section).toContain('<div class="view" id="view-lift-tests"></div>');
+    const table = section.match(/<table class="lift-tests">[^]*<\/table>/)![0];
+    expect(table).toContain(
+      '<th>Test</th><th>Measured ± se</th><th>Model before (z)</th><th>Model after (z)</th>',
+    );
+    expect(table).toContain(
+      `<tr><td>${TV}</td><td>1,200 ± 240</td><td>2,100 (z +3.75)</td><td>1,320 (z +0.50)</td></tr>`,
+    );
+    expect(table).toContain(
+      `<tr><td>${SOCIAL}</td><td>300 ± 100</td><td>80 (z −2.20)</td><td>260 (z −0.40)</td></tr>`,
+    );
+    expect(table).toContain('Lift in visits');
+    expect((html.match(/<tr>/g) ?? []).length).toBe(3);
+    expect(renderDashboardHtml(makeData(), { vegaRuntime: '' })).not.toContain('<table');
+  });
+
+  test('writeDashboard writes the lift-test SVG', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'causalmix-dash-lift-'));
+    try {
+      await writeDashboard(withTests(), dir);
+      const svg = await readFile(join(dir, 'charts', 'lift-tests.svg'), 'utf8');
+      expect(svg).toContain(AFTER_LABEL);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('buildDashboardData takes the lift tests from the fitted model', async () => {
+    const d = await buildDashboardData(...tinyFit('regionMean'));
+    expect(d.liftTests).toEqual([
+      {
+        channel: 'A',
+        regions: ['all'],
+        startWeek: 1,
+        endWeek: 2,
+        postWeeks: 0,
+        measured: 4,
+        se: 1,
+        before: 1,
+        after: 3.5,
+        zBefore: -3,
+        zAfter: -0.5,
+      },
+    ]);
+    expect(buildChartSpecs(d).map((c) => c.id)).toContain('lift-tests');
+    const old = await buildDashboardData(...tinyFit(undefined));
+    expect(old.liftTests).toBeUndefined();
+    expect(buildChartSpecs(old).map((c) => c.id)).not.toContain('lift-tests');
+  });
+});
+
 /**
  * buildDashboardData's arguments for a stand-in fitted model (1 region, 2 weeks, channels A and
- * B, no controls): only the fields it reads. With a scaling it also gets warnings and effects.
+ * B, no controls): only the fields it reads. With a scaling it also gets warnings, effects and
+ * a lift test.
  */
 function tinyFit(scaling: 'regionMean' | undefined): Parameters<typeof buildDashboardData> {
   const R = 1;
@@ -530,7 +707,28 @@ function tinyFit(scaling: 'regionMean' | undefined): Parameters<typeof buildDash
   };
   const fitted = {
     prepared,
-    training: { adapter: 'test' },
+    training: {
+      adapter: 'test',
+      ...(scaling
+        ? {
+            liftTests: [
+              {
+                channel: 'A',
+                regions: ['all'],
+                startWeek: 1,
+                endWeek: 2,
+                postWeeks: 0,
+                measured: 4,
+                se: 1,
+                before: 1,
+                after: 3.5,
+                zBefore: -3,
+                zAfter: -0.5,
+              },
+            ],
+          }
+        : {}),
+    },
     engine: { adapterName: 'test' },
     dagAdjacency: async () => [
       [0, 1],
@@ -715,6 +913,71 @@ describe('dashboard validation', () => {
       'effect roas',
       (d) => (d.channelEffects = effects({ roas: NaN })),
       /channelEffects 'TV' roas NaN must be finite or null/,
+    ],
+    [
+      'lift test channel',
+      (d) => (d.liftTests = liftTests({ channel: 'Radio' })),
+      /liftTests\[0\] names channel 'Radio', which is not in channels/,
+    ],
+    [
+      'lift test se zero',
+      (d) => (d.liftTests = liftTests({ se: 0 })),
+      /liftTests\[0\] 'TV' se 0 must be a finite number > 0/,
+    ],
+    [
+      'lift test se negative',
+      (d) => (d.liftTests = liftTests({ se: -5 })),
+      /liftTests\[0\] 'TV' se -5 must be a finite number > 0/,
+    ],
+    [
+      'lift test se NaN',
+      (d) => (d.liftTests = liftTests({ se: NaN })),
+      /liftTests\[0\] 'TV' se NaN must be a finite number > 0/,
+    ],
+    [
+      'lift test measured',
+      (d) => (d.liftTests = liftTests({ measured: Infinity })),
+      /liftTests\[0\] 'TV' measured Infinity is not finite/,
+    ],
+    [
+      'lift test model lift',
+      (d) => (d.liftTests = liftTests({ after: NaN })),
+      /liftTests\[0\] 'TV' after NaN is not finite/,
+    ],
+    [
+      'lift test z',
+      (d) => (d.liftTests = liftTests({ zBefore: NaN })),
+      /liftTests\[0\] 'TV' zBefore NaN is not finite/,
+    ],
+    [
+      'lift test region',
+      (d) => (d.liftTests = liftTests({ regions: ['North', 'Atlantis'] })),
+      /liftTests\[0\] 'TV' names region 'Atlantis', which is not in regions/,
+    ],
+    [
+      'lift test no regions',
+      (d) => (d.liftTests = liftTests({ regions: [] })),
+      /liftTests\[0\] 'TV' regions must be a non-empty list/,
+    ],
+    [
+      'lift test week',
+      (d) => (d.liftTests = liftTests({ endWeek: 31 })),
+      /liftTests\[0\] 'TV' endWeek 31 is not a week/,
+    ],
+    [
+      'lift test week order',
+      (d) => (d.liftTests = liftTests({ startWeek: 14 })),
+      /liftTests\[0\] 'TV' endWeek 13 comes before startWeek 14/,
+    ],
+    [
+      'lift test post weeks',
+      (d) => (d.liftTests = liftTests({ postWeeks: -1 })),
+      /liftTests\[0\] 'TV' postWeeks -1 must be a whole number/,
+    ],
+    [
+      'lift tests not a list',
+      (d) => (d.liftTests = {} as unknown as LiftTestRow[]),
+      /liftTests must be a list/,
     ],
     [
       'media scaling',

@@ -1,7 +1,8 @@
 /**
  * A fitted model's results as the dashboard's plain input (src/dashboard DashboardData): the
  * decomposition, the evaluation, the DAG, response curves with their points and, when given, a
- * budget comparison, the per-channel total effects and the fit warnings.
+ * budget comparison, the per-channel total effects and the fit warnings; the lift tests the fit
+ * was calibrated on come from the fitted model itself.
  */
 import {
   scaledInputName,
@@ -9,6 +10,7 @@ import {
   type ChannelEffectRow,
   type DashboardData,
   type DashboardWarning,
+  type LiftTestRow,
   type MediaScaling,
   type ResponseCurveData,
 } from '../dashboard/data.js';
@@ -129,6 +131,19 @@ export async function buildDashboardData(
       message: w.message,
     })),
     channelEffects: opts.channelEffects && effectRows(opts.channelEffects),
+    liftTests: fitted.training.liftTests?.map((t): LiftTestRow => ({
+      channel: t.channel,
+      regions: [...t.regions],
+      startWeek: t.startWeek,
+      endWeek: t.endWeek,
+      postWeeks: t.postWeeks,
+      measured: t.measured,
+      se: t.se,
+      before: t.before,
+      after: t.after,
+      zBefore: t.zBefore,
+      zAfter: t.zAfter,
+    })),
   };
 }
 

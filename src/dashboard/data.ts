@@ -65,6 +65,32 @@ export interface ChannelEffectRow {
   roas: number | null;
 }
 
+/**
+ * A lift test (geo experiment) the fit was calibrated on, with the model's own counterfactual lift
+ * over the same definition: `channel` switched off in `regions` during startWeek … endWeek, the
+ * KPI difference summed over those regions and weeks plus `postWeeks` more (KPI units).
+ */
+export interface LiftTestRow {
+  channel: string;
+  /** region names, or ['all'] */
+  regions: string[];
+  /** the data's own week values (entries of DashboardData.weeks), inclusive */
+  startWeek: number | string;
+  endWeek: number | string;
+  /** weeks after endWeek whose KPI the experiment also counted */
+  postWeeks: number;
+  /** the measured lift and its standard error (> 0) */
+  measured: number;
+  se: number;
+  /** the model's lift after the warm start, before the calibration term acted */
+  before: number;
+  /** the model's lift at the end of training */
+  after: number;
+  /** (before − measured) / se and (after − measured) / se */
+  zBefore: number;
+  zAfter: number;
+}
+
 /** How the model scaled the media inputs it was given. */
 export type MediaScaling = 'shareOfVoice' | 'regionMean';
 
@@ -127,6 +153,8 @@ export interface DashboardData {
   warnings?: DashboardWarning[];
   /** total effects per channel; the share and ROAS charts use them when given */
   channelEffects?: ChannelEffectRow[];
+  /** lift tests the fit was calibrated on: measured vs the model's lift before and after */
+  liftTests?: LiftTestRow[];
 }
 
 export interface DashboardDims {
@@ -220,6 +248,7 @@ export function validateDashboardData(d: DashboardData): DashboardDims {
     );
   checkWarnings(d.warnings, d.channels);
   checkChannelEffects(d.channelEffects, d.channels);
+  checkLiftTests(d.liftTests, d);
   return { R, W, C, K };
 }
 
@@ -259,4 +288,43 @@ function checkChannelEffects(rows: ChannelEffectRow[] | undefined, channels: str
         `dashboard: channelEffects '${row.channel}' roas ${row.roas} must be finite or null`,
       );
   }
+}
+
+function checkLiftTests(tests: LiftTestRow[] | undefined, d: DashboardData): void {
+  if (tests === undefined) return;
+  if (!Array.isArray(tests)) throw new DataError('dashboard: liftTests must be a list');
+  const weekIndex = (v: unknown) => d.weeks.findIndex((w) => String(w) === String(v));
+  tests.forEach((t, i) => {
+    const where = `liftTests[${i}]`;
+    if (typeof t?.channel !== 'string')
+      throw new DataError(`dashboard: ${where} needs a channel name (string)`);
+    checkChannelRef(t.channel, d.channels, where);
+    const named = `${where} '${t.channel}'`;
+    const regions = t.regions;
+    if (!Array.isArray(regions) || regions.length === 0)
+      throw new DataError(`dashboard: ${named} regions must be a non-empty list (or ['all'])`);
+    const everywhere = regions.length === 1 && regions[0] === 'all';
+    if (!everywhere)
+      for (const r of regions)
+        if (!d.regions.includes(r))
+          throw new DataError(`dashboard: ${named} names region '${r}', which is not in regions`);
+    const from = weekIndex(t.startWeek);
+    const to = weekIndex(t.endWeek);
+    if (from < 0) throw new DataError(`dashboard: ${named} startWeek ${t.startWeek} is not a week`);
+    if (to < 0) throw new DataError(`dashboard: ${named} endWeek ${t.endWeek} is not a week`);
+    if (to < from)
+      throw new DataError(
+        `dashboard: ${named} endWeek ${t.endWeek} comes before startWeek ${t.startWeek}`,
+      );
+    if (!Number.isInteger(t.postWeeks) || t.postWeeks < 0)
+      throw new DataError(
+        `dashboard: ${named} postWeeks ${t.postWeeks} must be a whole number ≥ 0`,
+      );
+    for (const key of ['measured', 'before', 'after', 'zBefore', 'zAfter'] as const) {
+      if (typeof t[key] !== 'number' || !Number.isFinite(t[key]))
+        throw new DataError(`dashboard: ${named} ${key} ${t[key]} is not finite`);
+    }
+    if (typeof t.se !== 'number' || !Number.isFinite(t.se) || t.se <= 0)
+      throw new DataError(`dashboard: ${named} se ${t.se} must be a finite number > 0`);
+  });
 }

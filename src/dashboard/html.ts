@@ -7,6 +7,7 @@
 import type { DashboardData } from './data.js';
 import { buildChartSpecs, compileChart } from './charts/build.js';
 import type { ChartDef } from './charts/common.js';
+import { LIFT_TESTS_ID, liftTestLabels } from './charts/lift-tests.js';
 
 export interface DashboardHtmlOptions {
   /** text of vega's UMD build (vega.min.js), inlined into a script tag */
@@ -61,6 +62,41 @@ function warningsBox(data: DashboardData): string {
   );
 }
 
+/** A lift in KPI units: whole numbers with separators from 100 up, else three significant digits. */
+const fmtLift = (v: number) =>
+  Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toPrecision(3)));
+
+/** z with its sign: +1.25, −0.40, 0.00 */
+function fmtZ(z: number): string {
+  const digits = Math.abs(z).toFixed(2);
+  return digits === '0.00' ? digits : (z > 0 ? '+' : '−') + digits;
+}
+
+/**
+ * The lift tests as a table under their chart (nothing without tests): measured ± se and the
+ * model's lift before and after calibration with z = (model − measured) / se.
+ */
+function liftTestsTable(data: DashboardData): string {
+  const tests = data.liftTests ?? [];
+  if (tests.length === 0) return '';
+  const labels = liftTestLabels(tests);
+  const rows = tests.map(
+    (t, i) =>
+      `<tr><td>${escapeHtml(labels[i])}</td>` +
+      `<td>${fmtLift(t.measured)} ± ${fmtLift(t.se)}</td>` +
+      `<td>${fmtLift(t.before)} (z ${fmtZ(t.zBefore)})</td>` +
+      `<td>${fmtLift(t.after)} (z ${fmtZ(t.zAfter)})</td></tr>`,
+  );
+  const kpi = escapeHtml(data.kpiName ?? 'KPI');
+  return (
+    `<table class="lift-tests"><caption>Lift in ${kpi} over each test's weeks; ` +
+    'z = (model − measured) / se</caption>' +
+    '<thead><tr><th>Test</th><th>Measured ± se</th><th>Model before (z)</th>' +
+    '<th>Model after (z)</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
 const STYLE = `
 body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f4f5f7;color:#222}
 header{background:#1f2d3d;color:#fff;padding:18px 28px}
@@ -77,6 +113,10 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(720px,1fr));gap:
 .warnings h2{margin:0 0 6px;font-size:15px;color:#8a4b00}
 .warnings ul{margin:0;padding-left:20px}
 .warnings li{margin:3px 0}
+.lift-tests{border-collapse:collapse;margin:10px 0 0;font-size:13px;font-variant-numeric:tabular-nums}
+.lift-tests caption{text-align:left;color:#555;font-size:12px;padding-bottom:4px}
+.lift-tests th,.lift-tests td{padding:3px 10px;text-align:right;border-bottom:1px solid #e3e3e3}
+.lift-tests th:first-child,.lift-tests td:first-child{text-align:left}
 .chart .error{color:#b00020;font-family:monospace;white-space:pre-wrap}
 `;
 
@@ -116,7 +156,9 @@ export function renderDashboardHtml(data: DashboardData, opts: DashboardHtmlOpti
     .map(
       (c) =>
         `<section class="chart" id="chart-${c.id}" aria-label="${escapeHtml(c.title)}">` +
-        `<div class="view" id="view-${c.id}"></div></section>`,
+        `<div class="view" id="view-${c.id}"></div>` +
+        (c.id === LIFT_TESTS_ID ? liftTestsTable(data) : '') +
+        '</section>',
     )
     .join('\n');
   return `<!DOCTYPE html>

@@ -8,6 +8,7 @@ export type {
   DashboardData,
   DashboardDims,
   DashboardWarning,
+  LiftTestRow,
   MediaScaling,
   NumericArray,
   ResponseCurveData,

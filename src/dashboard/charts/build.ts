@@ -1,6 +1,6 @@
 /**
- * The dashboard's chart list, in upstream's order plus ROAS, budget allocation and per-region R², and
- * the vega-lite → vega compile step. Browser-safe: no Node imports here.
+ * The dashboard's chart list, in upstream's order plus ROAS, lift tests, budget allocation and
+ * per-region R², and the vega-lite → vega compile step. Browser-safe: no Node imports here.
  */
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
@@ -24,6 +24,7 @@ import { dagHeatmapChart, dagNetworkChart } from './dag.js';
 import { channelDetailChart, controlsChart, mediaSharesChart } from './channels.js';
 import { budgetChart, responseCurvesChart } from './response.js';
 import { channelShareChart, roasChart } from './effects.js';
+import { liftTestsChart } from './lift-tests.js';
 
 const BUILDERS: ((p: Prepared) => ChartDef | null)[] = [
   performanceChart,
@@ -31,6 +32,7 @@ const BUILDERS: ((p: Prepared) => ChartDef | null)[] = [
   holdoutScatterChart,
   channelShareChart,
   roasChart,
+  liftTestsChart,
   contributionDonutChart,
   waterfallChart,
   coefficientsChart,
