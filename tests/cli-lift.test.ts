@@ -60,7 +60,7 @@ test('a CSV of lift tests is calibrated on and reported; JSON gives the same tes
   await writeFile(
     tests,
     'channel,regions,start_week,end_week,post_weeks,lift,se\n' +
-      `impressions_tv,${regions[0]};${regions[1]},10,13,2,50000,10000\n` +
+      `impressions_tv,${regions[0]};${regions[1]},17,20,2,50000,10000\n` +
       'impressions_search,all,20,23,,20000,5000\n',
   );
   const out = join(dir, 'out');
@@ -69,7 +69,7 @@ test('a CSV of lift tests is calibrated on and reported; JSON gives the same tes
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^lift tests \(the model's lift in KPI/m);
   expect(run.stdout).toMatch(
-    /^ {2}impressions_tv, 2 regions, weeks 10–13 \+ 2: measured 50,000 ± 10,000; model -?[\d,]+ \(z [+−][\d.]+\) → -?[\d,]+ \(z [+−][\d.]+\)$/m,
+    /^ {2}impressions_tv, 2 regions, weeks 17–20 \+ 2: measured 50,000 ± 10,000; model -?[\d,]+ \(z [+−][\d.]+\) → -?[\d,]+ \(z [+−][\d.]+\)$/m,
   );
   expect(run.stdout).toMatch(/^ {2}impressions_search, all regions, weeks 20–23: measured 20,000/m);
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
@@ -86,8 +86,8 @@ test('a CSV of lift tests is calibrated on and reported; JSON gives the same tes
       {
         channel: 'impressions_tv',
         regions: [regions[0], regions[1]],
-        startWeek: 10,
-        endWeek: 13,
+        startWeek: 17,
+        endWeek: 20,
         postWeeks: 2,
         lift: 50000,
         se: 10000,

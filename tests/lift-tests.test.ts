@@ -24,7 +24,8 @@ function makePanel(
     weeks,
     channels,
     controlNames: [],
-    media: new Float64Array(R * W * channels.length),
+    // every channel runs every week (a go-dark where a channel did not run is its own error)
+    media: new Float64Array(R * W * channels.length).fill(1),
     controls: new Float64Array(0),
     target: new Float64Array(R * W),
     observed: new Uint8Array(R * W).fill(1),
@@ -427,4 +428,25 @@ describe('readLiftTestsFile', () => {
     const path = join(dir, 'missing.csv');
     expectDataError(() => readLiftTestsFile(path), `cannot read lift tests file '${path}'`);
   });
+});
+
+test('a test where the channel did not run is refused', () => {
+  const panel = makePanel(WEEK_NUMBERS);
+  const C = panel.channels.length;
+  const W = panel.weeks.length;
+  // search off in north over weeks 5–8 (indices 4–7)
+  for (let w = 4; w <= 7; w++) panel.media[(0 * W + w) * C + 1] = 0;
+  const rows = parseLiftTestsCsv(
+    'channel,regions,start_week,end_week,lift,se\nsearch,north,5,8,100,10\n',
+    'off.csv',
+  );
+  expect(() => resolveLiftTests(rows, panel, {}, 'off.csv')).toThrow(
+    /lift tests 'off\.csv' row 1: 'search' has no input in those regions over weeks 5–8/,
+  );
+  // one of the regions ran it: accepted
+  const both = parseLiftTestsCsv(
+    'channel,regions,start_week,end_week,lift,se\nsearch,north;south,5,8,100,10\n',
+    'on.csv',
+  );
+  expect(resolveLiftTests(both, panel)).toHaveLength(1);
 });

@@ -210,7 +210,20 @@ export function resolveLiftTests(
   if (inputs.length === 0) throw new DataError(`${where(source)}: no tests`);
   const tests = inputs.map((t) => resolveOne(t, panel, opts.wTrain, source));
   checkOverlaps(tests, panel, source);
+  tests.forEach((t) => checkChannelRan(t, panel, source));
   return tests;
+}
+
+/** A go-dark where the channel did not run changes nothing: most likely a wrong row. */
+function checkChannelRan(t: LiftTest, panel: Panel, source: string | undefined): void {
+  const W = panel.weeks.length;
+  const C = panel.channels.length;
+  for (const r of t.regionIndex)
+    for (let w = t.from; w <= t.testTo; w++) if (panel.media[(r * W + w) * C + t.c] > 0) return;
+  throw new DataError(
+    `${rowAt(source, t.row)}: '${t.channel}' has no input in those regions over weeks ` +
+      `${t.startWeek}–${t.endWeek}, so switching it off there changes nothing`,
+  );
 }
 
 function resolveOne(
