@@ -7,14 +7,9 @@
  * to 0 with a warning; upper 0 is an error. Unlike upstream an unknown channel name is an error.
  */
 import { DataError } from '../data/errors.js';
-import type { CurveUnit, HillCurve, HillParams, Table } from './response-curves.js';
-import {
-  curveMarginal,
-  curveResponse,
-  curveRises,
-  isInterpolated,
-  rowsToCsv,
-} from './response-curves.js';
+import type { CurveUnit, HillCurve, HillParams } from './response-curves.js';
+import { curveMarginal, curveResponse, curveRises, isInterpolated } from './response-curves.js';
+import { rowsToCsv, type Table } from './table.js';
 import type { AllocationProblem } from './optimizer-problem.js';
 import { isFeasible, totalResponse } from './optimizer-problem.js';
 import { optimizeGlobal } from './optimizer-global.js';

@@ -7,7 +7,7 @@
  */
 import type { Decomposition, FittedMMM } from '../model/fitted.js';
 import { mediaPathways, type MediaPathways } from './contributions.js';
-import { rowsToCsv } from './response-curves.js';
+import { rowsToCsv } from './table.js';
 
 export interface ChannelEffects {
   channels: string[];

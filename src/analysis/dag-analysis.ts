@@ -5,7 +5,7 @@
  * The triangular mode is acyclic by construction; a NOTEARS graph is only pushed towards it.
  */
 import { DataError } from '../data/errors.js';
-import { rowsToCsv } from './response-curves.js';
+import { rowsToCsv } from './table.js';
 
 export interface DagEdge {
   from: string;

@@ -13,7 +13,7 @@ import { DataError } from '../data/errors.js';
 import type { Panel } from '../data/panel.js';
 import type { PreparedData } from '../data/pipeline.js';
 import type { FittedMMM } from '../model/fitted.js';
-import { rowsToCsv, type Table } from './response-curves.js';
+import { rowsToCsv, type Table } from './table.js';
 
 export const SHARE_WEEKS = 13;
 

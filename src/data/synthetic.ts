@@ -149,10 +149,20 @@ function targetShares(rng: Rng, C: number): number[] {
   return shares;
 }
 
-export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
-  panel: Panel;
-  truth: SyntheticTruth;
-} {
+/** The panel's shape and which region-weeks exist: what every step below works over. */
+interface Grid {
+  R: number;
+  W: number;
+  C: number;
+  K: number;
+  /** [R, W], 1 where the region has the week */
+  observed: Uint8Array;
+}
+
+const isObserved = (g: Grid, r: number, w: number) => g.observed[r * g.W + w] === 1;
+
+/** The options with their defaults, checked; the names of regions, weeks, channels and controls. */
+function syntheticSpec(opts: SyntheticPanelOptions) {
   const R = opts.regions ?? 20;
   const W = opts.weeks ?? 104;
   const C = opts.channels ?? 5;
@@ -179,28 +189,111 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     opts.startDate !== undefined
       ? mondayWeeks(opts.startDate, W)
       : Array.from({ length: W }, (_, w) => w);
-
-  const rng = new Rng(seed);
-  const regions = Array.from({ length: R }, (_, r) => `region_${pad2(r + 1)}`);
-  const channels = Array.from(
-    { length: C },
-    (_, c) => CHANNEL_NAMES[c] ?? `channel_${pad2(c + 1)}`,
-  );
-  const alwaysOn = new Set(opts.alwaysOn ?? ALWAYS_ON);
   const flighting = opts.flighting ?? 'national';
   if (flighting !== 'national' && flighting !== 'regional')
     throw new DataError(
       `synthetic panel: flighting must be 'national' or 'regional', got '${String(flighting)}'`,
     );
-  const controlNames = Array.from(
-    { length: K },
-    (_, k) => CONTROL_NAMES[k] ?? `control_${pad2(k + 1)}`,
-  );
+  return {
+    R,
+    W,
+    C,
+    K,
+    seed,
+    noise,
+    m,
+    nRagged,
+    weeks,
+    flighting,
+    regions: Array.from({ length: R }, (_, r) => `region_${pad2(r + 1)}`),
+    channels: Array.from({ length: C }, (_, c) => CHANNEL_NAMES[c] ?? `channel_${pad2(c + 1)}`),
+    alwaysOn: new Set(opts.alwaysOn ?? ALWAYS_ON),
+    controlNames: Array.from({ length: K }, (_, k) => CONTROL_NAMES[k] ?? `control_${pad2(k + 1)}`),
+  };
+}
+type SyntheticSpec = ReturnType<typeof syntheticSpec>;
 
-  // Region sizes and which weeks each region has.
+/**
+ * Every random draw happens in the steps below, called in a fixed order from one Rng: the same
+ * seed gives the same panel only while that order (and each step's order inside) is kept.
+ */
+export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
+  panel: Panel;
+  truth: SyntheticTruth;
+} {
+  const spec = syntheticSpec(opts);
+  const { R, W, C, K, m, regions, weeks, channels, controlNames } = spec;
+  const rng = new Rng(spec.seed);
+
+  const level = regionLevels(rng, R);
+  const grid: Grid = { R, W, C, K, observed: raggedObserved(rng, R, W, spec.nRagged) };
+  const media = mediaImpressions(rng, spec, grid, level);
+  const share = shareOfVoice(grid, media);
+  const adstock = channels.map(() => uniform(rng, 0.1, 0.7));
+  const slope = channels.map(() => uniform(rng, 2, 3.5));
+  const ad = adstockedShares(grid, share, adstock);
+  const halfSat = halfSaturations(rng, grid, share, ad);
+  const hill = hillOfAdstock(grid, ad, slope, halfSat);
+
+  // Non-media part, relative to base_r = (1 − m)·Y_r: baseline, yearly seasonality, controls.
+  const base = Float64Array.from(level, (y) => (1 - m) * y);
+  const baseline = Float64Array.from(base);
+  const seasonal = seasonalComponent(rng, grid, base);
+  const ctl = controlSeries(rng, grid, controlNames);
+  const { controlContributions, nonMedia } = nonMediaParts(grid, base, baseline, seasonal, ctl);
+
+  const med = mediaContributions(rng, grid, level, hill, (m / (1 - m)) * nonMedia);
+  const mediaSum = med.channelTotals.reduce((s, x) => s + x, 0);
+  const noisy = noisyTarget(rng, grid, level, spec.noise, {
+    baseline,
+    seasonal,
+    controlContributions,
+    contributions: med.contributions,
+  });
+
+  return {
+    panel: {
+      regions,
+      weeks,
+      channels,
+      controlNames,
+      media,
+      controls: ctl.controls,
+      target: noisy.target,
+      observed: grid.observed,
+    },
+    truth: {
+      regionLevel: level,
+      shareOfVoice: share,
+      adstock,
+      slope,
+      halfSat,
+      coef: med.coef,
+      contributions: med.contributions,
+      channelTotals: med.channelTotals,
+      channelShares: med.channelTotals.map((t) => t / mediaSum),
+      controlCoef: ctl.controlCoef,
+      controlCenter: ctl.controlCenter,
+      controlContributions,
+      baseline,
+      seasonal,
+      noise: noisy.noise,
+      noiseSd: noisy.noiseSd,
+      mediaShare: mediaSum / (mediaSum + nonMedia),
+    },
+  };
+}
+
+/** Region sizes Y_r: log-normal around 1e4, clipped to [1e3, 1e5]. */
+function regionLevels(rng: Rng, R: number): Float64Array {
   const level = new Float64Array(R);
   for (let r = 0; r < R; r++)
     level[r] = Math.min(1e5, Math.max(1e3, Math.exp(Math.log(1e4) + 0.9 * rng.normal())));
+  return level;
+}
+
+/** Which weeks each region has: `nRagged` random regions lose a leading or trailing block. */
+function raggedObserved(rng: Rng, R: number, W: number, nRagged: number): Uint8Array {
   const observed = new Uint8Array(R * W).fill(1);
   const order = Array.from({ length: R }, (_, r) => r);
   for (let i = 0; i < nRagged; i++) {
@@ -211,36 +304,52 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     const leading = rng.uniform() < 0.5;
     for (let k = 0; k < len; k++) observed[r * W + (leading ? k : W - 1 - k)] = 0;
   }
-  const obs = (r: number, w: number) => observed[r * W + w] === 1;
+  return observed;
+}
 
-  // Media impressions: region size × reach × channel trend × flighting × regional mix × noise.
+/** Media impressions: region size × reach × channel trend × flighting × regional mix × noise. */
+function mediaImpressions(
+  rng: Rng,
+  spec: SyntheticSpec,
+  g: Grid,
+  level: Float64Array,
+): Float64Array {
+  const { R, W, C } = g;
   const media = new Float64Array(R * W * C);
   for (let c = 0; c < C; c++) {
     const reach = Math.exp(uniform(rng, Math.log(2), Math.log(20)));
     const trend = uniform(rng, -0.25, 0.25);
-    const steady = alwaysOn.has(channels[c]);
+    const steady = spec.alwaysOn.has(spec.channels[c]);
     const national = steady ? new Float64Array(W).fill(1) : flightCalendar(rng, W);
     for (let r = 0; r < R; r++) {
-      const cal = !steady && flighting === 'regional' ? flightCalendar(rng, W) : national;
+      const cal = !steady && spec.flighting === 'regional' ? flightCalendar(rng, W) : national;
       const mix = Math.exp(0.4 * rng.normal());
       for (let w = 0; w < W; w++) {
         const x = level[r] * reach * mix * Math.exp((trend * w) / PERIOD + 0.2 * rng.normal());
-        if (obs(r, w)) media[(r * W + w) * C + c] = x * cal[w];
+        if (isObserved(g, r, w)) media[(r * W + w) * C + c] = x * cal[w];
       }
     }
   }
+  return media;
+}
 
-  // Share of voice (model-spec §2) and the channel's adstock over each region's observed span.
+/** Share of voice exactly as the model computes it (model-spec §2). */
+function shareOfVoice(g: Grid, media: Float64Array): Float64Array {
+  const { R, W, C } = g;
   const share = new Float64Array(R * W * C);
   for (let i = 0; i < R * W; i++) {
-    if (!observed[i]) continue;
+    if (!g.observed[i]) continue;
     let tot = 0;
     for (let c = 0; c < C; c++) tot += media[i * C + c];
     for (let c = 0; c < C; c++)
       share[i * C + c] = tot <= 1e-8 ? 1 / C : media[i * C + c] / (tot + 1e-8);
   }
-  const adstock = channels.map(() => uniform(rng, 0.1, 0.7));
-  const slope = channels.map(() => uniform(rng, 2, 3.5));
+  return share;
+}
+
+/** The model's adstock recursion a_t = s_t + α·a_{t−1} over each region's observed span. */
+function adstockedShares(g: Grid, share: Float64Array, adstock: number[]): Float64Array {
+  const { R, W, C } = g;
   const ad = new Float64Array(R * W * C);
   for (let r = 0; r < R; r++)
     for (let c = 0; c < C; c++) {
@@ -249,29 +358,46 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
         const i = (r * W + w) * C + c;
         // Blocks are leading/trailing, so the span is contiguous; a region's adstock starts at
         // its first observed week (the model instead runs through neutral equal-share weeks).
-        if (!obs(r, w)) continue;
+        if (!isObserved(g, r, w)) continue;
         ad[i] = share[i] + adstock[c] * prev;
         prev = ad[i];
       }
     }
-  // Half-saturation around the channel's typical adstocked share (its median where present).
-  const halfSat = channels.map((_, c) => {
+  return ad;
+}
+
+/** Half-saturation around the channel's typical adstocked share (its median where present). */
+function halfSaturations(rng: Rng, g: Grid, share: Float64Array, ad: Float64Array): number[] {
+  const { R, W, C } = g;
+  return Array.from({ length: C }, (_, c) => {
     const v: number[] = [];
     for (let i = 0; i < R * W; i++)
-      if (observed[i] && share[i * C + c] > 1e-4) v.push(ad[i * C + c]);
+      if (g.observed[i] && share[i * C + c] > 1e-4) v.push(ad[i * C + c]);
     v.sort((a, b) => a - b);
     const med = v.length ? v[Math.floor(v.length / 2)] : 1 / C;
     return Math.min(1, Math.max(0.01, uniform(rng, 0.7, 1.3) * med));
   });
-  const hill = new Float64Array(R * W * C);
-  for (let i = 0; i < R * W * C; i++) {
+}
+
+/** The model's Hill σ(slope·(ln a − ln g)) of the adstocked share; 0 where a = 0. */
+function hillOfAdstock(
+  g: Grid,
+  ad: Float64Array,
+  slope: number[],
+  halfSat: number[],
+): Float64Array {
+  const C = g.C;
+  const hill = new Float64Array(ad.length);
+  for (let i = 0; i < ad.length; i++) {
     const c = i % C;
     hill[i] = ad[i] > 0 ? sigmoid(slope[c] * (Math.log(ad[i]) - Math.log(halfSat[c]))) : 0;
   }
+  return hill;
+}
 
-  // Non-media part, relative to base_r = (1 − m)·Y_r: baseline, yearly seasonality, controls.
-  const base = Float64Array.from(level, (y) => (1 - m) * y);
-  const baseline = Float64Array.from(base);
+/** Yearly seasonality: two harmonics with shared phases, each region's own amplitude and shift. */
+function seasonalComponent(rng: Rng, g: Grid, base: Float64Array): Float64Array {
+  const { R, W } = g;
   const seasonal = new Float64Array(R * W);
   const phase1 = uniform(rng, 0, 2 * Math.PI);
   const phase2 = uniform(rng, 0, 2 * Math.PI);
@@ -281,9 +407,22 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     for (let w = 0; w < W; w++) {
       const t = (2 * Math.PI * w) / PERIOD + jitter;
       const pattern = Math.sin(t + phase1) + 0.4 * Math.sin(2 * t + phase2);
-      if (obs(r, w)) seasonal[r * W + w] = base[r] * amp * pattern;
+      if (isObserved(g, r, w)) seasonal[r * W + w] = base[r] * amp * pattern;
     }
   }
+  return seasonal;
+}
+
+interface ControlSeries {
+  /** raw control values [R, W, K] */
+  controls: Float64Array;
+  controlCoef: number[];
+  controlCenter: number[];
+}
+
+/** Raw control series (known names get their own process) and each one's effect per unit. */
+function controlSeries(rng: Rng, g: Grid, controlNames: string[]): ControlSeries {
+  const { R, W, K } = g;
   const controls = new Float64Array(R * W * K);
   const controlCoef: number[] = [];
   const controlCenter: number[] = [];
@@ -305,7 +444,7 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
           ar = 0.8 * ar + 0.6 * rng.normal();
           x = ar + 0.3 * offset;
         }
-        if (obs(r, w)) controls[(r * W + w) * K + k] = x;
+        if (isObserved(g, r, w)) controls[(r * W + w) * K + k] = x;
       }
     }
     const known = KNOWN_CONTROL_EFFECTS[name];
@@ -313,24 +452,45 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     controlCoef.push(known ? known.coef : sign * uniform(rng, 0.01, 0.04));
     controlCenter.push(known ? known.center : 0);
   }
+  return { controls, controlCoef, controlCenter };
+}
+
+/** Control contributions [R, W, K] and the non-media total over observed cells (no draws). */
+function nonMediaParts(
+  g: Grid,
+  base: Float64Array,
+  baseline: Float64Array,
+  seasonal: Float64Array,
+  ctl: ControlSeries,
+): { controlContributions: Float64Array; nonMedia: number } {
+  const { R, W, K } = g;
   const controlContributions = new Float64Array(R * W * K);
   let nonMedia = 0;
   for (let r = 0; r < R; r++)
     for (let w = 0; w < W; w++) {
       const i = r * W + w;
-      if (!obs(r, w)) continue;
+      if (!isObserved(g, r, w)) continue;
       nonMedia += baseline[r] + seasonal[i];
       for (let k = 0; k < K; k++) {
-        const v = controlCoef[k] * base[r] * (controls[i * K + k] - controlCenter[k]);
+        const v = ctl.controlCoef[k] * base[r] * (ctl.controls[i * K + k] - ctl.controlCenter[k]);
         controlContributions[i * K + k] = v;
         nonMedia += v;
       }
     }
+  return { controlContributions, nonMedia };
+}
 
-  // Media coefficients: total media = m/(1 − m) · non-media, split by the target shares.
+/** Media coefficients solved so total media is `mediaTotal`, split by the target shares. */
+function mediaContributions(
+  rng: Rng,
+  g: Grid,
+  level: Float64Array,
+  hill: Float64Array,
+  mediaTotal: number,
+): { coef: number[]; contributions: Float64Array; channelTotals: number[] } {
+  const { R, W, C } = g;
   const shares = targetShares(rng, C);
-  const mediaTotal = (m / (1 - m)) * nonMedia;
-  const coef = channels.map((_, c) => {
+  const coef = Array.from({ length: C }, (_, c) => {
     let s = 0;
     for (let i = 0; i < R * W; i++) s += level[Math.floor(i / W)] * hill[i * C + c];
     return (shares[c] * mediaTotal) / s;
@@ -342,19 +502,33 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
     contributions[i] = coef[c] * level[Math.floor(i / (W * C))] * hill[i];
     channelTotals[c] += contributions[i];
   }
-  const mediaSum = channelTotals.reduce((s, x) => s + x, 0);
+  return { coef, contributions, channelTotals };
+}
 
-  // Target: the components plus Gaussian noise, redrawn where it would push y near or below 0.
+/** Target: the components plus Gaussian noise, redrawn where it would push y near or below 0. */
+function noisyTarget(
+  rng: Rng,
+  g: Grid,
+  level: Float64Array,
+  noise: number,
+  parts: {
+    baseline: Float64Array;
+    seasonal: Float64Array;
+    controlContributions: Float64Array;
+    contributions: Float64Array;
+  },
+): { target: Float64Array; noise: Float64Array; noiseSd: Float64Array } {
+  const { R, W, C, K } = g;
   const target = new Float64Array(R * W);
   const noiseDraws = new Float64Array(R * W);
   const noiseSd = Float64Array.from(level, (y) => noise * y);
   for (let r = 0; r < R; r++)
     for (let w = 0; w < W; w++) {
       const i = r * W + w;
-      if (!obs(r, w)) continue;
-      let det = baseline[r] + seasonal[i];
-      for (let k = 0; k < K; k++) det += controlContributions[i * K + k];
-      for (let c = 0; c < C; c++) det += contributions[i * C + c];
+      if (!isObserved(g, r, w)) continue;
+      let det = parts.baseline[r] + parts.seasonal[i];
+      for (let k = 0; k < K; k++) det += parts.controlContributions[i * K + k];
+      for (let c = 0; c < C; c++) det += parts.contributions[i * C + c];
       let e = 0;
       for (let tries = 0; tries < 50; tries++) {
         const d = noiseSd[r] * rng.normal();
@@ -366,27 +540,5 @@ export function generateSyntheticPanel(opts: SyntheticPanelOptions = {}): {
       noiseDraws[i] = e;
       target[i] = det + e;
     }
-
-  return {
-    panel: { regions, weeks, channels, controlNames, media, controls, target, observed },
-    truth: {
-      regionLevel: level,
-      shareOfVoice: share,
-      adstock,
-      slope,
-      halfSat,
-      coef,
-      contributions,
-      channelTotals,
-      channelShares: channelTotals.map((t) => t / mediaSum),
-      controlCoef,
-      controlCenter,
-      controlContributions,
-      baseline,
-      seasonal,
-      noise: noiseDraws,
-      noiseSd,
-      mediaShare: mediaSum / (mediaSum + nonMedia),
-    },
-  };
+  return { target, noise: noiseDraws, noiseSd };
 }

@@ -11,7 +11,7 @@ import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Program } from '../engine/program.js';
 import type { Tensor } from '../engine/tensor.js';
-import { disposeBatch, toDevice, trainingBatch, trainingMasks } from './batch.js';
+import { disposeBatch, toDevice, trainingBatch, trainingMasks, type HostBatch } from './batch.js';
 import type { MMMConfig } from './config.js';
 import { FittedMMM } from './fitted.js';
 import { DeepCausalMMM, type ModelBatch } from './model.js';
@@ -189,20 +189,41 @@ export class ModelTrainer {
   }
 
   async fit(prepared: PreparedData, opts: FitOptions = {}): Promise<FittedMMM> {
+    this.checkTrainable(prepared);
+    const recorded = this.recordRun(prepared, opts);
+    const run = new TrainingRun(this.engine, this.config, prepared, opts, recorded);
+    if (opts.resume) run.restore(opts.resume);
+    run.startClocks();
+    await run.warmStart();
+    await run.startLiftCalibration();
+    await run.mainPhase();
+    return run.finish();
+  }
+
+  /** Fails before anything is allocated: no training weeks left, or a model too big to train. */
+  private checkTrainable(prepared: PreparedData): void {
     const cfg = this.config;
-    const e = this.engine;
     if (cfg.validationWeeks >= prepared.wTrain)
       throw new Error(
         `causalmix: validationWeeks (${cfg.validationWeeks}) must be fewer than the ${prepared.wTrain} training weeks`,
       );
     checkTrainingMemory(
-      e.backend.limits,
+      this.engine.backend.limits,
       prepared.R,
       prepared.T,
       prepared.C,
       prepared.K,
       cfg.hiddenDim,
     );
+  }
+
+  /**
+   * The model, its batch on the device and every program a fit runs, recorded once up front (in
+   * this order: it is the order of the device's allocations and recordings).
+   */
+  private recordRun(prepared: PreparedData, opts: FitOptions): RecordedRun {
+    const cfg = this.config;
+    const e = this.engine;
     const model = this.createModel(prepared);
     const host = trainingBatch(prepared, cfg.validationWeeks, cfg.upstreamCompat);
     const batch = toDevice(e, host, prepared.C, prepared.K, model.dims.path);
@@ -224,209 +245,327 @@ export class ModelTrainer {
       : undefined;
     const main = this.recordStep(model, batch, 'huber', calib);
     const liftProbe = calib && this.recordLiftProbe(model, batch, calib);
+    return { model, host, batch, masks, evalBatch, evalProgram, warm, calib, main, liftProbe };
+  }
+}
 
-    const sched = new PlateauScheduler(
+/** What ModelTrainer.recordRun prepares for one fit. */
+interface RecordedRun {
+  model: DeepCausalMMM;
+  host: HostBatch;
+  batch: ModelBatch;
+  masks: ReturnType<typeof trainingMasks>;
+  /** the batch with the validation window's loss mask */
+  evalBatch: ModelBatch;
+  evalProgram: Program<{ prediction: Tensor; parts: Tensor }>;
+  /** the warm-start step (MSE); null without a warm start */
+  warm: Program<StepOutputs> | null;
+  calib?: LiftCalibration;
+  main: Program<StepOutputs>;
+  liftProbe?: LiftProbe;
+}
+
+/**
+ * One ModelTrainer.fit: the loop's state (what a checkpoint saves and `restore` reads back) and
+ * its phases. Resuming bit for bit relies on every device operation keeping its order: the steps
+ * below issue them exactly in the order of the one long loop they were split from.
+ */
+class TrainingRun {
+  private readonly sched: PlateauScheduler;
+  private readonly early: EarlyStopping | null;
+  /** the best weights so far (early stopping) */
+  private best: Map<string, Float64Array> | null = null;
+  private readonly notears: { rho: number; alpha: number; hPrev: number };
+  private history: TrainProgress[] = [];
+  private lift: TrainerCheckpoint['lift'];
+  /** main-phase epochs done */
+  private epoch = 0;
+  /** warm-start epochs done */
+  private warmEpoch = 0;
+  private warmDone = false;
+  /** steps run by this call (not before a resume), and all it will run: for the ETA */
+  private stepsDone = 0;
+  private totalSteps = 0;
+  private t0 = 0;
+  private lastCheckpoint = 0;
+  private lastYield = 0;
+
+  constructor(
+    private readonly e: Engine,
+    private readonly cfg: MMMConfig,
+    private readonly prepared: PreparedData,
+    private readonly opts: FitOptions,
+    private readonly run: RecordedRun,
+  ) {
+    this.sched = new PlateauScheduler(
       cfg.learningRate,
       cfg.plateauPatience,
       cfg.plateauFactor,
       cfg.minLr,
     );
-    const early = cfg.validationWeeks > 0 ? new EarlyStopping(cfg.earlyStoppingPatience) : null;
-    let best: Map<string, Float64Array> | null = null;
-    const notears = { rho: cfg.notears.rho0, alpha: cfg.notears.alpha0, hPrev: Infinity };
-    let history: TrainProgress[] = [];
-    let lift: TrainerCheckpoint['lift'];
-    let start = 0;
-    let warmStart = 0;
-    let warmDone = false;
-    if (opts.resume) {
-      const r = opts.resume;
-      if (r.format !== 'causalmix-checkpoint' || r.version !== 1)
-        throw new Error('causalmix: not a causalmix checkpoint (format/version)');
-      const dec = r.dtype === 'f64' ? decodeF64 : decodeF32;
-      model.arena.writeState(dec(r.params), dec(r.m), dec(r.v), r.stepCount);
-      // JSON writes Infinity as null: "nothing seen yet" comes back as null
-      sched.state = { ...r.scheduler, best: r.scheduler.best ?? Infinity };
-      Object.assign(notears, r.notears, { hPrev: r.notears.hPrev ?? Infinity });
-      history = [...r.history];
-      start = r.epoch;
-      warmDone = r.warmDone;
-      warmStart = r.warmEpoch ?? (r.warmDone ? cfg.warmStartEpochs : 0);
-      if (early && r.early) early.state = { ...r.early };
-      if (r.lift) lift = { ...r.lift };
-      if (r.best)
-        best = new Map(
-          Object.entries(r.best).map(([k, v]) => [k, Float64Array.from(decodeF32(v))]),
-        );
+    this.early = cfg.validationWeeks > 0 ? new EarlyStopping(cfg.earlyStoppingPatience) : null;
+    this.notears = { rho: cfg.notears.rho0, alpha: cfg.notears.alpha0, hPrev: Infinity };
+  }
+
+  /** Continues a checkpoint: weights and optimizer moments on the device, the loop's state here. */
+  restore(r: TrainerCheckpoint): void {
+    if (r.format !== 'causalmix-checkpoint' || r.version !== 1)
+      throw new Error('causalmix: not a causalmix checkpoint (format/version)');
+    const dec = r.dtype === 'f64' ? decodeF64 : decodeF32;
+    this.run.model.arena.writeState(dec(r.params), dec(r.m), dec(r.v), r.stepCount);
+    // JSON writes Infinity as null: "nothing seen yet" comes back as null
+    this.sched.state = { ...r.scheduler, best: r.scheduler.best ?? Infinity };
+    Object.assign(this.notears, r.notears, { hPrev: r.notears.hPrev ?? Infinity });
+    this.history = [...r.history];
+    this.epoch = r.epoch;
+    this.warmDone = r.warmDone;
+    this.warmEpoch = r.warmEpoch ?? (r.warmDone ? this.cfg.warmStartEpochs : 0);
+    if (this.early && r.early) this.early.state = { ...r.early };
+    if (r.lift) this.lift = { ...r.lift };
+    if (r.best)
+      this.best = new Map(
+        Object.entries(r.best).map(([k, v]) => [k, Float64Array.from(decodeF32(v))]),
+      );
+  }
+
+  /** Elapsed time, the ETA and the checkpoint and signal timers count from here. */
+  startClocks(): void {
+    this.t0 = performance.now();
+    const warmLeft = this.warmDone ? 0 : this.cfg.warmStartEpochs - this.warmEpoch;
+    this.totalSteps = warmLeft + this.cfg.epochs - this.epoch;
+    this.lastCheckpoint = performance.now();
+    this.lastYield = performance.now();
+  }
+
+  /** Warm start (MSE, its own lr and clipping), then a fresh optimizer for the main phase. */
+  async warmStart(): Promise<void> {
+    const { cfg } = this;
+    const { model, warm } = this.run;
+    if (!warm || this.warmDone) {
+      this.warmDone = true;
+      return;
     }
-    const t0 = performance.now();
-    const seedOf = (phase: number, epoch: number) => (cfg.seed * 100003 + phase * 7919 + epoch) | 0;
-    const aborted = () => opts.signal?.aborted === true;
-
-    const report = async (
-      phase: TrainProgress['phase'],
-      program: Program<StepOutputs>,
-      epoch: number,
-      epochs: number,
-      done: number,
-      todo: number,
-    ): Promise<TrainProgress> => {
-      const [out, parts, penalty] = await Promise.all([
-        program.outputs.total.item(),
-        program.outputs.parts.toArray(),
-        model.arena.penaltyValue(),
-      ]);
-      evalProgram.run();
-      const [pred, evalParts] = await Promise.all([
-        evalProgram.outputs.prediction.toArray(),
-        evalProgram.outputs.parts.toArray(),
-      ]);
-      const elapsedMs = performance.now() - t0;
-      const p: TrainProgress = {
-        phase,
-        epoch,
-        epochs,
-        loss: out + penalty,
-        dataLoss: parts[0],
-        valLoss: cfg.validationWeeks > 0 ? evalParts[0] : undefined,
-        r2: maskedR2(host.target, pred, masks.train),
-        lr: phase === 'train' ? sched.state.lr : cfg.warmStartLr,
-        elapsedMs,
-        etaMs: done > 0 ? (elapsedMs / done) * todo : NaN,
-        h: program.outputs.h ? await program.outputs.h.item() : undefined,
-      };
-      history.push(p);
-      opts.onProgress?.(p);
-      return p;
-    };
-
     const warmEpochs = cfg.warmStartEpochs;
-    const totalSteps = (warmDone ? 0 : warmEpochs - warmStart) + cfg.epochs - start;
-    let stepsDone = 0;
-    let warmEpoch = warmStart;
-    let epoch = start;
-    let lastCheckpoint = performance.now();
-    const enc = e.isGpu ? encodeF32 : encodeF64;
-    const checkpoint = async () => {
-      if (!opts.onCheckpoint) return;
-      const st = await model.arena.readState();
-      await opts.onCheckpoint({
-        format: 'causalmix-checkpoint',
-        version: 1,
-        epoch,
-        warmDone,
-        warmEpoch,
-        scheduler: { ...sched.state },
-        notears: { ...notears },
-        stepCount: st.stepCount,
-        dtype: e.isGpu ? 'f32' : 'f64',
-        params: enc(st.params),
-        m: enc(st.m),
-        v: enc(st.v),
-        history,
-        ...(lift ? { lift } : {}),
-        ...(early ? { early: early.state } : {}),
-        ...(best ? { best: Object.fromEntries([...best].map(([k, v]) => [k, enc(v)])) } : {}),
+    for (let ep = this.warmEpoch; ep < warmEpochs && !this.aborted(); ep++) {
+      model.dropoutSeed.write([this.seedOf(1, ep)]);
+      model.arena.setHyper({
+        lr: cfg.warmStartLr,
+        weightDecay: cfg.weightDecay,
+        clipGlobal: cfg.warmStartClip,
       });
-      lastCheckpoint = performance.now();
-    };
-    const checkpointDue = () =>
-      (opts.checkpointEvery !== undefined && epoch % opts.checkpointEvery === 0) ||
-      (opts.checkpointSeconds !== undefined &&
-        performance.now() - lastCheckpoint >= opts.checkpointSeconds * 1000);
-    // a signal is only seen when the event loop runs: let it run every 50 ms or so
-    let lastYield = performance.now();
-    const letSignalsIn = async () => {
-      if (!opts.signal || performance.now() - lastYield < 50) return;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    };
-    if (warm && !warmDone) {
-      for (let ep = warmStart; ep < warmEpochs && !aborted(); ep++) {
-        model.dropoutSeed.write([seedOf(1, ep)]);
-        model.arena.setHyper({
-          lr: cfg.warmStartLr,
-          weightDecay: cfg.weightDecay,
-          clipGlobal: cfg.warmStartClip,
-        });
-        warm.run();
-        warmEpoch = ep + 1;
-        stepsDone++;
-        if ((ep + 1) % cfg.logEvery === 0 || ep === warmEpochs - 1)
-          await report('warm-start', warm, ep + 1, warmEpochs, stepsDone, totalSteps - stepsDone);
-        await letSignalsIn();
-      }
-      if (!aborted()) {
-        // the main phase starts a fresh optimizer, as the reference does
-        model.arena.resetOptimizer();
-        warmDone = true;
-        await checkpoint();
-      }
-    } else warmDone = true;
-
-    if (calib && liftProbe && !aborted()) {
-      // the term's weight and the lifts before it acts, once where the main phase starts
-      lift ??= await startCalibration(model, batch, liftProbe, host.lossMask, cfg.liftTestWeight);
-      calib.weight.write([lift.weight]);
+      warm.run();
+      this.warmEpoch = ep + 1;
+      this.stepsDone++;
+      if ((ep + 1) % cfg.logEvery === 0 || ep === warmEpochs - 1)
+        await this.report('warm-start', warm, ep + 1, warmEpochs);
+      await this.letSignalsIn();
     }
+    if (!this.aborted()) {
+      // the main phase starts a fresh optimizer, as the reference does
+      model.arena.resetOptimizer();
+      this.warmDone = true;
+      await this.checkpoint();
+    }
+  }
 
-    const nt = cfg.notears;
+  /** The lift term's weight and the lifts before it acts, once where the main phase starts. */
+  async startLiftCalibration(): Promise<void> {
+    const { model, batch, host, calib, liftProbe } = this.run;
+    if (!calib || !liftProbe || this.aborted()) return;
+    // a resumed run keeps the weight and the lifts of where the term first started
+    this.lift ??= await startCalibration(
+      model,
+      batch,
+      liftProbe,
+      host.lossMask,
+      this.cfg.liftTestWeight,
+    );
+    calib.weight.write([this.lift.weight]);
+  }
+
+  /** Main phase (Huber, AdamW, NOTEARS duals) until the last epoch, early stopping or an abort. */
+  async mainPhase(): Promise<void> {
+    const cfg = this.cfg;
     // the NOTEARS tensors are rewritten only when their values change (at the dual updates)
     let written = '';
-    while (epoch < cfg.epochs && !aborted()) {
-      const active = cfg.dagMode === 'notears' && epoch >= nt.warmup;
-      const duals = `${active} ${notears.rho} ${notears.alpha}`;
-      if (duals !== written) model.setNotears(active, notears.rho, notears.alpha);
-      written = duals;
-      model.dropoutSeed.write([seedOf(2, epoch)]);
-      model.arena.setHyper({
-        lr: sched.state.lr,
-        weightDecay: cfg.weightDecay,
-        clipNorms: [cfg.clipCoeff, cfg.clipOther],
-      });
-      main.run();
-      epoch++;
-      stepsDone++;
-      if (active && (epoch - nt.warmup) % nt.every === 0 && main.outputs.h) {
-        // NOTEARS outer loop (spec §8): grow ρ when h did not shrink enough, then dual ascent
-        const h = await main.outputs.h.item();
-        if (h > nt.progress * notears.hPrev)
-          notears.rho = Math.min(notears.rho * nt.factor, nt.rhoMax);
-        notears.alpha += notears.rho * h;
-        notears.hPrev = h;
+    while (this.epoch < cfg.epochs && !this.aborted()) {
+      const active = cfg.dagMode === 'notears' && this.epoch >= cfg.notears.warmup;
+      written = this.mainStep(active, written);
+      await this.notearsDualUpdate(active);
+      if (this.epoch % cfg.logEvery === 0 || this.epoch === cfg.epochs) {
+        if (await this.observeMainLoss()) break;
       }
-      if (epoch % cfg.logEvery === 0 || epoch === cfg.epochs) {
-        const p = await report('train', main, epoch, cfg.epochs, stepsDone, totalSteps - stepsDone);
-        sched.observe(p.valLoss ?? p.loss, cfg.logEvery);
-        if (early && p.valLoss !== undefined) {
-          const verdict = early.observe(p.valLoss, epoch, cfg.logEvery);
-          if (verdict === 'improved') best = await model.arena.read();
-          if (verdict === 'stop') break;
-        }
-      }
-      if (checkpointDue()) await checkpoint();
-      await letSignalsIn();
+      if (this.checkpointDue()) await this.checkpoint();
+      await this.letSignalsIn();
     }
-    await checkpoint();
-    if (best) model.arena.write(best);
+  }
+
+  /** One main-phase step; returns the NOTEARS values now on the device. */
+  private mainStep(active: boolean, written: string): string {
+    const { cfg, notears } = this;
+    const { model, main } = this.run;
+    const duals = `${active} ${notears.rho} ${notears.alpha}`;
+    if (duals !== written) model.setNotears(active, notears.rho, notears.alpha);
+    model.dropoutSeed.write([this.seedOf(2, this.epoch)]);
+    model.arena.setHyper({
+      lr: this.sched.state.lr,
+      weightDecay: cfg.weightDecay,
+      clipNorms: [cfg.clipCoeff, cfg.clipOther],
+    });
+    main.run();
+    this.epoch++;
+    this.stepsDone++;
+    return duals;
+  }
+
+  /** NOTEARS outer loop (spec §8): grow ρ when h did not shrink enough, then dual ascent. */
+  private async notearsDualUpdate(active: boolean): Promise<void> {
+    const nt = this.cfg.notears;
+    const hOut = this.run.main.outputs.h;
+    if (!active || (this.epoch - nt.warmup) % nt.every !== 0 || !hOut) return;
+    const h = await hOut.item();
+    const notears = this.notears;
+    if (h > nt.progress * notears.hPrev) notears.rho = Math.min(notears.rho * nt.factor, nt.rhoMax);
+    notears.alpha += notears.rho * h;
+    notears.hPrev = h;
+  }
+
+  /** A logged main-phase epoch: progress, the plateau schedule, early stopping; true to stop. */
+  private async observeMainLoss(): Promise<boolean> {
+    const { cfg, early } = this;
+    const p = await this.report('train', this.run.main, this.epoch, cfg.epochs);
+    this.sched.observe(p.valLoss ?? p.loss, cfg.logEvery);
+    if (early && p.valLoss !== undefined) {
+      const verdict = early.observe(p.valLoss, this.epoch, cfg.logEvery);
+      if (verdict === 'improved') this.best = await this.run.model.arena.read();
+      if (verdict === 'stop') return true;
+    }
+    return false;
+  }
+
+  /** The last checkpoint, the best weights back, the lifts after; frees what the fit recorded. */
+  async finish(): Promise<FittedMMM> {
+    const { cfg, early, epoch } = this;
+    const { model, calib, liftProbe, main } = this.run;
+    await this.checkpoint();
+    if (this.best) model.arena.write(this.best);
     const liftTests =
-      calib && liftProbe && lift
-        ? liftResults(calib.tests, lift.before, await liftProbe.read())
+      calib && liftProbe && this.lift
+        ? liftResults(calib.tests, this.lift.before, await liftProbe.read())
         : undefined;
+    this.dispose();
+    return new FittedMMM(this.e, model, this.prepared, cfg, {
+      history: this.history,
+      epochs: epoch,
+      cancelled: this.aborted(),
+      stoppedEarly: early !== null && epoch < cfg.epochs && !this.aborted(),
+      bestEpoch: early?.bestEpoch,
+      seconds: (performance.now() - this.t0) / 1000,
+      dispatchesPerStep: main.dispatchCount,
+      ...(liftTests ? { liftTests } : {}),
+    });
+  }
+
+  /** Everything recorded for the fit except the model, which the fitted model keeps. */
+  private dispose(): void {
+    const { warm, main, evalProgram, liftProbe, calib, evalBatch, batch } = this.run;
     [warm, main, evalProgram, liftProbe?.program].forEach((p) => p?.dispose());
     calib?.dispose();
     evalBatch.lossMask.dispose();
     disposeBatch(batch);
-    return new FittedMMM(e, model, prepared, cfg, {
-      history,
-      epochs: epoch,
-      cancelled: aborted(),
-      stoppedEarly: early !== null && epoch < cfg.epochs && !aborted(),
-      bestEpoch: early?.bestEpoch,
-      seconds: (performance.now() - t0) / 1000,
-      dispatchesPerStep: main.dispatchCount,
-      ...(liftTests ? { liftTests } : {}),
+  }
+
+  private aborted(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
+  /** Dropout's seed: a function of the seed, the phase and the epoch, so a resume redraws it. */
+  private seedOf(phase: number, epoch: number): number {
+    return (this.cfg.seed * 100003 + phase * 7919 + epoch) | 0;
+  }
+
+  /** Reads the losses back (the only readback), evaluates, records and reports the progress. */
+  private async report(
+    phase: TrainProgress['phase'],
+    program: Program<StepOutputs>,
+    epoch: number,
+    epochs: number,
+  ): Promise<TrainProgress> {
+    const { cfg, run } = this;
+    const done = this.stepsDone;
+    const todo = this.totalSteps - done;
+    const [out, parts, penalty] = await Promise.all([
+      program.outputs.total.item(),
+      program.outputs.parts.toArray(),
+      run.model.arena.penaltyValue(),
+    ]);
+    run.evalProgram.run();
+    const [pred, evalParts] = await Promise.all([
+      run.evalProgram.outputs.prediction.toArray(),
+      run.evalProgram.outputs.parts.toArray(),
+    ]);
+    const elapsedMs = performance.now() - this.t0;
+    const p: TrainProgress = {
+      phase,
+      epoch,
+      epochs,
+      loss: out + penalty,
+      dataLoss: parts[0],
+      valLoss: cfg.validationWeeks > 0 ? evalParts[0] : undefined,
+      r2: maskedR2(run.host.target, pred, run.masks.train),
+      lr: phase === 'train' ? this.sched.state.lr : cfg.warmStartLr,
+      elapsedMs,
+      etaMs: done > 0 ? (elapsedMs / done) * todo : NaN,
+      h: program.outputs.h ? await program.outputs.h.item() : undefined,
+    };
+    this.history.push(p);
+    this.opts.onProgress?.(p);
+    return p;
+  }
+
+  /** Hands a resumable state to onCheckpoint (a no-op without it). */
+  private async checkpoint(): Promise<void> {
+    const opts = this.opts;
+    if (!opts.onCheckpoint) return;
+    const gpu = this.e.isGpu;
+    const enc = gpu ? encodeF32 : encodeF64;
+    const st = await this.run.model.arena.readState();
+    const { early, best, lift } = this;
+    await opts.onCheckpoint({
+      format: 'causalmix-checkpoint',
+      version: 1,
+      epoch: this.epoch,
+      warmDone: this.warmDone,
+      warmEpoch: this.warmEpoch,
+      scheduler: { ...this.sched.state },
+      notears: { ...this.notears },
+      stepCount: st.stepCount,
+      dtype: gpu ? 'f32' : 'f64',
+      params: enc(st.params),
+      m: enc(st.m),
+      v: enc(st.v),
+      history: this.history,
+      ...(lift ? { lift } : {}),
+      ...(early ? { early: early.state } : {}),
+      ...(best ? { best: Object.fromEntries([...best].map(([k, v]) => [k, enc(v)])) } : {}),
     });
+    this.lastCheckpoint = performance.now();
+  }
+
+  private checkpointDue(): boolean {
+    const { checkpointEvery, checkpointSeconds } = this.opts;
+    return (
+      (checkpointEvery !== undefined && this.epoch % checkpointEvery === 0) ||
+      (checkpointSeconds !== undefined &&
+        performance.now() - this.lastCheckpoint >= checkpointSeconds * 1000)
+    );
+  }
+
+  /** A signal is only seen when the event loop runs: let it run every 50 ms or so. */
+  private async letSignalsIn(): Promise<void> {
+    if (!this.opts.signal || performance.now() - this.lastYield < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.lastYield = performance.now();
   }
 }
 
