@@ -13,8 +13,15 @@ import { DataError } from '../data/errors.js';
 import type { PreparedData } from '../data/pipeline.js';
 import type { MMMConfig } from '../model/config.js';
 import type { Decomposition, FittedMMM } from '../model/fitted.js';
+import { clamp, hill, hillPower, sigmoid, softplus } from '../maths/functions.js';
+import {
+  alphaFromRaw,
+  halfSatFromRaw,
+  MEDIA_CONSTRAINTS,
+  slopeFromRaw,
+} from '../maths/constraints.js';
 import { inducedInputs, type MediaGraph } from './media-graph.js';
-import { makeTable, rowsToCsv, type Table } from './response-curves.js';
+import { makeTable, rowsToCsv, type Table } from './table.js';
 
 export interface ContributionNames {
   regions: string[];
@@ -246,11 +253,6 @@ export function nationalWeeklyTable(t: Contributions): Table<Record<string, numb
 
 // ---- direct vs DAG-mediated media effects -------------------------------------------------------
 
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-const softplus = (x: number) =>
-  x < -15 ? Math.exp(x) : Math.max(x, 0) + Math.log(1 + Math.exp(-Math.abs(x)));
-const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
-
 /** The media transform's effective per-channel parameters (model-spec §4). */
 export interface MediaParams {
   alpha: Float64Array;
@@ -286,11 +288,11 @@ export function mediaParamsFromRaw(
   const l = graphless ? new Float64Array(C * C).fill(-Infinity) : get('dagLogits', C * C);
   const notears = config.dagMode === 'notears';
   return {
-    alpha: Float64Array.from({ length: C }, (_, c) => Math.min(sigmoid(a[c]), 0.8)),
+    alpha: Float64Array.from({ length: C }, (_, c) => alphaFromRaw(a[c])),
     slope: Float64Array.from({ length: C }, (_, c) =>
-      clamp(softplus(s[c]), config.hillSlopeMin ?? 2, 5),
+      slopeFromRaw(s[c], config.hillSlopeMin ?? MEDIA_CONSTRAINTS.slopeMinReference),
     ),
-    halfSat: Float64Array.from({ length: C }, (_, c) => clamp(softplus(g[c]), 0.01, 1)),
+    halfSat: Float64Array.from({ length: C }, (_, c) => halfSatFromRaw(g[c])),
     mix: Float64Array.from({ length: C }, (_, c) => sigmoid(m[c])),
     adjacency: Array.from({ length: C }, (_, i) =>
       Array.from({ length: C }, (_, j) =>
@@ -321,7 +323,7 @@ export function hostMediaTransform(
       const base = (r * T + t) * C;
       for (let c = 0; c < C; c++) {
         const x = media[base + c];
-        ads[c] = t === 0 ? x : clamp(x + p.alpha[c] * ads[c], 0, 10);
+        ads[c] = t === 0 ? x : clamp(x + p.alpha[c] * ads[c], 0, MEDIA_CONSTRAINTS.adstockStateMax);
         hill[base + c] = hillOf(ads[c], p.slope[c], p.halfSat[c], p.upstreamCompat);
       }
       for (let j = 0; j < C; j++) {
@@ -334,10 +336,7 @@ export function hostMediaTransform(
 }
 
 function hillOf(a: number, slope: number, g: number, compat: boolean): number {
-  if (!compat) return a > 0 ? sigmoid(slope * (Math.log(a) - Math.log(g))) : 0;
-  const x = Math.max(a, 0) + 1e-8;
-  const n = Math.pow(x, slope);
-  return clamp(n / (n + Math.pow(g, slope) + 1e-8), 0, 1);
+  return compat ? hillPower(a, slope, g) : hill(a, slope, g);
 }
 
 export interface MediaPathways {

@@ -35,6 +35,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { disposeBatch, toDevice, type HostBatch } from '../model/batch.js';
 import type { FittedMMM } from '../model/fitted.js';
 import { DeepCausalMMM } from '../model/model.js';
+import { alphaFromRaw } from '../maths/constraints.js';
 import type { BudgetOptimizer, OptimizationResult } from './budget-optimizer.js';
 import { checkCostPerImpression } from './model-curves.js';
 import { monotoneCurve } from './monotone-curve.js';
@@ -42,10 +43,10 @@ import { projectOntoBudget } from './optimizer-problem.js';
 import {
   MIN_CURVE_R2,
   ResponseCurveFit,
-  rowsToCsv,
   type CurveUnit,
   type HillCurve,
 } from './response-curves.js';
+import { rowsToCsv } from './table.js';
 
 /** The multiplier grid: 0, 0.2, …, 3.0 (16 values). */
 export const CURVE_MULTIPLIERS: readonly number[] = Array.from({ length: 16 }, (_, k) => k / 5);
@@ -96,7 +97,7 @@ export function carryTailWeeks(alpha: number, cutoff = CARRY_CUTOFF): number {
 /** The model's adstock α per channel: min(σ(adstockRaw), 0.8) (model-spec §6). */
 export async function adstockAlpha(fitted: FittedMMM): Promise<Float64Array> {
   const raw = await fitted.model.param('adstockRaw').toArray();
-  return Float64Array.from(raw, (a) => Math.min(1 / (1 + Math.exp(-a)), 0.8));
+  return Float64Array.from(raw, alphaFromRaw);
 }
 
 /** A graph edge as the media graph gives it (src/analysis/media-graph.ts). */

@@ -15,7 +15,9 @@
  */
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { DataError } from '../data/errors.js';
+import { hill, sigmoid } from '../maths/functions.js';
 import { monotoneCurve, type CurvePoints } from './monotone-curve.js';
+import { rowsToCsv, type Table } from './table.js';
 
 export type { CurvePoints } from './monotone-curve.js';
 
@@ -97,12 +99,9 @@ export function curveInflection(c: HillParams): number {
 
 // ---- Hill maths (float64) -----------------------------------------------------------------------
 
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
 /** x^s/(sat^s + x^s) computed as σ(s·(ln x − ln sat)) so large powers never overflow; 0 at x ≤ 0. */
 export function hillFraction(x: number, saturation: number, slope: number): number {
-  if (!(x > 0)) return 0;
-  return sigmoid(slope * (Math.log(x) - Math.log(saturation)));
+  return hill(x, slope, saturation);
 }
 
 /** Response at x (per week, in the curve's unit). */
@@ -239,6 +238,181 @@ function fmtNum(v: number): string {
   return v.toExponential(2).replace('e+', 'e');
 }
 
+/** The data's extent: what the degenerate cases, the scaling and the bounds depend on. */
+interface DataRange {
+  xMax: number;
+  /** smallest positive x (Infinity when there is none) */
+  xMinPos: number;
+  yMin: number;
+  yMax: number;
+}
+
+/** Extent of x (sorted ascending) and y. */
+function dataRange(x: Float64Array, y: Float64Array): DataRange {
+  const n = x.length;
+  let xMinPos = Infinity;
+  for (let i = 0; i < n; i++) if (x[i] > 0) xMinPos = Math.min(xMinPos, x[i]);
+  let yMin = Infinity;
+  let yMax = -Infinity;
+  for (let i = 0; i < n; i++) {
+    yMin = Math.min(yMin, y[i]);
+    yMax = Math.max(yMax, y[i]);
+  }
+  return { xMax: x[n - 1], xMinPos, yMin, yMax };
+}
+
+/**
+ * The least-squares problem LM solves, in scaled units (x/xMax, y/yScale) with ln sat and ln
+ * slope, so every parameter is O(1): p = [top, ln sat, ln slope, bottom?] within upstream's bounds.
+ */
+interface ScaledHillProblem {
+  u: number[];
+  v: number[];
+  xMax: number;
+  yScale: number;
+  free: boolean;
+  /** bounds of p, in p's order */
+  minValues: number[];
+  maxValues: number[];
+  model: (p: number[]) => (uu: number) => number;
+  jacobian: (p: number[]) => (uu: number) => number[];
+}
+
+function scaledHillProblem(
+  x: Float64Array,
+  y: Float64Array,
+  range: DataRange,
+  free: boolean,
+): ScaledHillProblem {
+  const { xMax, xMinPos, yMin, yMax } = range;
+  const h = yMax - yMin;
+  const yScale = Math.max(Math.abs(yMax), Math.abs(yMin));
+  const u = Array.from(x, (v) => v / xMax);
+  const v = Array.from(y, (w) => w / yScale);
+  const tLo = (yMax - h / 2) / yScale;
+  const tHi = (yMax + h / 2) / yScale;
+  const bLo = (yMin - h / 2) / yScale;
+  const bHi = (yMin + h / 2) / yScale;
+  const lsLo = Math.log((0.1 * xMinPos) / xMax);
+  const lsHi = Math.log(10);
+  const lqLo = Math.log(0.01);
+  const lqHi = Math.log(100);
+  const minValues = [tLo, lsLo, lqLo];
+  const maxValues = [tHi, lsHi, lqHi];
+  if (free) {
+    minValues.push(bLo);
+    maxValues.push(bHi);
+  }
+  const model = (p: number[]) => {
+    const t = p[0];
+    const b = free ? p[3] : 0;
+    const ls = p[1];
+    const s = Math.exp(p[2]);
+    return (uu: number) => (uu > 0 ? b + (t - b) * sigmoid(s * (Math.log(uu) - ls)) : b);
+  };
+  const jacobian = (p: number[]) => {
+    const t = p[0];
+    const b = free ? p[3] : 0;
+    const ls = p[1];
+    const s = Math.exp(p[2]);
+    return (uu: number): number[] => {
+      if (!(uu > 0)) return free ? [0, 0, 0, 1] : [0, 0, 0];
+      const lx = Math.log(uu) - ls;
+      const hh = sigmoid(s * lx);
+      const dz = (t - b) * hh * (1 - hh);
+      const row = [hh, -dz * s, dz * s * lx];
+      if (free) row.push(1 - hh);
+      return row;
+    };
+  };
+  return { u, v, xMax, yScale, free, minValues, maxValues, model, jacobian };
+}
+
+/** Sum of squared errors of p (scaled units). */
+function scaledSse(problem: ScaledHillProblem, p: number[]): number {
+  const { u, v } = problem;
+  const f = problem.model(p);
+  let e = 0;
+  for (let i = 0; i < u.length; i++) e += (v[i] - f(u[i])) ** 2;
+  return e;
+}
+
+/** One bounded LM run from `init`; null when a step was singular (other starts remain). */
+function runLm(problem: ScaledHillProblem, init: number[], maxIterations: number): number[] | null {
+  const { u, v, model, minValues, maxValues, jacobian } = problem;
+  try {
+    return levenbergMarquardt({ x: u, y: v }, model, {
+      initialValues: init,
+      minValues,
+      maxValues,
+      jacobianFunction: jacobian,
+      maxIterations,
+      errorTolerance: 1e-30,
+    }).parameterValues;
+  } catch {
+    return null;
+  }
+}
+
+interface LmFit {
+  p: number[];
+  /** SSE in scaled units */
+  e: number;
+}
+
+/**
+ * LM is local, so it starts from a grid: sat at several fractions of max x, a few slopes, top at
+ * max y. A short run from each; the finite results sorted by SSE, best first.
+ */
+function scoutStarts(problem: ScaledHillProblem, range: DataRange): LmFit[] {
+  const clamp = (a: number, lo: number, hi: number) => Math.min(Math.max(a, lo), hi);
+  const { yScale, free, minValues, maxValues } = problem;
+  const [tLo, lsLo] = minValues;
+  const [tHi, lsHi] = maxValues;
+  const satStarts = [0.05, 0.2, 0.5, 1, 2, 5].map((q) => clamp(Math.log(q), lsLo, lsHi));
+  const slopeStarts = [0.7, 1.5, 3, 6].map(Math.log);
+  const scouts: LmFit[] = [];
+  for (const ls0 of satStarts) {
+    for (const lq0 of slopeStarts) {
+      const init = [clamp(range.yMax / yScale, tLo, tHi), ls0, lq0];
+      if (free) init.push(range.yMin / yScale);
+      const p = runLm(problem, init, 25);
+      if (p === null) continue;
+      const e = scaledSse(problem, p);
+      if (Number.isFinite(e)) scouts.push({ p, e });
+    }
+  }
+  scouts.sort((a, b) => a.e - b.e);
+  return scouts;
+}
+
+/**
+ * Longer runs from the three best scouts, in chunks until the SSE stops falling (the library
+ * itself only stops at its iteration limit or at SSE ≈ 0); the lowest SSE wins.
+ */
+function refineBestStarts(problem: ScaledHillProblem, scouts: LmFit[]): LmFit | null {
+  let best: LmFit | null = null;
+  let bestSse = Infinity;
+  for (const s0 of scouts.slice(0, 3)) {
+    let { p, e } = s0;
+    for (let chunk = 0; chunk < 10; chunk++) {
+      const q = runLm(problem, p, 40);
+      if (q === null) break;
+      const eq = scaledSse(problem, q);
+      if (!(eq < e)) break;
+      const done = e - eq <= 1e-9 * e;
+      p = q;
+      e = eq;
+      if (done) break;
+    }
+    if (e < bestSse) {
+      bestSse = e;
+      best = { p, e };
+    }
+  }
+  return best;
+}
+
 export class ResponseCurveFit {
   readonly channel: string;
   readonly unit: CurveUnit;
@@ -309,155 +483,52 @@ export class ResponseCurveFit {
   /** Fits the curve; returns this. */
   fit(): this {
     const { x, y, channel } = this;
-    const n = x.length;
-    const xMax = x[n - 1];
-    let xMinPos = Infinity;
-    for (let i = 0; i < n; i++) if (x[i] > 0) xMinPos = Math.min(xMinPos, x[i]);
-    if (!(xMax > 0)) {
+    const range = dataRange(x, y);
+    if (!(range.xMax > 0)) {
       throw new DataError(
         `ResponseCurveFit (channel "${channel}"): every x is 0, so no curve can be fitted`,
       );
     }
-    let yMin = Infinity;
-    let yMax = -Infinity;
-    for (let i = 0; i < n; i++) {
-      yMin = Math.min(yMin, y[i]);
-      yMax = Math.max(yMax, y[i]);
-    }
-    const h = yMax - yMin;
-    const free = this.bottomMode === 'free';
-
-    if (h === 0) {
-      if (!free && yMax !== 0) {
-        throw new DataError(
-          `ResponseCurveFit (channel "${channel}"): y is constant (${yMax}); a curve with bottom 0 ` +
-            `cannot be flat at a non-zero value (use bottom: 'free')`,
-        );
-      }
-      this.setParams(yMax, free ? yMax : 0, xMax, 1);
-      this.flat = true;
-      this.sse = 0;
-      this.r2 = 1;
-      this.fitted = true;
-      return this;
-    }
-
-    // Work in scaled units (x/xMax, y/yScale) with ln sat and ln slope, so every parameter is O(1).
-    const yScale = Math.max(Math.abs(yMax), Math.abs(yMin));
-    const u = Array.from(x, (v) => v / xMax);
-    const v = Array.from(y, (w) => w / yScale);
-    const tLo = (yMax - h / 2) / yScale;
-    const tHi = (yMax + h / 2) / yScale;
-    const bLo = (yMin - h / 2) / yScale;
-    const bHi = (yMin + h / 2) / yScale;
-    const lsLo = Math.log((0.1 * xMinPos) / xMax);
-    const lsHi = Math.log(10);
-    const lqLo = Math.log(0.01);
-    const lqHi = Math.log(100);
-
-    // p = [top, ln sat, ln slope, bottom?]
-    const model = (p: number[]) => {
-      const t = p[0];
-      const b = free ? p[3] : 0;
-      const ls = p[1];
-      const s = Math.exp(p[2]);
-      return (uu: number) => (uu > 0 ? b + (t - b) * sigmoid(s * (Math.log(uu) - ls)) : b);
-    };
-    const jacobian = (p: number[]) => {
-      const t = p[0];
-      const b = free ? p[3] : 0;
-      const ls = p[1];
-      const s = Math.exp(p[2]);
-      return (uu: number): number[] => {
-        if (!(uu > 0)) return free ? [0, 0, 0, 1] : [0, 0, 0];
-        const lx = Math.log(uu) - ls;
-        const hh = sigmoid(s * lx);
-        const dz = (t - b) * hh * (1 - hh);
-        const row = [hh, -dz * s, dz * s * lx];
-        if (free) row.push(1 - hh);
-        return row;
-      };
-    };
-    const sseOf = (p: number[]) => {
-      const f = model(p);
-      let e = 0;
-      for (let i = 0; i < n; i++) e += (v[i] - f(u[i])) ** 2;
-      return e;
-    };
-
-    const clamp = (a: number, lo: number, hi: number) => Math.min(Math.max(a, lo), hi);
-    const minValues = [tLo, lsLo, lqLo];
-    const maxValues = [tHi, lsHi, lqHi];
-    if (free) {
-      minValues.push(bLo);
-      maxValues.push(bHi);
-    }
-    const runLm = (init: number[], maxIterations: number): number[] | null => {
-      try {
-        return levenbergMarquardt({ x: u, y: v }, model, {
-          initialValues: init,
-          minValues,
-          maxValues,
-          jacobianFunction: jacobian,
-          maxIterations,
-          errorTolerance: 1e-30,
-        }).parameterValues;
-      } catch {
-        return null; // a singular step from this start; other starts remain
-      }
-    };
-    // Starts: sat at several fractions of max x, a few slopes, top at max y. A short run from each,
-    // then longer runs from the three best, in chunks until the SSE stops falling (the library
-    // itself only stops at its iteration limit or at SSE ≈ 0).
-    const satStarts = [0.05, 0.2, 0.5, 1, 2, 5].map((q) => clamp(Math.log(q), lsLo, lsHi));
-    const slopeStarts = [0.7, 1.5, 3, 6].map(Math.log);
-    const scouts: { p: number[]; e: number }[] = [];
-    for (const ls0 of satStarts) {
-      for (const lq0 of slopeStarts) {
-        const init = [clamp(yMax / yScale, tLo, tHi), ls0, lq0];
-        if (free) init.push(yMin / yScale);
-        const p = runLm(init, 25);
-        if (p === null) continue;
-        const e = sseOf(p);
-        if (Number.isFinite(e)) scouts.push({ p, e });
-      }
-    }
-    scouts.sort((a, b) => a.e - b.e);
-    let best: number[] | null = null;
-    let bestSse = Infinity;
-    for (const s0 of scouts.slice(0, 3)) {
-      let { p, e } = s0;
-      for (let chunk = 0; chunk < 10; chunk++) {
-        const q = runLm(p, 40);
-        if (q === null) break;
-        const eq = sseOf(q);
-        if (!(eq < e)) break;
-        const done = e - eq <= 1e-9 * e;
-        p = q;
-        e = eq;
-        if (done) break;
-      }
-      if (e < bestSse) {
-        bestSse = e;
-        best = p;
-      }
-    }
+    if (range.yMax - range.yMin === 0) return this.fitFlat(range.yMax, range.xMax);
+    const problem = scaledHillProblem(x, y, range, this.bottomMode === 'free');
+    const best = refineBestStarts(problem, scoutStarts(problem, range));
     if (best === null) {
       throw new DataError(`ResponseCurveFit (channel "${channel}"): the fit did not converge`);
     }
-    this.setParams(
-      best[0] * yScale,
-      free ? best[3] * yScale : 0,
-      Math.exp(best[1]) * xMax,
-      Math.exp(best[2]),
-    );
-    this.sse = bestSse * yScale * yScale;
-    this.r2 = rSquared(
-      y,
-      Array.from(x, (xx) => this.predictOne(xx)),
-    );
+    this.keepScaledFit(problem, best.p, best.e);
+    return this;
+  }
+
+  /**
+   * Constant y (documented behaviour): a flat line at that value when the bottom is free or the
+   * value is 0; no curve through the origin is flat at any other value.
+   */
+  private fitFlat(level: number, xMax: number): this {
+    const free = this.bottomMode === 'free';
+    if (!free && level !== 0) {
+      throw new DataError(
+        `ResponseCurveFit (channel "${this.channel}"): y is constant (${level}); a curve with bottom 0 ` +
+          `cannot be flat at a non-zero value (use bottom: 'free')`,
+      );
+    }
+    this.setParams(level, free ? level : 0, xMax, 1);
+    this.flat = true;
+    this.sse = 0;
+    this.r2 = 1;
     this.fitted = true;
     return this;
+  }
+
+  /** Takes LM's parameters back from the scaled problem's units to the data's. */
+  private keepScaledFit(problem: ScaledHillProblem, p: number[], sse: number): void {
+    const { xMax, yScale, free } = problem;
+    this.setParams(p[0] * yScale, free ? p[3] * yScale : 0, Math.exp(p[1]) * xMax, Math.exp(p[2]));
+    this.sse = sse * yScale * yScale;
+    this.r2 = rSquared(
+      this.y,
+      Array.from(this.x, (xx) => this.predictOne(xx)),
+    );
+    this.fitted = true;
   }
 
   private setParams(top: number, bottom: number, saturation: number, slope: number) {
@@ -546,36 +617,6 @@ export function rSquared(y: ArrayLike<number>, yHat: ArrayLike<number>): number 
   }
   if (sst === 0) return sse === 0 ? 1 : 0;
   return 1 - sse / sst;
-}
-
-// ---- tables -------------------------------------------------------------------------------------
-
-/** Rows plus CSV; what the analysis functions return instead of a data frame. */
-export interface Table<R> {
-  rows: R[];
-  toCsv(): string;
-}
-
-const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/** CSV with the given columns (in order); values are written with full precision. */
-export function rowsToCsv<R extends object>(
-  rows: readonly R[],
-  columns: readonly string[],
-): string {
-  const lines = [columns.map(csvCell).join(',')];
-  for (const r of rows) {
-    const rec = r as Record<string, unknown>;
-    lines.push(columns.map((c) => csvCell(rec[c])).join(','));
-  }
-  return lines.join('\n') + '\n';
-}
-
-export function makeTable<R extends object>(rows: R[], columns: readonly string[]): Table<R> {
-  return { rows, toCsv: () => rowsToCsv(rows, columns) };
 }
 
 export interface ResponseCurveRow extends HillCurve {

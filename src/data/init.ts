@@ -14,6 +14,7 @@
  * writes (spec §9.4): ln(e^g − 1) for g > 0.5, else the logit ln(g / (1 − g + 1e-8)); and the
  * region baseline raw is the mean ỹ itself instead of its inverse softplus.
  */
+import { inverseSoftplus, sigmoid } from '../maths/functions.js';
 import type { PreparedData } from './pipeline.js';
 import { quantileLinear, stdDev } from './scaling.js';
 
@@ -35,12 +36,8 @@ export interface DataDrivenInit {
   halfSatFromData: Uint8Array;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** x with softplus(x) = y (y > 0). */
-export function inverseSoftplus(y: number): number {
-  return y > 20 ? y : Math.log(Math.expm1(y));
-}
+/** x with softplus(x) = y (y > 0): src/maths/functions.ts, re-exported for this module's users. */
+export { inverseSoftplus };
 
 export function dataDrivenInit(
   prepared: PreparedData,
@@ -98,7 +95,7 @@ export function dataDrivenInit(
     const g = Math.min(Math.max(q, HILL_G_RANGE[0]), HILL_G_RANGE[1]);
     halfSatRaw[c] = compat
       ? g > 0.5
-        ? Math.log(Math.expm1(g))
+        ? inverseSoftplus(g)
         : Math.log(g / (1 - g + 1e-8))
       : inverseSoftplus(g);
     halfSatFromData[c] = 1;

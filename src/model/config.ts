@@ -3,6 +3,7 @@
  * `getDefaultConfig()` returns a fresh copy; `updateConfig` validates overrides by name.
  */
 import type { MediaScaling } from '../data/scaling.js';
+import { MEDIA_CONSTRAINTS } from '../maths/constraints.js';
 
 export type BurnInMethod = 'exponential' | 'linear' | 'sigmoid';
 /**
@@ -288,8 +289,8 @@ export function validateConfig(c: MMMConfig): void {
     `mediaPriorScale must be 'adaptive' or 'fixed', got '${c.mediaPriorScale}'`,
   );
   check(
-    c.hillSlopeMin > 0 && c.hillSlopeMin <= 5,
-    `hillSlopeMin must be in (0, 5], got ${c.hillSlopeMin}`,
+    c.hillSlopeMin > 0 && c.hillSlopeMin <= MEDIA_CONSTRAINTS.slopeMax,
+    `hillSlopeMin must be in (0, ${MEDIA_CONSTRAINTS.slopeMax}], got ${c.hillSlopeMin}`,
   );
   check(
     c.coefficientSmoothing >= 0,

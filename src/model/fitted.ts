@@ -7,6 +7,7 @@ import { evaluationReport, type EvaluationReport } from '../analysis/metrics.js'
 import { prepareFutureWeeks, type FutureInput, type PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import { noGrad } from '../autograd/tape.js';
+import { sigmoid, softplus } from '../maths/functions.js';
 import { disposeBatch, fullBatch, toDevice, type HostBatch } from './batch.js';
 import type { MMMConfig } from './config.js';
 import { DeepCausalMMM } from './model.js';
@@ -49,8 +50,6 @@ export interface Decomposition {
   /** predictions on the B padding weeks [R, B] (the paper-style R² counts them) */
   paddingPrediction: Float64Array;
 }
-
-const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
 
 export class FittedMMM {
   constructor(
@@ -260,7 +259,7 @@ export class FittedMMM {
     const notears = this.config.dagMode === 'notears';
     return Array.from({ length: C }, (_, i) =>
       Array.from({ length: C }, (_, j) =>
-        (notears ? i !== j : i < j) ? 1 / (1 + Math.exp(-l[i * C + j] / tau)) : 0,
+        (notears ? i !== j : i < j) ? sigmoid(l[i * C + j] / tau) : 0,
       ),
     );
   }

@@ -27,6 +27,7 @@ import {
   square,
   tanh,
 } from '../ops/index.js';
+import { COEFFICIENT_MAX_OFFSET } from '../maths/constraints.js';
 import type { HostBatch } from './batch.js';
 import type { MMMConfig } from './config.js';
 import type { DeepCausalMMM, ModelBatch } from './model.js';
@@ -126,7 +127,10 @@ export class LiftCalibration {
     const K = controls.shape[2];
     const p = (n: string) => this.model.param(n);
     const coef = (act: Tensor, maxRaw: Tensor, stable: Tensor) =>
-      add(mul(this.stableW, stable), mul(this.headW, mul(act, addScalar(softplus(maxRaw), 0.1))));
+      add(
+        mul(this.stableW, stable),
+        mul(this.headW, mul(act, addScalar(softplus(maxRaw), COEFFICIENT_MAX_OFFSET))),
+      );
     const head = (from: number, n: number) => slice(heads, [0, 0, from], [R, T, n]);
     const beta = coef(sigmoid(head(0, C)), p('mediaCoeffMaxRaw'), p('stableMediaCoeff'));
     const media = sum(mul(xt, beta), 2);

@@ -9,17 +9,19 @@
  */
 import { hostMediaTransform } from '../analysis/contributions.js';
 import type { PreparedData } from '../data/pipeline.js';
-import { inverseSoftplus } from '../data/init.js';
+import { inverseSoftplus, logit } from '../maths/functions.js';
+import {
+  alphaFromRaw,
+  coefficientMax,
+  halfSatFromRaw,
+  slopeFromRaw,
+} from '../maths/constraints.js';
 
 export const START_MEDIA_SHARE = 0.2;
 /** The parameters' initial raw values (model-spec §4). */
 const ADSTOCK_RAW = 0.8;
 const SLOPE_RAW = 2.5;
 const MAX_RAW = 1.0;
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-const softplus = (x: number) => Math.log1p(Math.exp(x));
-const logit = (p: number) => Math.log(p / (1 - p));
 
 export function mediaStartInit(
   p: PreparedData,
@@ -30,9 +32,9 @@ export function mediaStartInit(
 ): { mediaHeadBias: Float64Array; baselineRaw: Float64Array } {
   const { R, T, B, W, C, wTrain } = p;
   const params = {
-    alpha: new Float64Array(C).fill(Math.min(sigmoid(ADSTOCK_RAW), 0.8)),
-    slope: new Float64Array(C).fill(Math.min(Math.max(softplus(SLOPE_RAW), slopeMin), 5)),
-    halfSat: Float64Array.from(halfSatRaw, (g) => Math.min(Math.max(softplus(g), 0.01), 1)),
+    alpha: new Float64Array(C).fill(alphaFromRaw(ADSTOCK_RAW)),
+    slope: new Float64Array(C).fill(slopeFromRaw(SLOPE_RAW, slopeMin)),
+    halfSat: Float64Array.from(halfSatRaw, halfSatFromRaw),
     mix: new Float64Array(C),
     adjacency: Array.from({ length: C }, () => new Array<number>(C).fill(0)),
     upstreamCompat: false,
@@ -46,7 +48,7 @@ export function mediaStartInit(
       n++;
       for (let c = 0; c < C; c++) mean[c] += hill[(r * T + B + w) * C + c];
     }
-  const max = softplus(MAX_RAW) + 0.1;
+  const max = coefficientMax(MAX_RAW);
   const mediaHeadBias = Float64Array.from(mean, (m) => {
     const h = n > 0 ? m / n : 0;
     // σ(bias)·max·h̄ = START_MEDIA_SHARE / C; a channel without input keeps σ = ½

@@ -3,6 +3,7 @@
  * penalty weights, in the order the parameter arena lays them out.
  */
 import { Rng } from '../engine/random.js';
+import { inverseSoftplus } from '../maths/functions.js';
 import type { ParamSpec } from '../ops/optim.js';
 import type { MMMConfig } from './config.js';
 import { pathRows, type PathLayout } from './trend.js';
@@ -51,8 +52,6 @@ export function headNames(prefix: 'mediaHead' | 'ctrlHead'): [string, string][] 
   ]);
 }
 
-const softplusInv = (y: number) => (y > 20 ? y : Math.log(Math.expm1(y)));
-
 /** PyTorch's nn.Linear default: U(±1/√fan_in) for weight and bias. */
 function torchLinear(rng: Rng, out: number, fanIn: number): [Float64Array, Float64Array] {
   const b = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0; // no controls: an empty layer, bias 0
@@ -98,7 +97,7 @@ export function parameterSpecs(
       : specs.push({ name, shape: [C], init: values, group: CLIP_OTHER, l1: 0, l2: 0 });
   shape('adstockRaw', filled(C, 0.8));
   shape('hillSlopeRaw', filled(C, 2.5));
-  shape('hillHalfSatRaw', sized('halfSatRaw', init.halfSatRaw, C, softplusInv(0.5)));
+  shape('hillHalfSatRaw', sized('halfSatRaw', init.halfSatRaw, C, inverseSoftplus(0.5)));
   // the draws happen in every mode, so the later parameters' initial values do not depend on it
   const dagInit = rng.normalArray(C * C, 0, 1).map((x) => 0.3 * x - 0.1);
   if (config.dagMode !== 'media') {
@@ -108,7 +107,7 @@ export function parameterSpecs(
   add(
     'regionBaselineRaw',
     [R],
-    sized('baselineRaw', init.baselineRaw, R, softplusInv(1)),
+    sized('baselineRaw', init.baselineRaw, R, inverseSoftplus(1)),
     CLIP_OTHER,
   );
   add('globalBiasRaw', [1], filled(1, 0), CLIP_OTHER);

@@ -12,15 +12,12 @@ import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
+import { sigmoid } from '../maths/functions.js';
 
 export const DAG_MAX_CHANNELS = 64;
 
 /** Fixed weights per mode: [ΣA, ΣP(1−P), Σ|L|]. */
 const MODE_WEIGHTS = { triangular: [0.01, 0.001, 0.0002], notears: [0, 0, 1e-4] } as const;
-
-function sig(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
 
 function maskOf(notears: boolean, i: number, j: number): number {
   return notears ? (i === j ? 0 : 1) : i < j ? 1 : 0;
@@ -29,7 +26,7 @@ function maskOf(notears: boolean, i: number, j: number): number {
 function colNorms64(l: Float64Array, c: number, notears: boolean, invTau: number): number[] {
   return Array.from({ length: c }, (_, j) => {
     let s = 0;
-    for (let i = 0; i < c; i++) s += (sig(l[i * c + j] * invTau) * maskOf(notears, i, j)) ** 2;
+    for (let i = 0; i < c; i++) s += (sigmoid(l[i * c + j] * invTau) * maskOf(notears, i, j)) ** 2;
     return Math.sqrt(s + 1e-8);
   });
 }
@@ -43,7 +40,7 @@ export const dagPenaltyKernel: KernelDef = {
     const [w0, w1, w2, invTau] = p.f;
     let v = 0;
     for (let e = 0; e < c * c; e++) {
-      const pr = sig(l[e] * invTau);
+      const pr = sigmoid(l[e] * invTau);
       const a = pr * maskOf(nt === 1, Math.floor(e / c), e % c);
       v += (w0 + coef[0]) * a + w1 * pr * (1 - pr) + w2 * Math.abs(l[e]);
     }
@@ -62,7 +59,7 @@ export const dagPenaltyGradKernel: KernelDef = {
     const norms = colNorms64(l, c, nt === 1, invTau);
     for (let e = 0; e < c * c; e++) {
       const j = e % c;
-      const pr = sig(l[e] * invTau);
+      const pr = sigmoid(l[e] * invTau);
       const m = maskOf(nt === 1, Math.floor(e / c), j);
       const dp = pr * (1 - pr) * invTau;
       const da = w0 + coef[0] + (coef[1] * pr * m) / norms[j];

@@ -18,6 +18,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
 import { sumToShape } from './reduce.js';
+import { sigmoid as sigmoid64, softplus as softplus64 } from '../maths/functions.js';
 
 export const UNARY = {
   identity: 0,
@@ -40,15 +41,8 @@ export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5, pow: 6 }
 
 // ---- float64 references -------------------------------------------------------------------------
 
-export function sigmoid64(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-export function softplus64(x: number): number {
-  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-}
+/** The float64 sigmoid and softplus of src/maths/functions.ts, under the names `ops` exports. */
+export { sigmoid64, softplus64 };
 
 function pow64(x: number, p: number): number {
   return x <= 0 ? (p === 0 ? 1 : 0) : x ** p;

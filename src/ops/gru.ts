@@ -13,7 +13,8 @@ import type { KernelDef } from '../engine/kernel.js';
 import { registerGradient } from '../autograd/registry.js';
 import { noGrad, recordOp } from '../autograd/tape.js';
 import type { Engine } from '../engine/engine.js';
-import { add, sigmoid64 } from './elementwise.js';
+import { add } from './elementwise.js';
+import { sigmoid } from '../maths/functions.js';
 import { concat, reshape, slice } from './shape.js';
 import { linear, linearInputGrad, linearWeightGrad } from './linear.js';
 import { sum } from './reduce.js';
@@ -46,8 +47,8 @@ export const gruForwardKernel: KernelDef = {
             an += whh[(2 * H + j) * H + k] * hcur[k];
           }
           const g = row * 3 * H;
-          const r = sigmoid64(gi[g + j] + bih[j] + ar);
-          const z = sigmoid64(gi[g + H + j] + bih[H + j] + az);
+          const r = sigmoid(gi[g + j] + bih[j] + ar);
+          const z = sigmoid(gi[g + H + j] + bih[H + j] + az);
           const n = Math.tanh(gi[g + 2 * H + j] + bih[2 * H + j] + r * an);
           hnext[j] = (1 - z) * n + z * hcur[j];
           hOut[grow * H + j] = hnext[j];

@@ -3,7 +3,8 @@
  * channel c, geometric adstock → Hill saturation → DAG channel mixing:
  *
  *   α = min(σ(alphaRaw), 0.8), a = clamp(softplus(slopeRaw), aMin, 5), g = clamp(softplus(halfSatRaw), 0.01, 1)
- *   (aMin = `slopeMin`, 2 in the reference: S-shaped curves only; below 1 concave ones too)
+ *   (aMin = `slopeMin`, 2 in the reference: S-shaped curves only; below 1 concave ones too;
+ *   the bounds and the raw → constrained maps: src/maths/constraints.ts)
  *   A = σ(dagLogits/τ) ⊙ M (M strictly upper-triangular or 1 − I), m = σ(mixRaw)
  *   s_0 = x_0, s_t = clamp(x_t + α·s_{t−1}, 0, 10)
  *   h = σ(a·(ln s − ln g)) for s > 0, 0 at s ≤ 0 (upstreamCompat: x^a/(x^a + g^a + 1e-8), x = s⁺ + 1e-8)
@@ -20,6 +21,16 @@ import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
+import { clamp, hillPower, sigmoid } from '../maths/functions.js';
+import {
+  alphaFromRaw,
+  alphaRawGrad,
+  halfSatFromRaw,
+  halfSatRawGrad,
+  MEDIA_CONSTRAINTS,
+  slopeFromRaw,
+  slopeRawGrad,
+} from '../maths/constraints.js';
 
 export interface MediaTransformOptions {
   /** DAG sigmoid temperature τ (default 0.5) */
@@ -37,11 +48,6 @@ export const MEDIA_MAX_CHANNELS = 64;
 
 // ---- float64 references -------------------------------------------------------------------------
 
-const sigmoid64 = (x: number) =>
-  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-const softplus64 = (x: number) =>
-  x < -15 ? Math.exp(x) : Math.max(x, 0) + Math.log(1 + Math.exp(-Math.abs(x)));
-const clamp64 = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
 const pow64 = (x: number, p: number) => (x <= 0 ? (p === 0 ? 1 : 0) : Math.pow(x, p));
 
 interface Dims {
@@ -66,7 +72,7 @@ const dims = (p: KernelParams): Dims => ({
   notears: p.u[3] === 1,
   compat: p.u[4] === 1,
   tau: p.f[0],
-  slopeMin: p.f[1] ?? 2,
+  slopeMin: p.f[1] ?? MEDIA_CONSTRAINTS.slopeMinReference,
   a0: p.u[5],
   a1: p.u[6],
   b0: p.u[7] ?? 0,
@@ -78,12 +84,10 @@ const maskOf = (d: Dims, i: number, j: number) => ((d.notears ? i !== j : i < j)
 function hill64(d: Dims, a: number, s: number, g: number): number {
   if (!d.compat) {
     const x = Math.max(a, 0);
-    return x <= 0 ? 0 : sigmoid64(s * (Math.log(x) - Math.log(g)));
+    // (NaN propagates here, as the shader's; `hill` of src/maths gives 0 for it)
+    return x <= 0 ? 0 : sigmoid(s * (Math.log(x) - Math.log(g)));
   }
-  const x = Math.max(a, 0) + 1e-8;
-  const n = pow64(x, s);
-  const gs = pow64(g, s);
-  return clamp64(n / (n + gs + 1e-8), 0, 1);
+  return hillPower(a, s, g);
 }
 
 /** (∂h/∂a, ∂h/∂s, ∂h/∂g) of hill64. */
@@ -92,7 +96,7 @@ function hillGrad64(d: Dims, a: number, s: number, g: number): [number, number, 
     const x = Math.max(a, 0);
     if (x <= 0) return [0, 0, 0];
     const lx = Math.log(x) - Math.log(g);
-    const h = sigmoid64(s * lx);
+    const h = sigmoid(s * lx);
     const k = h * (1 - h);
     return [(k * s) / x, k * lx, (-k * s) / g];
   }
@@ -116,13 +120,11 @@ function params64(
   mixRaw: Float64Array,
 ) {
   const { C } = d;
-  const alpha = Float64Array.from({ length: C }, (_, c) => Math.min(sigmoid64(alphaRaw[c]), 0.8));
-  const slope = Float64Array.from({ length: C }, (_, c) =>
-    clamp64(softplus64(slopeRaw[c]), d.slopeMin, 5),
-  );
-  const half = Float64Array.from({ length: C }, (_, c) => clamp64(softplus64(halfRaw[c]), 0.01, 1));
-  const mix = Float64Array.from({ length: C }, (_, c) => sigmoid64(mixRaw[c]));
-  const sg = Float64Array.from({ length: C * C }, (_, k) => sigmoid64(dag[k] / d.tau));
+  const alpha = Float64Array.from({ length: C }, (_, c) => alphaFromRaw(alphaRaw[c]));
+  const slope = Float64Array.from({ length: C }, (_, c) => slopeFromRaw(slopeRaw[c], d.slopeMin));
+  const half = Float64Array.from({ length: C }, (_, c) => halfSatFromRaw(halfRaw[c]));
+  const mix = Float64Array.from({ length: C }, (_, c) => sigmoid(mixRaw[c]));
+  const sg = Float64Array.from({ length: C * C }, (_, k) => sigmoid(dag[k] / d.tau));
   const A = Float64Array.from(
     { length: C * C },
     (_, k) => sg[k] * maskOf(d, Math.floor(k / C), k % C),
@@ -139,7 +141,7 @@ function adstockStep(
   c: number,
   prev: number,
 ) {
-  return t === 0 ? x[k] : clamp64(x[k] + alpha[c] * prev, 0, 10);
+  return t === 0 ? x[k] : clamp(x[k] + alpha[c] * prev, 0, MEDIA_CONSTRAINTS.adstockStateMax);
 }
 
 // ---- kernels ------------------------------------------------------------------------------------
@@ -242,12 +244,9 @@ export const mediaBackwardKernel: KernelDef = {
       // chain through the raw parameterisations once the last week has run
       if (b0 > 0) continue;
       for (let c = 0; c < C; c++) {
-        const sa = sigmoid64(alphaRaw[c]);
-        work[pb + c] *= sa <= 0.8 ? sa * (1 - sa) : 0;
-        const sp = softplus64(slopeRaw[c]);
-        work[pb + C + c] *= sp >= d.slopeMin && sp <= 5 ? sigmoid64(slopeRaw[c]) : 0;
-        const hp = softplus64(halfRaw[c]);
-        work[pb + 2 * C + c] *= hp >= 0.01 && hp <= 1 ? sigmoid64(halfRaw[c]) : 0;
+        work[pb + c] *= alphaRawGrad(alphaRaw[c]);
+        work[pb + C + c] *= slopeRawGrad(slopeRaw[c], d.slopeMin);
+        work[pb + 2 * C + c] *= halfSatRawGrad(halfRaw[c]);
         work[pb + 3 * C + c] *= mix[c] * (1 - mix[c]);
       }
     }
@@ -387,9 +386,11 @@ export function mediaTransform(
     throw new Error(`causalmix: mediaTransform: temperature must be positive, got ${tau}`);
   const notears = (opts.mask ?? 'triangular') === 'notears';
   const compat = opts.upstreamCompat ?? false;
-  const slopeMin = opts.slopeMin ?? 2;
-  if (!(slopeMin > 0 && slopeMin <= 5))
-    throw new Error(`causalmix: mediaTransform: slopeMin must be in (0, 5], got ${slopeMin}`);
+  const slopeMin = opts.slopeMin ?? MEDIA_CONSTRAINTS.slopeMinReference;
+  if (!(slopeMin > 0 && slopeMin <= MEDIA_CONSTRAINTS.slopeMax))
+    throw new Error(
+      `causalmix: mediaTransform: slopeMin must be in (0, ${MEDIA_CONSTRAINTS.slopeMax}], got ${slopeMin}`,
+    );
   const e = x.engine;
   const out = e.empty([R, T, C]);
   const inputs = [x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw];

@@ -51,6 +51,8 @@ import {
 import { huberLoss, mseLoss } from './loss.js';
 import { sum } from './reduce.js';
 import { concat, reshape, slice } from './shape.js';
+import { sigmoid as sigmoid64, softplus as softplus64 } from '../maths/functions.js';
+import { COEFFICIENT_MAX_OFFSET, coefficientMax } from '../maths/constraints.js';
 
 export interface MmmOutputInputs {
   /** pre-activation media coefficient head output [R, T, C] (or `heads`) */
@@ -208,11 +210,6 @@ const GRAD = {
 
 // ---- float64 references -------------------------------------------------------------------------
 
-const sigmoid64 = (x: number) =>
-  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-const softplus64 = (x: number) =>
-  x < -15 ? Math.exp(x) : Math.max(x, 0) + Math.log(1 + Math.exp(-Math.abs(x)));
-
 /** Burn-in weight s_t of week t < B for method code m. */
 export function burnWeight64(m: number, t: number, B: number): number {
   if (m === METHOD.linear) return 1 - t / B;
@@ -298,13 +295,13 @@ const blend64 = (v: View, t: number, stable: number, head: number) => {
 };
 
 function beta64(v: View, aux: Float64Array, hm: Float64Array, i: number, c: number): number {
-  const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
+  const max = coefficientMax(aux[v.aux[AUX.mediaMax] + c]);
   const head = sigmoid64(hm[i * v.ldm + c]) * max;
   return blend64(v, i % v.T, aux[v.aux[AUX.stableMedia] + c], head);
 }
 
 function gamma64(v: View, aux: Float64Array, hc: Float64Array, i: number, k: number): number {
-  const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
+  const max = coefficientMax(aux[v.aux[AUX.ctrlMax] + k]);
   const head = Math.tanh(hc[i * v.ldc + v.co + k]) * max;
   return blend64(v, i % v.T, aux[v.aux[AUX.stableCtrl] + k], head);
 }
@@ -422,7 +419,7 @@ export const mmmBackwardKernel: KernelDef = {
         const j = i * v.C + c;
         const h = i * v.ldm + c;
         const sg = sigmoid64(hm[h]);
-        const max = softplus64(aux[v.aux[AUX.mediaMax] + c]) + 0.1;
+        const max = coefficientMax(aux[v.aux[AUX.mediaMax] + c]);
         grad[v.grad[GRAD.xt] + j] = gmed * beta64(v, aux, hm, i, c);
         grad[v.grad[GRAD.headMedia] + h] = gmed * xt[j] * keep * max * sg * (1 - sg);
       }
@@ -430,7 +427,7 @@ export const mmmBackwardKernel: KernelDef = {
         const j = i * v.K + k;
         const h = i * v.ldc + v.co + k;
         const th = Math.tanh(hc[h]);
-        const max = softplus64(aux[v.aux[AUX.ctrlMax] + k]) + 0.1;
+        const max = coefficientMax(aux[v.aux[AUX.ctrlMax] + k]);
         grad[v.grad[GRAD.headCtrl] + h] = graw * z[j] * keep * max * (1 - th * th);
       }
       grad[W + i] = graw;
@@ -888,7 +885,10 @@ export function mmmOutputComposed(
   const stableW = e.tensor(sw, [1, T, 1]);
   const headW = e.tensor(hw, [1, T, 1]);
   const coeffs = (head: Tensor, maxRaw: Tensor, stable: Tensor) =>
-    add(mul(stableW, stable), mul(headW, mul(head, addScalar(softplus(maxRaw), 0.1))));
+    add(
+      mul(stableW, stable),
+      mul(headW, mul(head, addScalar(softplus(maxRaw), COEFFICIENT_MAX_OFFSET))),
+    );
   const beta = coeffs(sigmoid(inp.headMedia), inp.mediaMaxRaw, inp.stableMedia);
   const mediaContrib = mul(inp.xt, beta);
   const msum = sum(mediaContrib, 2);
