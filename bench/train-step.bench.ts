@@ -49,7 +49,9 @@ async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Prom
   const prepared = new UnifiedDataPipeline(config).fit(panel);
   const trainer = new ModelTrainer(e, config);
   const model = trainer.createModel(prepared);
-  const batch = toDevice(e, trainingBatch(prepared, 0, false), prepared.C, prepared.K);
+  // with the model's trend and seasonality path, as a real fit has it
+  const host = trainingBatch(prepared, 0, false);
+  const batch = toDevice(e, host, prepared.C, prepared.K, model.dims.path);
   const step = trainer.recordStep(model, batch, 'huber');
   const times: number[] = [];
   let submits = 0;
