@@ -166,6 +166,16 @@ const unaryCases: UnaryCase[] = [
     tol: TOL.exact,
     extremes: EXTREMES,
   },
+  {
+    name: 'log1p',
+    code: UNARY.log1p,
+    op: ops.log1p,
+    lo: -0.9,
+    hi: 10,
+    tol: TOL.log,
+    // tiny |x|, where log(1 + x) in float32 would lose every digit
+    extremes: [0, 1e-30, -1e-30, 1e-7, -1e-7, 1e-3, -0.5, 1e6],
+  },
 ];
 
 /** y = Σ w ⊙ op(x): its gradient w.r.t. x is w ⊙ op′(x). */
@@ -312,6 +322,16 @@ const shapePairs: [number[], number[]][] = [
     [2, 1, 3, 1, 1],
   ],
 ];
+
+test('log1p keeps its relative accuracy for tiny |x|, where log(1 + x) would not', async () => {
+  // in float32, 1 + 1e-7 rounds to 1 + 1.19e-7: the naive form is 19 % off there
+  const x = Float64Array.from([1e-30, -1e-30, 1e-7, -1e-7, 3e-6, -3e-6, 1e-4]);
+  const y = await ops.log1p(E.dev.tensor(x, [x.length])).toArray();
+  y.forEach((v, i) => {
+    const want = Math.log1p(Math.fround(x[i]));
+    expect(Math.abs(v - want)).toBeLessThanOrEqual(1e-6 * Math.abs(want));
+  });
+});
 
 describe.each(binaryOps)('binary %s', (name, code, op, tol) => {
   test.each(shapePairs)(

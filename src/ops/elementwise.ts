@@ -35,6 +35,7 @@ export const UNARY = {
   sqrt: 11,
   square: 12,
   affine: 13,
+  log1p: 14,
 } as const;
 
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5, pow: 6 } as const;
@@ -79,6 +80,8 @@ export function unary64(code: number, x: number, f0: number, f1: number): number
       return x * x;
     case UNARY.affine:
       return f0 * x + f1;
+    case UNARY.log1p:
+      return Math.log1p(x);
     default:
       throw new Error(`unknown unary code ${code}`);
   }
@@ -122,6 +125,8 @@ export function unaryGrad64(code: number, x: number, f0: number, f1: number): nu
       return 2 * x;
     case UNARY.affine:
       return f0 + 0 * f1;
+    case UNARY.log1p:
+      return 1 / (1 + x);
     default:
       throw new Error(`unknown unary code ${code}`);
   }
@@ -319,6 +324,8 @@ export const relu = (x: Tensor) => unaryOp(UNARY.relu, x);
 export const abs = (x: Tensor) => unaryOp(UNARY.abs, x);
 export const sqrt = (x: Tensor) => unaryOp(UNARY.sqrt, x);
 export const square = (x: Tensor) => unaryOp(UNARY.square, x);
+/** log(1 + x), accurate for small |x| (x > −1). */
+export const log1p = (x: Tensor) => unaryOp(UNARY.log1p, x);
 /** A fresh copy (differentiable). */
 export const copy = (x: Tensor) => unaryOp(UNARY.identity, x);
 /** Clamps to [lo, hi]; the gradient passes on the closed interval. */
