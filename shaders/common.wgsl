@@ -28,6 +28,20 @@ fn strided_offset(i: u32, sh: u32, st: u32) -> u32 {
   return off;
 }
 
+// Offset of element i of a 6-D iteration space (row-major `shape`) under `strides`, both u32[6]
+// uniforms (array<vec4<u32>, 2>).
+fn strided_offset6(i: u32, shape: array<vec4<u32>, 2>, strides: array<vec4<u32>, 2>) -> u32 {
+  var rem = i;
+  var off = 0u;
+  for (var d = 5i; d >= 0; d--) {
+    let k = u32(d);
+    let n = shape[k >> 2u][k & 3u];
+    off += (rem % n) * strides[k >> 2u][k & 3u];
+    rem = rem / n;
+  }
+  return off;
+}
+
 // Numerically safe forms (no overflow for large |x|, exact limits).
 fn sigmoid_safe(x: f32) -> f32 {
   let e = exp(-abs(x));

@@ -11,6 +11,7 @@ export { DeviceLostError } from './engine/webgpu-backend.js';
 export { LoopBudgetError } from './engine/loop-cap.js';
 export { Rng } from './engine/random.js';
 export type { KernelDef, KernelParams } from './engine/kernel.js';
+export type { UniformLayout, UniformValues } from './engine/kernel-interface.js';
 export { backward } from './autograd/backward.js';
 export { noGrad } from './autograd/tape.js';
 export { registerGradient, type GradientRule } from './autograd/registry.js';

@@ -1,4 +1,4 @@
-import type { KernelDef, KernelParams } from './kernel.js';
+import type { KernelDef } from './kernel.js';
 import type { PoolStats } from './buffer-pool.js';
 
 export type DType = 'float32' | 'int32';
@@ -37,7 +37,7 @@ export class Storage {
 export type Command =
   | {
       kind: 'dispatch';
-      kernel: KernelDef;
+      kernel: Pick<KernelDef, 'name' | 'shader' | 'entryPoint'>;
       grid: [number, number, number];
       /** GPU: pipeline, bind group and uniform buffer; CPU: the closure */
       gpu?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; uniform: GPUBuffer };
@@ -74,11 +74,11 @@ export interface Backend {
   write(s: Storage, data: ArrayLike<number>, dtype: DType): void;
   read(s: Storage, dtype: DType): Promise<Float64Array>;
 
-  dispatch(
-    k: KernelDef,
+  dispatch<P>(
+    k: KernelDef<P>,
     inputs: Storage[],
     outputs: Storage[],
-    p: KernelParams,
+    p: P,
     grid: [number, number, number],
   ): Command;
   copy(src: Storage, dst: Storage, length: number): Command;

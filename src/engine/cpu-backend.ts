@@ -1,6 +1,6 @@
 import { BufferPool, bucketSize } from './buffer-pool.js';
 import { Storage, type Backend, type Command, type DType } from './backend.js';
-import type { KernelDef, KernelParams } from './kernel.js';
+import type { KernelDef } from './kernel.js';
 
 /**
  * The float64 reference backend: every kernel's `cpu` function over Float64Arrays. Selected with
@@ -55,11 +55,11 @@ export class CpuBackend implements Backend {
     return Float64Array.from(s.cpu);
   }
 
-  dispatch(
-    k: KernelDef,
+  dispatch<P>(
+    k: KernelDef<P>,
     inputs: Storage[],
     outputs: Storage[],
-    p: KernelParams,
+    p: P,
     grid: [number, number, number],
   ): Command {
     const ins = inputs.map((s) => s.cpu);

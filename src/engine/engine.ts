@@ -3,7 +3,7 @@ import type { Backend, Command, DType, Storage } from './backend.js';
 import { Rng } from './random.js';
 import { checkShape, formatShape, numel, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
-import type { KernelDef, KernelParams } from './kernel.js';
+import type { KernelDef } from './kernel.js';
 import { Program } from './program.js';
 
 export interface EngineOptions extends DeviceOptions {
@@ -169,13 +169,14 @@ export class Engine {
   // ---- execution -----------------------------------------------------------------------------
 
   /** Queues one kernel dispatch (recorded into a program while `record` runs). */
-  run(
-    k: KernelDef,
+  run<P>(
+    k: KernelDef<P>,
     inputs: Tensor[],
     outputs: Tensor[],
-    p: KernelParams,
+    p: P,
     grid: [number, number, number],
   ): void {
+    checkBindings(k, inputs.length, outputs.length);
     for (const t of inputs) t.assertAlive();
     for (const t of outputs) t.assertAlive();
     this.exec(
@@ -401,4 +402,12 @@ function collectTensors(x: TensorTree, into: Set<Tensor>): void {
 /** Finds an adapter (see `AdapterChoice`) and returns an engine on it. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   return new Engine(await acquireBackend(options), options);
+}
+
+/** A declared kernel gets exactly the storage buffers it declares. */
+function checkBindings<P>(k: KernelDef<P>, inputs: number, outputs: number): void {
+  if (k.inputs && k.inputs.length !== inputs)
+    throw new Error(`causalmix: kernel ${k.name} takes ${k.inputs.length} inputs, got ${inputs}`);
+  if (k.outputs && k.outputs.length !== outputs)
+    throw new Error(`causalmix: kernel ${k.name} writes ${k.outputs.length} outputs, got ${outputs}`);
 }

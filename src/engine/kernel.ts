@@ -8,6 +8,17 @@
  *   @binding(n+1..n+m)     outputs, `var<storage, read_write>`
  * Shapes travel in the uniforms, so one pipeline serves every shape.
  */
+import {
+  packUniformValues,
+  UNIFORM_BYTES,
+  type UniformFields,
+  type UniformLayout,
+  type UniformValues,
+} from './kernel-interface.js';
+
+export { UNIFORM_BYTES };
+
+/** Positional parameters of a kernel not yet declared with named uniforms. */
 export interface KernelParams {
   /** unsigned integers (shapes, strides, counts, op codes); slots 0..47 */
   u: number[];
@@ -15,22 +26,50 @@ export interface KernelParams {
   f: number[];
 }
 
-export interface KernelDef {
+export interface KernelDef<P = KernelParams> {
   /** unique, human-readable name (also the statistics key) */
   name: string;
   /** file name in shaders/ without `.wgsl` */
   shader: string;
   entryPoint: string;
+  /** the named uniforms the entry point reads (src/engine/kernel-interface.ts) */
+  uniforms?: UniformLayout;
+  /** names of the storage buffers bound at 1..n (read) and n+1..n+m (written) */
+  inputs?: readonly string[];
+  outputs?: readonly string[];
+  /** the entry point's @workgroup_size (x·y·z threads), checked against the WGSL by a test */
+  workgroupSize?: readonly number[];
   /** float64 reference with the WGSL entry point's semantics */
-  cpu: (inputs: Float64Array[], outputs: Float64Array[], p: KernelParams) => void;
+  cpu: (inputs: Float64Array[], outputs: Float64Array[], p: P) => void;
 }
 
-export const UNIFORM_INTS = 48;
-export const UNIFORM_FLOATS = 16;
-export const UNIFORM_BYTES = (UNIFORM_INTS + UNIFORM_FLOATS) * 4;
+/** A kernel whose parameters are the named uniforms of `uniforms`. */
+export function defineKernel<F extends UniformFields>(def: {
+  name: string;
+  shader: string;
+  entryPoint: string;
+  uniforms: UniformLayout<F>;
+  inputs: readonly string[];
+  outputs: readonly string[];
+  workgroupSize: readonly number[];
+  cpu: (inputs: Float64Array[], outputs: Float64Array[], p: UniformValues<F>) => void;
+}): KernelDef<UniformValues<F>> {
+  if (def.uniforms.shader !== def.shader)
+    throw new Error(`causalmix: kernel ${def.name} reads uniforms of shaders/${def.uniforms.shader}`);
+  return def as KernelDef<UniformValues<F>>;
+}
 
-/** Packs parameters into the 256-byte uniform block the shaders read. */
-export function packUniforms(p: KernelParams): ArrayBuffer {
+const UNIFORM_INTS = 48;
+const UNIFORM_FLOATS = 16;
+
+/** Packs a dispatch's parameters into the 256-byte uniform block the shader reads. */
+export function packParams<P>(k: KernelDef<P>, p: P): ArrayBuffer {
+  if (k.uniforms) return packUniformValues(k.uniforms, p as UniformValues<UniformFields>);
+  return packUniforms(p as KernelParams);
+}
+
+/** Packs positional parameters (ints at slots 0..47, floats at 48..63). */
+function packUniforms(p: KernelParams): ArrayBuffer {
   if (p.u.length > UNIFORM_INTS || p.f.length > UNIFORM_FLOATS) {
     throw new Error(
       `kernel parameters overflow the uniform block (${p.u.length} ints, ${p.f.length} floats)`,

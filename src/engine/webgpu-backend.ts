@@ -1,6 +1,7 @@
 import { BufferPool, bucketSize } from './buffer-pool.js';
 import { Storage, type Backend, type BackendLimits, type Command, type DType } from './backend.js';
-import { packUniforms, UNIFORM_BYTES, type KernelDef, type KernelParams } from './kernel.js';
+import { packParams, UNIFORM_BYTES, type KernelDef } from './kernel.js';
+import { constraintsWgsl, interfaceWgsl } from './kernel-interface.js';
 import { SHADERS } from '../generated/shaders.js';
 
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
@@ -156,7 +157,7 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  private pipeline(k: KernelDef): GPUComputePipeline {
+  private pipeline<P>(k: KernelDef<P>): GPUComputePipeline {
     const key = `${k.shader}:${k.entryPoint}`;
     let p = this.pipelines.get(key);
     if (p) return p;
@@ -166,7 +167,7 @@ export class WebGpuBackend implements Backend {
       if (src === undefined) throw new Error(`causalmix: no shader file shaders/${k.shader}.wgsl`);
       module = this.device.createShaderModule({
         label: k.shader,
-        code: SHADERS.common + '\n' + src,
+        code: shaderSource(k.shader, src),
       });
       this.modules.set(k.shader, module);
     }
@@ -179,17 +180,17 @@ export class WebGpuBackend implements Backend {
     return p;
   }
 
-  dispatch(
-    k: KernelDef,
+  dispatch<P>(
+    k: KernelDef<P>,
     inputs: Storage[],
     outputs: Storage[],
-    p: KernelParams,
+    p: P,
     grid: [number, number, number],
   ): Command {
     this.checkHealth();
     const pipeline = this.pipeline(k);
     const uniform = this.uniforms.acquire(UNIFORM_BYTES).item;
-    this.device.queue.writeBuffer(uniform, 0, packUniforms(p));
+    this.device.queue.writeBuffer(uniform, 0, packParams(k, p));
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: uniform, size: UNIFORM_BYTES } },
     ];
@@ -257,4 +258,9 @@ export class WebGpuBackend implements Backend {
     this.uniforms.clear();
     this.device.destroy();
   }
+}
+
+/** A shader module's code: the common helpers, the constraints, the file's declared interface. */
+export function shaderSource(shader: string, src: string): string {
+  return [SHADERS.common, constraintsWgsl(), interfaceWgsl(shader), src].join('\n');
 }

@@ -3,7 +3,8 @@
  * nothing is stored for the backward pass, and a recorded training step draws a new mask each
  * run when the caller rewrites the 1-element int32 seed tensor.
  */
-import { linearGrid, type KernelDef } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { uniformLayout } from '../engine/kernel-interface.js';
 import type { Tensor } from '../engine/tensor.js';
 import { registerGradient } from '../autograd/registry.js';
 import { recordOp } from '../autograd/tape.js';
@@ -21,15 +22,27 @@ export function dropoutKeep(seed: number, i: number, p: number): boolean {
   return (h >>> 8) / 16777216 >= p;
 }
 
-export const dropoutKernel: KernelDef = {
+const uniforms = uniformLayout('dropout', 'DropoutUniforms', {
+  /** elements */
+  n: 'u32',
+  /** the dropout rate p */
+  rate: 'f32',
+  /** 1 / (1 − p) */
+  scale: 'f32',
+});
+
+export const dropoutKernel = defineKernel({
   name: 'dropout',
   shader: 'dropout',
   entryPoint: 'dropout',
-  cpu: ([x, seed], [y], p) => {
-    const [rate, scale] = p.f;
-    for (let i = 0; i < p.u[0]; i++) y[i] = dropoutKeep(seed[0], i, rate) ? x[i] * scale : 0;
+  uniforms,
+  inputs: ['x', 'seed'],
+  outputs: ['y'],
+  workgroupSize: [256],
+  cpu: ([x, seed], [y], { n, rate, scale }) => {
+    for (let i = 0; i < n; i++) y[i] = dropoutKeep(seed[0], i, rate) ? x[i] * scale : 0;
   },
-};
+});
 
 function run(x: Tensor, seed: Tensor, p: number): Tensor {
   const y = x.engine.empty(x.shape);
@@ -38,7 +51,7 @@ function run(x: Tensor, seed: Tensor, p: number): Tensor {
       dropoutKernel,
       [x, seed],
       [y],
-      { u: [x.size], f: [p, 1 / (1 - p)] },
+      { n: x.size, rate: p, scale: 1 / (1 - p) },
       linearGrid(x.size, 256),
     );
   return y;
