@@ -1,5 +1,5 @@
 // Matrix exponential by scaling and squaring (src/ops/expm.ts), one workgroup, one dispatch.
-//   U0 = d (≤ 64), U1 = 1 to exponentiate W∘W instead of W (NOTEARS), U2 = 1 to write h.
+//   Uniforms: `ExpmUniforms` in src/ops/expm.ts (d ≤ 64; W∘W instead of W for NOTEARS; write h).
 // All matrices live in the storage scratch buffer (6·d² floats), so workgroup memory stays small
 // on every adapter (the GL compat limit is 32 KiB; three 64×64 f32 matrices would not fit).
 // Taylor degree 12 by Paterson–Stockmeyer with A², A³, A⁴: 5 matrix products, then s squarings.
@@ -58,7 +58,7 @@ fn block(b: u32, e: u32, d: u32, diag: bool) -> f32 {
 
 @compute @workgroup_size(256)
 fn expm_forward(@builtin(local_invocation_index) lid: u32) {
-  let d = U(0u);
+  let d = u.d;
   let n = d * d;
   // scratch slots (each n floats): 0 A, 1 A², 2 A³, 3 A⁴, 4 X, 5 Y
   let sA = 0u;
@@ -73,7 +73,7 @@ fn expm_forward(@builtin(local_invocation_index) lid: u32) {
     var c = 0.0;
     for (var i = 0u; i < d; i++) {
       var v = a_in[i * d + lid];
-      if (U(1u) == 1u) {
+      if (u.squared == 1u) {
         v = v * v;
       }
       c += abs(v);
@@ -98,7 +98,7 @@ fn expm_forward(@builtin(local_invocation_index) lid: u32) {
 
   for (var e = lid; e < n; e += WG) {
     var v = a_in[e];
-    if (U(1u) == 1u) {
+    if (u.squared == 1u) {
       v = v * v;
     }
     scratch[sA + e] = v * scale;
@@ -139,7 +139,7 @@ fn expm_forward(@builtin(local_invocation_index) lid: u32) {
   for (var e = lid; e < n; e += WG) {
     e_out[e] = scratch[cur + e];
   }
-  if (U(2u) == 1u) {
+  if (u.with_h == 1u) {
     // h = tr(E) − d, from the values just computed
     if (lid < d) {
       trace_parts[lid] = scratch[cur + lid * d + lid];
@@ -164,7 +164,7 @@ fn expm_forward(@builtin(local_invocation_index) lid: u32) {
 @compute @workgroup_size(256)
 fn notears_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let d = U(0u);
+  let d = u.d;
   let e = linear_index(wid, nwg, lid, WG);
   if (e >= d * d) {
     return;

@@ -1,12 +1,12 @@
 // Gathers along one axis and the backward of slice (src/ops/shape.ts).
 //
 // index_select / index_select_grad see x as [outer, dim, inner] and the selection as
-// [outer, count, inner]. Uniforms: U0 invocations, U1 inner, U2 count (indices), U3 dim.
+// [outer, count, inner]. Uniforms: `GatherUniforms` (`u`) in src/ops/shape.ts.
 // Indices outside [0, dim) select 0 and receive no gradient (number[] indices are checked on the
 // host; device tensors cannot be, so the kernels define a safe result instead).
 //
 // slice_grad embeds dy (shape `size`) into zeros of x's shape at `begin`.
-// Uniforms: U0 x elements, U8..13 x shape, U16..21 begin, U24..29 size (all padded to 6-D).
+// Uniforms: `SliceGradUniforms` (`us`) in src/ops/shape.ts.
 
 @group(0) @binding(1) var<storage, read> gsrc: array<f32>;
 @group(0) @binding(2) var<storage, read> gidx: array<i32>;
@@ -19,10 +19,10 @@
 fn index_select(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid, 64u);
-  if (i >= U(0u)) { return; }
-  let inner = U(1u);
-  let count = U(2u);
-  let dim = U(3u);
+  if (i >= u.n) { return; }
+  let inner = u.inner;
+  let count = u.count;
+  let dim = u.dim;
   let r = i % inner;
   let k = (i / inner) % count;
   let o = i / (inner * count);
@@ -40,10 +40,10 @@ fn index_select(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 fn index_select_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid, 64u);
-  if (i >= U(0u)) { return; }
-  let inner = U(1u);
-  let count = U(2u);
-  let dim = U(3u);
+  if (i >= u.n) { return; }
+  let inner = u.inner;
+  let count = u.count;
+  let dim = u.dim;
   let r = i % inner;
   let a = i32((i / inner) % dim);
   let base = (i / (inner * dim)) * count * inner + r;
@@ -61,16 +61,18 @@ fn index_select_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 fn slice_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid, 64u);
-  if (i >= U(0u)) { return; }
+  if (i >= us.n) { return; }
   var rem = i;
   var off = 0u;
   var stride = 1u;
   var inside = true;
   for (var d = 5i; d >= 0; d--) {
-    let c = rem % U(8u + u32(d));
-    rem = rem / U(8u + u32(d));
-    let b = U(16u + u32(d));
-    let s = U(24u + u32(d));
+    let k = u32(d);
+    let n = us_shape(k);
+    let c = rem % n;
+    rem = rem / n;
+    let b = us_begin(k);
+    let s = us_size(k);
     if (c < b || c >= b + s) {
       inside = false;
     }

@@ -16,9 +16,8 @@
 // 840); mat4x4 values keep the blocks short to write, and unlike a private array they stay in
 // registers. Rows and columns past an edge read a clamped (valid) element and are not stored, so
 // the inner loops have no branches.
-// Uniforms: U0 M, U1 ldx, U2 ldy, U3 G, U4 has bias, U5 activation (0 none, 1 relu, 2 tanh),
-// U6 shared input, U7 rows per slice, U8 slices S, U10 packed size P;
-// group g at 16 + 6g: I_g, O_g, xOff_g, yOff_g, wOff_g, bOff_g.
+// Uniforms: `GroupedLinearUniforms` in src/ops/grouped-linear.ts (the activation codes ACT_* come
+// from there too).
 
 @group(0) @binding(1) var<storage, read> gl_a: array<f32>;
 @group(0) @binding(2) var<storage, read> gl_b: array<f32>;
@@ -41,13 +40,13 @@ struct Group {
 }
 
 fn group(g: u32) -> Group {
-  let b = 16u + 6u * g;
-  return Group(U(b), U(b + 1u), U(b + 2u), U(b + 3u), U(b + 4u), U(b + 5u));
+  return Group(u_ni(g), u_no(g), u_xoff(g), u_yoff(g),
+               u_woff(g), u_boff(g));
 }
 
 fn gl_act(code: u32, v: f32) -> f32 {
-  if (code == 1u) { return max(v, 0.0); }
-  if (code == 2u) { return tanh_safe(v); }
+  if (code == ACT_RELU) { return max(v, 0.0); }
+  if (code == ACT_TANH) { return tanh_safe(v); }
   return v;
 }
 
@@ -57,8 +56,8 @@ fn gl_act4(code: u32, v: vec4<f32>) -> vec4<f32> {
 
 // act′ from the activation's output y (relu′(0) = 0, as PyTorch).
 fn gl_dact(code: u32, y: f32) -> f32 {
-  if (code == 1u) { return select(0.0, 1.0, y > 0.0); }
-  if (code == 2u) { return 1.0 - y * y; }
+  if (code == ACT_RELU) { return select(0.0, 1.0, y > 0.0); }
+  if (code == ACT_TANH) { return 1.0 - y * y; }
   return 1.0;
 }
 
@@ -66,7 +65,7 @@ fn gl_dact(code: u32, y: f32) -> f32 {
 // kernels apply act′ as they load dy, so dZ is never stored.
 fn gl_dz(code: u32, j: u32) -> f32 {
   let g = gl_a[j];
-  if (code == 0u) { return g; }
+  if (code == ACT_NONE) { return g; }
   return g * gl_dact(code, gl_c[j]);
 }
 
@@ -82,7 +81,7 @@ fn gl_dz4(act: bool, code: u32, j: vec4<u32>) -> vec4<f32> {
   if (!act) { return g; }
   let y = vec4<f32>(gl_c[j.x], gl_c[j.y], gl_c[j.z], gl_c[j.w]);
   let relu = select(vec4<f32>(0.0), vec4<f32>(1.0), y > vec4<f32>(0.0));
-  return g * select(vec4<f32>(1.0) - y * y, relu, code == 1u);
+  return g * select(vec4<f32>(1.0) - y * y, relu, code == ACT_RELU);
 }
 
 fn gl_b4(j: vec4<u32>) -> vec4<f32> {
@@ -123,8 +122,8 @@ fn gl_epilogue(code: u32, v: mat4x4<f32>, bias: vec4<f32>) -> mat4x4<f32> {
 // of max O_g, y over row tiles, z over the groups.
 
 fn fwd_block(gr: Group, r0: u32, n0: u32) {
-  let m = U(0u);
-  let ldx = U(1u);
+  let m = u.m;
+  let ldx = u.ldx;
   let rs0 = quad(r0, 0u);
   let rs1 = quad(r0, 1u);
   let rs2 = quad(r0, 2u);
@@ -182,15 +181,15 @@ fn fwd_block(gr: Group, r0: u32, n0: u32) {
   var bias0 = vec4<f32>(0.0);
   var bias1 = vec4<f32>(0.0);
   var bias2 = vec4<f32>(0.0);
-  if (U(4u) == 1u) {
+  if (u.hasBias == 1u) {
     let bo = vec4<u32>(gr.boff);
     bias0 = vec4<f32>(gl_c[bo.x + nb0.x], gl_c[bo.y + nb0.y], gl_c[bo.z + nb0.z], gl_c[bo.w + nb0.w]);
     bias1 = vec4<f32>(gl_c[bo.x + nb1.x], gl_c[bo.y + nb1.y], gl_c[bo.z + nb1.z], gl_c[bo.w + nb1.w]);
     bias2 = vec4<f32>(gl_c[bo.x + nb2.x], gl_c[bo.y + nb2.y], gl_c[bo.z + nb2.z], gl_c[bo.w + nb2.w]);
   }
-  let code = U(5u);
+  let code = u.activation;
   let n = gr.no;
-  let ld = U(2u);
+  let ld = u.ldy;
   let yo = gr.yoff;
   gl_store(rs0, cs0, m, n, ld, yo, gl_epilogue(code, c00, bias0));
   gl_store(rs0, cs1, m, n, ld, yo, gl_epilogue(code, c01, bias1));
@@ -210,13 +209,13 @@ fn fwd_block(gr: Group, r0: u32, n0: u32) {
 fn grouped_linear_fwd(@builtin(workgroup_id) wid: vec3<u32>,
                       @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_id) lid: vec3<u32>) {
-  for (var g = wid.z; g < U(3u); g += nwg.z) {
+  for (var g = wid.z; g < u.groupCount; g += nwg.z) {
     let gr = group(g);
-    for (var ty = wid.y; ty * GL_ROWS < U(0u); ty += nwg.y) {
+    for (var ty = wid.y; ty * GL_ROWS < u.m; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_COLS < gr.no; tx += nwg.x) {
         let r0 = ty * GL_ROWS + lid.y;
         let n0 = tx * GL_COLS + lid.x;
-        if (r0 < U(0u) && n0 < gr.no) {
+        if (r0 < u.m && n0 < gr.no) {
           fwd_block(gr, r0, n0);
         }
       }
@@ -225,13 +224,13 @@ fn grouped_linear_fwd(@builtin(workgroup_id) wid: vec3<u32>,
 }
 
 // ---- dx: bindings gl_a dy, gl_b W, gl_c y, gl_out dx [M, ldx]. Each group writes dZ_g·W_g into its
-// own input columns (grid z over the groups); with a shared input (U6 = 1, grid z = 1) each block
-// sums the products of all groups (groups g0 ≤ h < g1) into dx [M, I].
+// own input columns (grid z over the groups); with a shared input (u.sharedInput = 1, grid z = 1)
+// each block sums the products of all groups (groups g0 ≤ h < g1) into dx [M, I].
 
 fn dx_block(act: bool, g0: u32, g1: u32, out: Group, r0: u32, n0: u32) {
-  let m = U(0u);
-  let ldy = U(2u);
-  let code = U(5u);
+  let m = u.m;
+  let ldy = u.ldy;
+  let code = u.activation;
   let rs0 = quad(r0, 0u);
   let rs1 = quad(r0, 1u);
   let rs2 = quad(r0, 2u);
@@ -289,7 +288,7 @@ fn dx_block(act: bool, g0: u32, g1: u32, out: Group, r0: u32, n0: u32) {
     }
   }
   let n = out.ni;
-  let ld = U(1u);
+  let ld = u.ldx;
   let xo = out.xoff;
   gl_store(rs0, cs0, m, n, ld, xo, c00);
   gl_store(rs0, cs1, m, n, ld, xo, c01);
@@ -307,18 +306,18 @@ fn dx_block(act: bool, g0: u32, g1: u32, out: Group, r0: u32, n0: u32) {
 
 // Entry points: grouped_linear_dx (act = none), grouped_linear_dx_act (relu or tanh).
 fn dx_tiles(act: bool, wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) {
-  let shared_in = U(6u) == 1u;
-  let ng = select(U(3u), 1u, shared_in);
+  let shared_in = u.sharedInput == 1u;
+  let ng = select(u.groupCount, 1u, shared_in);
   for (var g = wid.z; g < ng; g += nwg.z) {
     let gr = group(g);
     // a shared input sums every group; otherwise group g alone
     let g0 = select(g, 0u, shared_in);
-    let g1 = select(g + 1u, U(3u), shared_in);
-    for (var ty = wid.y; ty * GL_ROWS < U(0u); ty += nwg.y) {
+    let g1 = select(g + 1u, u.groupCount, shared_in);
+    for (var ty = wid.y; ty * GL_ROWS < u.m; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_COLS < gr.ni; tx += nwg.x) {
         let r0 = ty * GL_ROWS + lid.y;
         let n0 = tx * GL_COLS + lid.x;
-        if (r0 < U(0u) && n0 < gr.ni) {
+        if (r0 < u.m && n0 < gr.ni) {
           dx_block(act, g0, g1, gr, r0, n0);
         }
       }
@@ -342,15 +341,15 @@ fn grouped_linear_dx_act(@builtin(workgroup_id) wid: vec3<u32>,
 
 // ---- dW and db: bindings gl_a dy, gl_b x, gl_c y, gl_out. dW = dZᵀ·x contracts over the M rows
 // (up to ~10⁵) for a small [O, I] result, so the rows are split (split-K): grid z runs over G·S
-// (group z / S, slice z % S) and slice s sums rows [s·U7, (s+1)·U7). db rides along as an extra
-// column of ones appended to x. Slice s writes entries [s·P, (s+1)·P) of gl_out in the packed
-// layout (dW_g at wOff_g, db_g at bOff_g): with S = 1 that is the gradient itself, otherwise
-// partials for grouped_linear_reduce.
+// (group z / S, slice z % S) and slice s sums rows [s·R, (s+1)·R), R = u.sliceRows. db rides
+// along as an extra column of ones appended to x. Slice s writes entries [s·P, (s+1)·P) of gl_out
+// in the packed layout (dW_g at wOff_g, db_g at bOff_g): with S = 1 that is the gradient itself,
+// otherwise partials for grouped_linear_reduce.
 
 fn dw_put(s: u32, gr: Group, o: u32, i: u32, v: f32) {
-  if (i > gr.ni || (i == gr.ni && U(4u) == 0u)) { return; }
+  if (i > gr.ni || (i == gr.ni && u.hasBias == 0u)) { return; }
   let at = select(gr.woff + o * gr.ni + i, gr.boff + o, i == gr.ni);
-  gl_out[s * U(10u) + at] = v;
+  gl_out[s * u.packed + at] = v;
 }
 
 // Block v of rows os (column q: row os[q]) and columns is; rows past O_g are dropped.
@@ -363,11 +362,11 @@ fn dw_store(s: u32, gr: Group, os: vec4<u32>, is: vec4<u32>, v: mat4x4<f32>) {
 }
 
 fn dw_block(act: bool, gr: Group, s: u32, o0: u32, i0: u32) {
-  let code = U(5u);
-  let ldx = U(1u);
-  let ldy = U(2u);
-  let first = s * U(7u);
-  let last = min(first + U(7u), U(0u));
+  let code = u.activation;
+  let ldx = u.ldx;
+  let ldy = u.ldy;
+  let first = s * u.sliceRows;
+  let last = min(first + u.sliceRows, u.m);
   let os0 = quad(o0, 0u);
   let os1 = quad(o0, 1u);
   let os2 = quad(o0, 2u);
@@ -429,11 +428,11 @@ fn dw_block(act: bool, gr: Group, s: u32, o0: u32, i0: u32) {
 
 // Entry points: grouped_linear_dw (act = none), grouped_linear_dw_act (relu or tanh).
 fn dw_tiles(act: bool, wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) {
-  let slices = U(8u);
-  for (var z = wid.z; z < U(3u) * slices; z += nwg.z) {
+  let slices = u.slices;
+  for (var z = wid.z; z < u.groupCount * slices; z += nwg.z) {
     let gr = group(z / slices);
     let s = z % slices;
-    let nc = gr.ni + U(4u);
+    let nc = gr.ni + u.hasBias;
     for (var ty = wid.y; ty * GL_DW < gr.no; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_DW < nc; tx += nwg.x) {
         let o0 = ty * GL_DW + lid.y;
@@ -468,11 +467,11 @@ fn grouped_linear_dw_act(@builtin(workgroup_id) wid: vec3<u32>,
 fn grouped_linear_reduce(@builtin(workgroup_id) wid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>,
                          @builtin(local_invocation_index) lid: u32) {
-  let p = U(10u);
+  let p = u.packed;
   let j = linear_index(wid, nwg, lid, 64u);
   if (j >= p) { return; }
   var acc = 0.0;
-  for (var s = 0u; s < U(8u); s++) {
+  for (var s = 0u; s < u.slices; s++) {
     acc += gl_a[s * p + j];
   }
   gl_red[j] = acc;
@@ -495,8 +494,8 @@ fn gl_store4(rs: vec4<u32>, cs: vec4<u32>, m: u32, n: u32, ld: u32, c0: u32, v: 
 }
 
 fn fwd_block4(gr: Group, m0: u32, n0: u32) {
-  let m = U(0u);
-  let ldx = U(1u);
+  let m = u.m;
+  let ldx = u.ldx;
   let rs = vec4<u32>(m0) + GL_STEP;
   let cs = vec4<u32>(n0) + GL_STEP;
   let ra = min(rs, vec4<u32>(m - 1u)) * ldx + vec4<u32>(gr.xoff);
@@ -511,29 +510,29 @@ fn fwd_block4(gr: Group, m0: u32, n0: u32) {
     acc[3] += gl_a[ra.w + i] * bv;
   }
   var bias = vec4<f32>(0.0);
-  if (U(4u) == 1u) {
+  if (u.hasBias == 1u) {
     let bo = nb + vec4<u32>(gr.boff);
     bias = vec4<f32>(gl_c[bo.x], gl_c[bo.y], gl_c[bo.z], gl_c[bo.w]);
   }
-  let code = U(5u);
+  let code = u.activation;
   for (var a = 0u; a < 4u; a++) {
     let e = acc[a] + bias;
     acc[a] = vec4<f32>(gl_act(code, e.x), gl_act(code, e.y), gl_act(code, e.z), gl_act(code, e.w));
   }
-  gl_store4(rs, cs, m, gr.no, U(2u), gr.yoff, acc);
+  gl_store4(rs, cs, m, gr.no, u.ldy, gr.yoff, acc);
 }
 
 @compute @workgroup_size(8, 8)
 fn grouped_linear_fwd4(@builtin(workgroup_id) wid: vec3<u32>,
                       @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_id) lid: vec3<u32>) {
-  for (var g = wid.z; g < U(3u); g += nwg.z) {
+  for (var g = wid.z; g < u.groupCount; g += nwg.z) {
     let gr = group(g);
-    for (var ty = wid.y; ty * GL_TILE4 < U(0u); ty += nwg.y) {
+    for (var ty = wid.y; ty * GL_TILE4 < u.m; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_TILE4 < gr.no; tx += nwg.x) {
         let m0 = ty * GL_TILE4 + lid.y;
         let n0 = tx * GL_TILE4 + lid.x;
-        if (m0 < U(0u) && n0 < gr.no) {
+        if (m0 < u.m && n0 < gr.no) {
           fwd_block4(gr, m0, n0);
         }
       }
@@ -542,9 +541,9 @@ fn grouped_linear_fwd4(@builtin(workgroup_id) wid: vec3<u32>,
 }
 
 fn dx_acc4(gr: Group, rs: vec4<u32>, cs: vec4<u32>, acc: ptr<function, array<vec4<f32>, 4>>) {
-  let m = U(0u);
-  let ldy = U(2u);
-  let code = U(5u);
+  let m = u.m;
+  let ldy = u.ldy;
+  let code = u.activation;
   let ra = min(rs, vec4<u32>(m - 1u)) * ldy + vec4<u32>(gr.yoff);
   let cb = min(cs, vec4<u32>(gr.ni - 1u)) + vec4<u32>(gr.woff);
   var kb = 0u;
@@ -562,25 +561,25 @@ fn dx_acc4(gr: Group, rs: vec4<u32>, cs: vec4<u32>, acc: ptr<function, array<vec
 fn grouped_linear_dx4(@builtin(workgroup_id) wid: vec3<u32>,
                      @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_id) lid: vec3<u32>) {
-  let shared_in = U(6u) == 1u;
-  let ng = select(U(3u), 1u, shared_in);
+  let shared_in = u.sharedInput == 1u;
+  let ng = select(u.groupCount, 1u, shared_in);
   for (var g = wid.z; g < ng; g += nwg.z) {
     let gr = group(g);
-    for (var ty = wid.y; ty * GL_TILE4 < U(0u); ty += nwg.y) {
+    for (var ty = wid.y; ty * GL_TILE4 < u.m; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_TILE4 < gr.ni; tx += nwg.x) {
         let m0 = ty * GL_TILE4 + lid.y;
         let n0 = tx * GL_TILE4 + lid.x;
-        if (m0 < U(0u) && n0 < gr.ni) {
+        if (m0 < u.m && n0 < gr.ni) {
           let rs = vec4<u32>(m0) + GL_STEP;
           let cs = vec4<u32>(n0) + GL_STEP;
           var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0),
                                         vec4<f32>(0.0));
           if (shared_in) {
-            for (var h = 0u; h < U(3u); h++) { dx_acc4(group(h), rs, cs, &acc); }
+            for (var h = 0u; h < u.groupCount; h++) { dx_acc4(group(h), rs, cs, &acc); }
           } else {
             dx_acc4(gr, rs, cs, &acc);
           }
-          gl_store4(rs, cs, U(0u), gr.ni, U(1u), gr.xoff, acc);
+          gl_store4(rs, cs, u.m, gr.ni, u.ldx, gr.xoff, acc);
         }
       }
     }
@@ -588,11 +587,11 @@ fn grouped_linear_dx4(@builtin(workgroup_id) wid: vec3<u32>,
 }
 
 fn dw_block4(gr: Group, s: u32, o0: u32, i0: u32) {
-  let code = U(5u);
-  let ldx = U(1u);
-  let ldy = U(2u);
-  let first = s * U(7u);
-  let last = min(first + U(7u), U(0u));
+  let code = u.activation;
+  let ldx = u.ldx;
+  let ldy = u.ldy;
+  let first = s * u.sliceRows;
+  let last = min(first + u.sliceRows, u.m);
   let os = vec4<u32>(o0) + GL_STEP;
   let is = vec4<u32>(i0) + GL_STEP;
   let ro = min(os, vec4<u32>(gr.no - 1u)) + vec4<u32>(gr.yoff);
@@ -622,11 +621,11 @@ fn dw_block4(gr: Group, s: u32, o0: u32, i0: u32) {
 fn grouped_linear_dw4(@builtin(workgroup_id) wid: vec3<u32>,
                      @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_id) lid: vec3<u32>) {
-  let slices = U(8u);
-  for (var z = wid.z; z < U(3u) * slices; z += nwg.z) {
+  let slices = u.slices;
+  for (var z = wid.z; z < u.groupCount * slices; z += nwg.z) {
     let gr = group(z / slices);
     let s = z % slices;
-    let nc = gr.ni + U(4u);
+    let nc = gr.ni + u.hasBias;
     for (var ty = wid.y; ty * GL_TILE4 < gr.no; ty += nwg.y) {
       for (var tx = wid.x; tx * GL_TILE4 < nc; tx += nwg.x) {
         let o0 = ty * GL_TILE4 + lid.y;

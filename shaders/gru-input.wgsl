@@ -2,7 +2,7 @@
 // one invocation per element of u ([R·T, C + F] seen as rows). The dropout mask is dropout.wgsl's
 // counter-based hash of (seed, i) with i the element's flat index in features, so the result is
 // bit-identical to the unfused dropout + concat and the backward pass regenerates the mask.
-// Uniforms: U0 elements of u (R·T·(C + F)), U1 C, U2 F; F0 p, F1 1/(1 − p).
+// Uniforms: `GruInputUniforms` in src/ops/gru-input.ts.
 // Forward:  xt, features, seed → u.
 // Backward: dy, seed → dxt, dfeatures.
 
@@ -25,25 +25,25 @@ fn gru_input_hash(v: u32) -> u32 {
 // Does features element i survive? (dropout.wgsl's rule.)
 fn gru_input_keep(seed: i32, i: u32) -> bool {
   let h = gru_input_hash(i ^ gru_input_hash(bitcast<u32>(seed)));
-  return f32(h >> 8u) / 16777216.0 >= F(0u);
+  return f32(h >> 8u) / 16777216.0 >= u.rate;
 }
 
-// features element i (or its gradient) v after dropout. p = 0 (F0 = 0) passes v through untouched,
-// as the unfused path (no dropout dispatch, then a copy) does; a dropped element is +0.
+// features element i (or its gradient) v after dropout. p = 0 (u.rate = 0) passes v through
+// untouched, as the unfused path (no dropout dispatch, then a copy) does; a dropped element is +0.
 fn gru_input_drop(seed: i32, i: u32, v: f32) -> f32 {
-  if (F(0u) <= 0.0) {
+  if (u.rate <= 0.0) {
     return v;
   }
-  return select(0.0, v * F(1u), gru_input_keep(seed, i));
+  return select(0.0, v * u.scale, gru_input_keep(seed, i));
 }
 
 @compute @workgroup_size(256)
 fn gru_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let o = linear_index(wid, nwg, lid, 256u);
-  if (o >= U(0u)) { return; }
-  let c = U(1u);
-  let f = U(2u);
+  if (o >= u.n) { return; }
+  let c = u.c;
+  let f = u.f;
   let row = o / (c + f);
   let col = o - row * (c + f);
   if (col < c) {
@@ -58,9 +58,9 @@ fn gru_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 fn gru_input_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let o = linear_index(wid, nwg, lid, 256u);
-  if (o >= U(0u)) { return; }
-  let c = U(1u);
-  let f = U(2u);
+  if (o >= u.n) { return; }
+  let c = u.c;
+  let f = u.f;
   let row = o / (c + f);
   let col = o - row * (c + f);
   if (col < c) {

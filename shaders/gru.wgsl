@@ -4,11 +4,11 @@
 // regions: the matvecs are bound by loads on software adapters (llvmpipe, SwiftShader), so the
 // vec4 kernels (H % 4 == 0) also give each invocation 4 or 8 units, reusing each h or gate
 // gradient load across them.
-// Uniforms: U(0) regions in this chunk, U(1) timesteps T, U(2) hidden size H, U(3) first region
-// of the chunk, U(4) first step of this dispatch, U(5) its number of steps. Regions are processed
-// in chunks when a buffer would exceed the binding-size limit: h and dh are full [R,T,H] tensors
-// (indexed by global region), all others are per chunk. Time is split into several dispatches
-// because llvmpipe ends every loop once a shader has run 65,535 loop iterations in all (its
+// Uniforms: `GruUniforms` in src/ops/gru.ts (regions of the chunk, T, H, the chunk's first
+// region, the dispatch's first step and its number of steps). Regions are processed in chunks
+// when a buffer would exceed the binding-size limit: h and dh are full [R,T,H] tensors (indexed
+// by global region), all others are per chunk. Time is split into several dispatches because
+// llvmpipe ends every loop once a shader has run 65,535 loop iterations in all (its
 // LP_MAX_TGSI_LOOP_ITERATIONS): the forward resumes from h, the backward from its carry in dh0.
 // Workgroup w runs the chunk's regions w·RB .. w·RB + RB − 1. In the last workgroup those past the
 // chunk repeat its last region and write nothing, so every invocation reaches every barrier. Each
@@ -26,12 +26,12 @@ const FWD_RH: u32 = 2048u;
 
 // Region b of this workgroup: the chunk-local region it reads (clamped into the chunk) ...
 fn region_of(wid: vec3<u32>, b: u32, RB: u32) -> u32 {
-  return min(wid.x * RB + b, U(0u) - 1u);
+  return min(wid.x * RB + b, u.regions - 1u);
 }
 
 // ... and whether it is a real one (only real regions write).
 fn region_real(wid: vec3<u32>, b: u32, RB: u32) -> bool {
-  return wid.x * RB + b < U(0u);
+  return wid.x * RB + b < u.regions;
 }
 
 // ---- forward ------------------------------------------------------------------------------------
@@ -46,12 +46,13 @@ fn region_real(wid: vec3<u32>, b: u32, RB: u32) -> bool {
 @group(0) @binding(6) var<storage, read_write> f_h: array<f32>;
 @group(0) @binding(7) var<storage, read_write> f_saved: array<f32>;
 
-// State of unit j of region b before step U(4): h0, or h at the previous step (a later dispatch).
+// State of unit j of region b before step u.first_step: h0, or h at the previous step (a later
+// dispatch).
 fn h_start(wid: vec3<u32>, RB: u32, b: u32, j: u32, H: u32, T: u32) -> f32 {
-  if (U(4u) == 0u) {
+  if (u.first_step == 0u) {
     return f_h0[j];
   }
-  return f_h[((region_of(wid, b, RB) + U(3u)) * T + U(4u) - 1u) * H + j];
+  return f_h[((region_of(wid, b, RB) + u.first_region) * T + u.first_step - 1u) * H + j];
 }
 
 // Double buffer: step t reads half t % 2 and writes the other, so one barrier a step. Each half
@@ -69,7 +70,7 @@ fn gru_gates(j: u32, H: u32, T: u32, t: u32, reg: u32, real: bool, a: vec3<f32>,
   let n = tanh_safe(f_gi[g + 2u * H + j] + f_bih[2u * H + j] + r * a.z);
   let hnew = (1.0 - z) * n + z * hprev;
   if (real) {
-    f_h[((reg + U(3u)) * T + t) * H + j] = hnew;
+    f_h[((reg + u.first_region) * T + t) * H + j] = hnew;
     let s = row * 4u * H;
     f_saved[s + j] = r;
     f_saved[s + H + j] = z;
@@ -80,14 +81,14 @@ fn gru_gates(j: u32, H: u32, T: u32, t: u32, reg: u32, real: bool, a: vec3<f32>,
 }
 
 fn forward_rb(wid: vec3<u32>, lid: u32, RB: u32) {
-  let T = U(1u);
-  let H = U(2u);
-  // into the half that step U(4) reads
+  let T = u.timesteps;
+  let H = u.hidden;
+  // into the half that step u.first_step reads
   for (var i = lid; i < RB * H; i += WG) {
-    hbuf[(U(4u) % 2u) * FWD_RH + i] = h_start(wid, RB, i / H, i % H, H, T);
+    hbuf[(u.first_step % 2u) * FWD_RH + i] = h_start(wid, RB, i / H, i % H, H, T);
   }
   workgroupBarrier();
-  for (var t = U(4u); t < U(4u) + U(5u); t++) {
+  for (var t = u.first_step; t < u.first_step + u.steps; t++) {
     let cur = (t % 2u) * FWD_RH;
     let nxt = FWD_RH - cur;
     for (var j = lid; j < H; j += WG) {
@@ -164,8 +165,8 @@ fn bias4(g: u32, j: u32, H: u32) -> mat4x4<f32> {
 
 // Gates of units 4·jb .. + 3 for the regions in slots b0 .. b0 + 3 (those below RB).
 fn gates4(wid: vec3<u32>, RB: u32, b0: u32, jb: u32, t: u32, cur: u32, nxt: u32, ar: mat4x4<f32>, az: mat4x4<f32>, an: mat4x4<f32>) {
-  let T = U(1u);
-  let H = U(2u);
+  let T = u.timesteps;
+  let H = u.hidden;
   for (var c = 0u; c < 4u; c++) {
     let b = b0 + c;
     if (b < RB) {
@@ -174,8 +175,8 @@ fn gates4(wid: vec3<u32>, RB: u32, b0: u32, jb: u32, t: u32, cur: u32, nxt: u32,
       let q = b * (H / 4u) + jb;
       let hp = hx[cur + q];
       var hn: vec4<f32>;
-      for (var u = 0u; u < 4u; u++) {
-        hn[u] = gru_gates(4u * jb + u, H, T, t, reg, real, vec3<f32>(ar[c][u], az[c][u], an[c][u]), hp[u]);
+      for (var e = 0u; e < 4u; e++) {
+        hn[e] = gru_gates(4u * jb + e, H, T, t, reg, real, vec3<f32>(ar[c][e], az[c][e], an[c][e]), hp[e]);
       }
       hx[nxt + q] = hn;
     }
@@ -185,15 +186,15 @@ fn gates4(wid: vec3<u32>, RB: u32, b0: u32, jb: u32, t: u32, cur: u32, nxt: u32,
 @group(0) @binding(3) var<storage, read> f_whh4: array<vec4<f32>>;
 
 fn forward_v4_rb(wid: vec3<u32>, lid: u32, RB: u32) {
-  let T = U(1u);
-  let H = U(2u);
+  let T = u.timesteps;
+  let H = u.hidden;
   let H4 = H / 4u;
-  // into the half that step U(4) reads
+  // into the half that step u.first_step reads
   for (var i = lid; i < RB * H; i += WG) {
-    hx[(U(4u) % 2u) * (XH / 4u) + i / 4u][i % 4u] = h_start(wid, RB, i / H, i % H, H, T);
+    hx[(u.first_step % 2u) * (XH / 4u) + i / 4u][i % 4u] = h_start(wid, RB, i / H, i % H, H, T);
   }
   workgroupBarrier();
-  for (var t = U(4u); t < U(4u) + U(5u); t++) {
+  for (var t = u.first_step; t < u.first_step + u.steps; t++) {
     let cur = (t % 2u) * (XH / 4u);
     let nxt = XH / 4u - cur;
     for (var jb = lid; jb < H4; jb += WG) {
@@ -255,8 +256,9 @@ fn gru_forward_v4_rb8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
 //      dgh [R,T,3H] (gradients of W_hr·h+b_hr, W_hz·h+b_hz, W_hn·h+b_hn),
 //      hprev [R,T,H] (h_{t-1}, for dW_hh as one matmul), dh0 [R,H] (per region)
 // Each invocation owns the same units k in both phases, so the carried dh_{t-1}[k] of its units
-// stays in private memory ("carry"). A dispatch runs steps U(4) + U(5) − 1 down to U(4); dh0 holds
-// the carry between dispatches (dh_{t-1} when U(4) > 0), and dh0 itself after the last.
+// stays in private memory ("carry"). A dispatch runs steps first_step + steps − 1 down to
+// first_step; dh0 holds the carry between dispatches (dh_{t-1} when first_step > 0), and dh0
+// itself after the last.
 
 @group(0) @binding(1) var<storage, read> b_dh: array<f32>;
 @group(0) @binding(2) var<storage, read> b_h: array<f32>;
@@ -278,7 +280,7 @@ var<workgroup> dgh_s: array<f32, BWD_S>;
 fn bptt_unit(wid: vec3<u32>, RB: u32, b: u32, j: u32, H: u32, T: u32, t: u32, c: f32) -> f32 {
   let reg = region_of(wid, b, RB);
   let row = reg * T + t;
-  let grow = (reg + U(3u)) * T + t;
+  let grow = (reg + u.first_region) * T + t;
   let s = row * 4u * H;
   let g = row * 3u * H;
   var hp = b_h0[j];
@@ -318,15 +320,15 @@ fn bptt_dh0(wid: vec3<u32>, RB: u32, b: u32, k: u32, H: u32, v: f32) {
 // The carry of unit k of region b when this dispatch starts: 0 at the last step, else what the
 // previous dispatch left in dh0.
 fn bptt_carry(wid: vec3<u32>, RB: u32, b: u32, k: u32, H: u32) -> f32 {
-  if (U(4u) + U(5u) == U(1u)) {
+  if (u.first_step + u.steps == u.timesteps) {
     return 0.0;
   }
   return b_dh0[region_of(wid, b, RB) * H + k];
 }
 
 fn backward_rb(wid: vec3<u32>, lid: u32, RB: u32) {
-  let T = U(1u);
-  let H = U(2u);
+  let T = u.timesteps;
+  let H = u.hidden;
   // carry[m·RB_MAX + b]: unit lid + m·WG of region b.
   var carry: array<f32, MAX_H / WG * RB_MAX>;
   var m = 0u;
@@ -336,8 +338,8 @@ fn backward_rb(wid: vec3<u32>, lid: u32, RB: u32) {
     }
     m++;
   }
-  for (var tt = 0u; tt < U(5u); tt++) {
-    let t = U(4u) + U(5u) - 1u - tt;
+  for (var tt = 0u; tt < u.steps; tt++) {
+    let t = u.first_step + u.steps - 1u - tt;
     m = 0u;
     for (var j = lid; j < H; j += WG) {
       for (var b = 0u; b < RB; b++) {
@@ -401,11 +403,11 @@ var<workgroup> dgx: array<vec4<f32>, 2048u>;
 
 // Phase 1 for units 4·k4 .. + 3 of region b (bptt_unit, 4 units at a time); c = their carry.
 fn bptt_unit4(wid: vec3<u32>, RB: u32, b: u32, k4: u32, t: u32, c: vec4<f32>) -> vec4<f32> {
-  let T = U(1u);
-  let H = U(2u);
+  let T = u.timesteps;
+  let H = u.hidden;
   let reg = region_of(wid, b, RB);
   let row = reg * T + t;
-  let grow = (reg + U(3u)) * T + t;
+  let grow = (reg + u.first_region) * T + t;
   let s = row * 4u * H;
   let g = row * 3u * H;
   let j = 4u * k4;
@@ -472,8 +474,8 @@ fn outer4(a: mat4x4<f32>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<
 fn carry_block(wid: vec3<u32>, RB: u32, b0: u32, k4: u32) -> mat4x4<f32> {
   var c: mat4x4<f32>;
   for (var i = 0u; i < 4u; i++) {
-    for (var u = 0u; u < 4u; u++) {
-      c[i][u] = bptt_carry(wid, RB, b0 + i, 4u * k4 + u, U(2u));
+    for (var e = 0u; e < 4u; e++) {
+      c[i][e] = bptt_carry(wid, RB, b0 + i, 4u * k4 + e, u.hidden);
     }
   }
   return c;
@@ -481,17 +483,17 @@ fn carry_block(wid: vec3<u32>, RB: u32, b0: u32, k4: u32) -> mat4x4<f32> {
 
 fn dh0_block(wid: vec3<u32>, RB: u32, b0: u32, k4: u32, c: mat4x4<f32>) {
   for (var i = 0u; i < 4u; i++) {
-    for (var u = 0u; u < 4u; u++) {
+    for (var e = 0u; e < 4u; e++) {
       // (slots ≥ RB would alias the next workgroup's regions)
       if (b0 + i < RB) {
-        bptt_dh0(wid, RB, b0 + i, 4u * k4 + u, U(2u), c[i][u]);
+        bptt_dh0(wid, RB, b0 + i, 4u * k4 + e, u.hidden, c[i][e]);
       }
     }
   }
 }
 
 fn backward_v4_rb(wid: vec3<u32>, lid: u32, RB: u32) {
-  let H4 = U(2u) / 4u;
+  let H4 = u.hidden / 4u;
   let H34 = 3u * H4;
   let ka = 2u * lid;
   let kb = ka + 1u;
@@ -512,8 +514,8 @@ fn backward_v4_rb(wid: vec3<u32>, lid: u32, RB: u32) {
       cb1 = carry_block(wid, RB, 4u, kw);
     }
   }
-  for (var tt = 0u; tt < U(5u); tt++) {
-    let t = U(4u) + U(5u) - 1u - tt;
+  for (var tt = 0u; tt < u.steps; tt++) {
+    let t = u.first_step + u.steps - 1u - tt;
     if (has_a) {
       ca0 = bptt_block(wid, RB, 0u, ka, t, ca0);
       if (RB > 4u) {

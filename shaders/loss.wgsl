@@ -1,6 +1,6 @@
 // Masked mean losses (src/ops/loss.ts): L = Σ w·ℓ(p − t) / max(Σ w, 1), one workgroup per pass.
-// Uniforms: U0 n, U1 loss code (0 MSE ℓ = d², 1 Huber), U2 mask flag (0: every weight is 1 and
-// the mask binding is a placeholder); F0 Huber δ.
+// Uniforms: `LossUniforms` in src/ops/loss.ts (without a mask, every weight is 1 and the mask
+// binding is a placeholder).
 // Forward bindings: pred, target, mask → out[0]. Backward: pred, target, mask, dy → dpred, dtarget.
 
 @group(0) @binding(1) var<storage, read> lpred: array<f32>;
@@ -17,14 +17,14 @@ var<workgroup> wsum: array<f32, 256>;
 var<workgroup> wcount: array<f32, 256>;
 
 fn mask_weight(i: u32) -> f32 {
-  if (U(2u) == 0u) { return 1.0; }
+  if (u.has_mask == 0u) { return 1.0; }
   return lmask[i];
 }
 
 // ℓ(d): d² (MSE) or PyTorch's Huber ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond.
 fn point_loss(d: f32) -> f32 {
-  if (U(1u) == 0u) { return d * d; }
-  let delta = F(0u);
+  if (u.code == LOSS_MSE) { return d * d; }
+  let delta = u.delta;
   let a = abs(d);
   if (a <= delta) { return 0.5 * d * d; }
   return delta * (a - 0.5 * delta);
@@ -32,15 +32,15 @@ fn point_loss(d: f32) -> f32 {
 
 // ℓ′(d): 2d (MSE) or clamp(d, −δ, δ) (Huber; continuous at ±δ, so no tie rule is needed).
 fn point_grad(d: f32) -> f32 {
-  if (U(1u) == 0u) { return 2.0 * d; }
-  return clamp(d, -F(0u), F(0u));
+  if (u.code == LOSS_MSE) { return 2.0 * d; }
+  return clamp(d, -u.delta, u.delta);
 }
 
 // Σ w over all elements by the whole workgroup; every invocation returns the same value. The
 // forward pass sums in exactly this order too, so both passes divide by the same f32 count.
 fn mask_count(lid: u32) -> f32 {
   var c = 0.0;
-  for (var i = lid; i < U(0u); i += 256u) {
+  for (var i = lid; i < u.n; i += 256u) {
     c += mask_weight(i);
   }
   wcount[lid] = c;
@@ -58,7 +58,7 @@ fn mask_count(lid: u32) -> f32 {
 @compute @workgroup_size(256)
 fn loss_forward(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
-  for (var i = lid; i < U(0u); i += 256u) {
+  for (var i = lid; i < u.n; i += 256u) {
     let w = mask_weight(i);
     // Masked-out elements are skipped, not multiplied by 0: their ℓ may overflow to inf in f32.
     if (w != 0.0) {
@@ -83,7 +83,7 @@ fn loss_forward(@builtin(local_invocation_index) lid: u32) {
 @compute @workgroup_size(256)
 fn loss_backward(@builtin(local_invocation_index) lid: u32) {
   let scale = ldy[0] / max(mask_count(lid), 1.0);
-  for (var i = lid; i < U(0u); i += 256u) {
+  for (var i = lid; i < u.n; i += 256u) {
     let w = mask_weight(i);
     var g = 0.0;
     if (w != 0.0) {

@@ -1,9 +1,7 @@
 // Batched matrix multiply C[z] = A[z]·B[z] (src/ops/matmul.ts). A is read as an M×K matrix and B as
 // a K×N one through strides, so transposes and broadcast batches cost no copies; C is contiguous
 // [batch, M, N].
-// Uniforms: U0 M, U1 N, U2 K, U3 batch count, U4..7 batch shape, U8..11 A batch strides,
-// U12 A row (m) stride, U13 A column (k) stride, U16..19 B batch strides, U20 B row (k) stride,
-// U21 B column (n) stride.
+// Uniforms: `MatmulUniforms` in src/ops/matmul.ts.
 
 @group(0) @binding(1) var<storage, read> ma: array<f32>;
 @group(0) @binding(2) var<storage, read> mb: array<f32>;
@@ -12,13 +10,13 @@
 // Outputs per workgroup along M and along N: 8 invocations × 4.
 const MM_TILE = 32u;
 
-// Offset of batch z (row-major over the 4-D batch shape) under the strides at slots st..st+3.
-fn batch_offset(z: u32, st: u32) -> u32 {
+// Offset of batch z (row-major over the 4-D batch shape) under one operand's batch strides.
+fn batch_offset(z: u32, strides: array<vec4<u32>, 1>) -> u32 {
   var rem = z;
   var off = 0u;
   for (var d = 3i; d >= 0; d--) {
-    let n = U(4u + u32(d));
-    off += (rem % n) * U(st + u32(d));
+    let n = u_batchShape(u32(d));
+    off += (rem % n) * strides[0][u32(d)];
     rem = rem / n;
   }
   return off;
@@ -26,7 +24,7 @@ fn batch_offset(z: u32, st: u32) -> u32 {
 
 // Stores the first columns of a 4-wide row block that lie inside N (n0 < N already holds).
 fn store_row(base: u32, n0: u32, v: vec4<f32>) {
-  let n = U(1u);
+  let n = u.n;
   mc[base] = v.x;
   if (n0 + 1u < n) { mc[base + 1u] = v.y; }
   if (n0 + 2u < n) { mc[base + 2u] = v.z; }
@@ -36,15 +34,15 @@ fn store_row(base: u32, n0: u32, v: vec4<f32>) {
 // The 4×4 block of C[z] at (m0, n0), accumulated in registers. Rows and columns past the edge
 // read a clamped (valid) element and are not stored, so the k loop has no branches.
 fn mm_block(z: u32, m0: u32, n0: u32) {
-  let m = U(0u);
-  let n = U(1u);
-  let k = U(2u);
-  let ra = min(vec4<u32>(m0, m0 + 1u, m0 + 2u, m0 + 3u), vec4<u32>(m - 1u)) * U(12u)
-    + vec4<u32>(batch_offset(z, 8u));
-  let cb = min(vec4<u32>(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4<u32>(n - 1u)) * U(21u)
-    + vec4<u32>(batch_offset(z, 16u));
-  let sak = U(13u);
-  let sbk = U(20u);
+  let m = u.m;
+  let n = u.n;
+  let k = u.k;
+  let ra = min(vec4<u32>(m0, m0 + 1u, m0 + 2u, m0 + 3u), vec4<u32>(m - 1u)) * u.aRow
+    + vec4<u32>(batch_offset(z, u.aBatch));
+  let cb = min(vec4<u32>(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4<u32>(n - 1u)) * u.bCol
+    + vec4<u32>(batch_offset(z, u.bBatch));
+  let sak = u.aCol;
+  let sbk = u.bRow;
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
   var c2 = vec4<f32>(0.0);
@@ -72,12 +70,12 @@ fn mm_block(z: u32, m0: u32, n0: u32) {
 @compute @workgroup_size(8, 8)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
-  for (var z = wid.z; z < U(3u); z += nwg.z) {
-    for (var ty = wid.y; ty * MM_TILE < U(0u); ty += nwg.y) {
-      for (var tx = wid.x; tx * MM_TILE < U(1u); tx += nwg.x) {
+  for (var z = wid.z; z < u.batches; z += nwg.z) {
+    for (var ty = wid.y; ty * MM_TILE < u.m; ty += nwg.y) {
+      for (var tx = wid.x; tx * MM_TILE < u.n; tx += nwg.x) {
         let m0 = ty * MM_TILE + lid.y * 4u;
         let n0 = tx * MM_TILE + lid.x * 4u;
-        if (m0 < U(0u) && n0 < U(1u)) {
+        if (m0 < u.m && n0 < u.n) {
           mm_block(z, m0, n0);
         }
       }

@@ -1,21 +1,19 @@
 // Fused media transform (src/ops/media-transform.ts): adstock → Hill → DAG mix, one invocation per
 // region handling all C ≤ 64 channels (the DAG mixes channels within a week), time loop inside.
-// Uniforms: U0 R, U1 T, U2 C, U3 mask (0 strictly upper-triangular, 1 off-diagonal),
-// U4 upstreamCompat Hill, U5..U8 week ranges (below); F0 temperature τ, F1 the Hill slope's lower
-// clamp (2 in the reference).
+// Uniforms: `MediaUniforms` in src/ops/media-transform.ts (one struct for the three entry points);
+// MAXC and the mask / Hill-form modes are its shaderConstants.
 // Long sequences run in several dispatches over time because llvmpipe ends every loop once an
 // invocation has run 65,535 loop iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS); state that
 // crosses weeks is resumed from buffers. src/ops/media-transform.ts plans the ranges.
 // Forward:  x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw → out, state ([R,C]: adstock at
-//           the last week run, read back by the next dispatch); weeks U5 .. U6 − 1.
+//           the last week run, read back by the next dispatch); weeks u.a0 .. u.a1 − 1.
 // Backward: x, alphaRaw, slopeRaw, halfSatRaw, dagLogits, mixRaw, dy → work, where work holds dx
 //           ([R,T,C]) followed by per-region partial raw-parameter gradients (R × P, P = 4C + C²).
-//           It recomputes the adstock of weeks U5 .. U6 − 1, then runs weeks U8 − 1 down to U7 in
-//           reverse (U7 = U8: adstock only); between dispatches the partial slots hold raw sums.
+//           It recomputes the adstock of weeks u.a0 .. u.a1 − 1, then runs weeks u.b1 − 1 down to
+//           u.b0 in reverse (u.b0 = u.b1: adstock only); between dispatches the partial slots
+//           hold raw sums.
 // Reduce:   work → dx, dalphaRaw, dslopeRaw, dhalfSatRaw, ddagLogits, dmixRaw (sums over R).
 // The backward pass is split this way to stay within 8 storage buffers per stage.
-
-const MAXC: u32 = 64u;
 
 @group(0) @binding(1) var<storage, read> mx: array<f32>;
 @group(0) @binding(2) var<storage, read> malpha: array<f32>;
@@ -38,23 +36,23 @@ const MAXC: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> rddag: array<f32>;
 @group(0) @binding(7) var<storage, read_write> rdmix: array<f32>;
 
-fn alpha_of(c: u32) -> f32 { return min(sigmoid_safe(malpha[c]), 0.8); }
-fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), F(1u), 5.0); }
-fn half_of(c: u32) -> f32 { return clamp(softplus_safe(mhalf[c]), 0.01, 1.0); }
+fn alpha_of(c: u32) -> f32 { return min(sigmoid_safe(malpha[c]), ADSTOCK_MAX); }
+fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), u.slopeMin, SLOPE_MAX); }
+fn half_of(c: u32) -> f32 { return clamp(softplus_safe(mhalf[c]), HALF_SAT_MIN, HALF_SAT_MAX); }
 
 fn mask_of(i: u32, j: u32) -> f32 {
-  if (U(3u) == 0u) { return select(0.0, 1.0, i < j); }
+  if (u.mask == MASK_TRIANGULAR) { return select(0.0, 1.0, i < j); }
   return select(0.0, 1.0, i != j);
 }
 
 // σ(dagLogits[i, j] / τ) (the mask is applied by the caller).
 fn edge_sigmoid(i: u32, j: u32) -> f32 {
-  return sigmoid_safe(mdag[i * U(2u) + j] / F(0u));
+  return sigmoid_safe(mdag[i * u.channels + j] / u.temperature);
 }
 
 // Hill saturation of adstock value a with slope s and half-saturation g.
 fn hill(a: f32, s: f32, g: f32) -> f32 {
-  if (U(4u) == 0u) {
+  if (u.hillForm == HILL_LOG) {
     // log-space sigmoid: no x^s overflow/underflow; exactly 0 at x = 0
     let x = max(a, 0.0);
     if (x <= 0.0) { return 0.0; }
@@ -68,7 +66,7 @@ fn hill(a: f32, s: f32, g: f32) -> f32 {
 
 // (∂h/∂a, ∂h/∂s, ∂h/∂g) of hill(a, s, g).
 fn hill_grad(a: f32, s: f32, g: f32) -> vec3<f32> {
-  if (U(4u) == 0u) {
+  if (u.hillForm == HILL_LOG) {
     let x = max(a, 0.0);
     if (x <= 0.0) { return vec3<f32>(0.0); }
     let lx = log(x) - log(g);
@@ -94,22 +92,22 @@ fn media_forward(
   @builtin(local_invocation_index) lid: u32,
 ) {
   let r = linear_index(wid, nwg, lid, 64u);
-  let T = U(1u);
-  let C = U(2u);
-  if (r >= U(0u)) { return; }
+  let T = u.weeks;
+  let C = u.channels;
+  if (r >= u.regions) { return; }
   var st: array<f32, MAXC>;
   var h: array<f32, MAXC>;
-  if (U(5u) > 0u) {
+  if (u.a0 > 0u) {
     for (var c = 0u; c < C; c++) { st[c] = mstate[r * C + c]; }
   }
-  for (var t = U(5u); t < U(6u); t++) {
+  for (var t = u.a0; t < u.a1; t++) {
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       let xv = mx[base + c];
       if (t == 0u) {
         st[c] = xv;
       } else {
-        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, 10.0);
+        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
       }
       h[c] = hill(st[c], slope_of(c), half_of(c));
     }
@@ -122,7 +120,7 @@ fn media_forward(
       mout[base + j] = (1.0 - m) * h[j] + m * p;
     }
   }
-  if (U(6u) < T) {
+  if (u.a1 < T) {
     for (var c = 0u; c < C; c++) { mstate[r * C + c] = st[c]; }
   }
 }
@@ -134,18 +132,18 @@ fn media_backward(
   @builtin(local_invocation_index) lid: u32,
 ) {
   let r = linear_index(wid, nwg, lid, 64u);
-  let R = U(0u);
-  let T = U(1u);
-  let C = U(2u);
+  let R = u.regions;
+  let T = u.weeks;
+  let C = u.channels;
   if (r >= R) { return; }
   let P = 4u * C + C * C;
   let pbase = R * T * C + r * P;
-  let tau = F(0u);
+  let tau = u.temperature;
   // weeks whose adstock this dispatch recomputes, and weeks it runs in reverse
-  let a0 = U(5u);
-  let a1 = U(6u);
-  let b0 = U(7u);
-  let b1 = U(8u);
+  let a0 = u.a0;
+  let a1 = u.a1;
+  let b0 = u.b0;
+  let b1 = u.b1;
 
   // Pass 1: recompute the adstock and park it in dx's slots (overwritten in reverse below),
   // resuming from week a0 − 1 parked by an earlier dispatch.
@@ -160,7 +158,7 @@ fn media_backward(
       if (t == 0u) {
         st[c] = xv;
       } else {
-        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, 10.0);
+        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
       }
       mwork[base + c] = st[c];
     }
@@ -228,7 +226,7 @@ fn media_backward(
         let prev = mwork[base - C + i];
         let al = alpha_of(i);
         let s = mx[base + i] + al * prev;
-        if (s >= 0.0 && s <= 10.0) {
+        if (s >= 0.0 && s <= ADSTOCK_STATE_MAX) {
           mwork[base + i] = da;
           gal[i] += prev * da;
           carry[i] = al * da;
@@ -253,11 +251,11 @@ fn media_backward(
   }
   for (var c = 0u; c < C; c++) {
     let sa = sigmoid_safe(malpha[c]);
-    let ka = select(0.0, sa * (1.0 - sa), sa <= 0.8);
+    let ka = select(0.0, sa * (1.0 - sa), sa <= ADSTOCK_MAX);
     let ssp = softplus_safe(mslope[c]);
-    let ks = select(0.0, sigmoid_safe(mslope[c]), ssp >= F(1u) && ssp <= 5.0);
+    let ks = select(0.0, sigmoid_safe(mslope[c]), ssp >= u.slopeMin && ssp <= SLOPE_MAX);
     let shp = softplus_safe(mhalf[c]);
-    let kh = select(0.0, sigmoid_safe(mhalf[c]), shp >= 0.01 && shp <= 1.0);
+    let kh = select(0.0, sigmoid_safe(mhalf[c]), shp >= HALF_SAT_MIN && shp <= HALF_SAT_MAX);
     let sm = sigmoid_safe(mmix[c]);
     mwork[pbase + c] = gal[c] * ka;
     mwork[pbase + C + c] = gs[c] * ks;
@@ -273,9 +271,9 @@ fn media_reduce(
   @builtin(local_invocation_index) lid: u32,
 ) {
   let i = linear_index(wid, nwg, lid, 64u);
-  let R = U(0u);
-  let C = U(2u);
-  let n = R * U(1u) * C;
+  let R = u.regions;
+  let C = u.channels;
+  let n = R * u.weeks * C;
   let P = 4u * C + C * C;
   if (i < n) { rdx[i] = rwork[i]; }
   if (i >= P) { return; }

@@ -4,7 +4,7 @@
 // config (f32): [lr, beta1, beta2, eps, bias1, bias2, global clip flag, 0], weight decay per segment, max norm
 // per clip group (0 = no clipping), then [l1, l2] penalty weights per segment.
 // partial (f32): Σ grad² per segment, then the penalty value per segment.
-// Uniforms: U0 segments, U1 groups, U2 chunks, U3 elements, U4 apply penalties; F0 fill value.
+// Uniforms: `ArenaUniforms` (u) and `FillUniforms` (uf, the fill entry point) in src/ops/optim.ts.
 
 @group(0) @binding(1) var<storage, read> layout_: array<i32>;
 @group(0) @binding(2) var<storage, read> pconfig: array<f32>;
@@ -18,9 +18,9 @@ var<workgroup> opensum: array<f32, 256>;
 fn seg_offset(s: u32) -> u32 { return u32(layout_[4u * s]); }
 fn seg_length(s: u32) -> u32 { return u32(layout_[4u * s + 1u]); }
 fn seg_group(s: u32) -> u32 { return u32(layout_[4u * s + 2u]); }
-fn chunk_segment(c: u32) -> u32 { return u32(layout_[4u * U(0u) + c]); }
+fn chunk_segment(c: u32) -> u32 { return u32(layout_[4u * u.segments + c]); }
 
-// One workgroup per segment s. With U4 = 1 it first adds the L1/L2 penalty gradient
+// One workgroup per segment s. With u.penalise = 1 it first adds the L1/L2 penalty gradient
 // l1·sign(θ) + 2·l2·θ to the segment's gradients (the penalties are part of the loss, so they
 // are clipped with the rest) and writes the penalty value Σ l1|θ| + l2·θ² to partial[nSeg + s];
 // then partial[s] = Σ grad² (the clipping norms' input).
@@ -28,13 +28,13 @@ fn chunk_segment(c: u32) -> u32 { return u32(layout_[4u * U(0u) + c]); }
 fn seg_sumsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let s = wid.y * nwg.x + wid.x;
-  let nseg = U(0u);
-  let penalise = U(4u) == 1u;
+  let nseg = u.segments;
+  let penalise = u.penalise == 1u;
   var acc = 0.0;
   var pen = 0.0;
   if (s < nseg) {
     let off = seg_offset(s);
-    let base = 8u + nseg + U(1u) + 2u * s;
+    let base = 8u + nseg + u.groups + 2u * s;
     let l1 = select(0.0, pconfig[base], penalise);
     let l2 = select(0.0, pconfig[base + 1u], penalise);
     for (var i = lid; i < seg_length(s); i += 256u) {
@@ -78,10 +78,10 @@ fn seg_sumsq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 fn clip_scale(s: u32) -> f32 {
   let global = oconfig[6] == 1.0;
   let g = select(seg_group(s), 0u, global);
-  let max_norm = oconfig[8u + U(0u) + g];
+  let max_norm = oconfig[8u + u.segments + g];
   if (max_norm <= 0.0) { return 1.0; }
   var sq = 0.0;
-  for (var t = 0u; t < U(0u); t++) {
+  for (var t = 0u; t < u.segments; t++) {
     if (global || seg_group(t) == g) { sq += opart[t]; }
   }
   return min(1.0, max_norm / (sqrt(sq) + 1e-6));
@@ -96,7 +96,7 @@ struct ArenaElement {
 }
 
 fn arena_element(c: u32, lid: u32) -> ArenaElement {
-  if (c >= U(2u)) { return ArenaElement(0u, 0u, false); }
+  if (c >= u.chunks) { return ArenaElement(0u, 0u, false); }
   let s = chunk_segment(c);
   let i = c * 256u + lid;
   return ArenaElement(s, i, i < seg_offset(s) + seg_length(s));
@@ -141,5 +141,5 @@ fn clip_grads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid, 256u);
-  if (i < U(3u)) { ofill[i] = F(0u); }
+  if (i < uf.n) { ofill[i] = uf.value; }
 }

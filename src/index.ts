@@ -8,13 +8,13 @@ export { Tensor } from './engine/tensor.js';
 export { Program } from './engine/program.js';
 export { NoAdapterError, type AdapterChoice } from './engine/device.js';
 export { DeviceLostError } from './engine/webgpu-backend.js';
-export { LoopBudgetError } from './engine/loop-cap.js';
+export { LoopBudgetError } from './engine/launch-planner.js';
 export { Rng } from './engine/random.js';
-export type { KernelDef, KernelParams } from './engine/kernel.js';
+export type { KernelDef } from './engine/kernel.js';
 export type { UniformLayout, UniformValues } from './engine/kernel-interface.js';
 export { backward } from './autograd/backward.js';
-export { noGrad } from './autograd/tape.js';
-export { registerGradient, type GradientRule } from './autograd/registry.js';
+export { gradScope, noGrad } from './autograd/tape.js';
+export { defineGradient, type GradientRule, type Recorder } from './autograd/registry.js';
 export * as ops from './ops/index.js';
 
 // data

@@ -27,7 +27,7 @@
  * Weekly units: a curve over the N-week window is saved as weekly input → weekly response (both
  * divided by N), the form the budget optimizer's curves take.
  */
-import { noGrad } from '../autograd/tape.js';
+import { gradScope, noGrad } from '../autograd/tape.js';
 import { backward } from '../autograd/backward.js';
 import { DataError } from '../data/errors.js';
 import { seasonalFor, type PreparedData } from '../data/pipeline.js';
@@ -606,14 +606,16 @@ export class ScenarioRunner {
       const model = Object.create(f.model, {
         config: { value: { ...f.model.config, mediaPriorWeight: 0, seasonalPriorWeight: 0 } },
       }) as DeepCausalMMM;
-      const kept = e.tidy(() => {
-        const out = model.forward(batch, { outputs: 'all', loss: 'mse' });
-        const leaves = backward(out.total);
-        const g = leaves.get(batch.media);
-        for (const t of leaves.keys()) t.grad = null;
-        if (!g) throw new Error('causalmix: model response: no gradient reached the media input');
-        return { pred: out.prediction!, g };
-      });
+      const kept = e.tidy(() =>
+        gradScope(e, () => {
+          const out = model.forward(batch, { outputs: 'all', loss: 'mse' });
+          const leaves = backward(out.total);
+          const g = leaves.get(batch.media);
+          for (const t of leaves.keys()) t.grad = null;
+          if (!g) throw new Error('causalmix: model response: no gradient reached the media input');
+          return { pred: out.prediction!, g };
+        }),
+      );
       try {
         [pred, grad] = await Promise.all([kept.pred.toArray(), kept.g.toArray()]);
       } finally {

@@ -5,7 +5,7 @@ import { noGrad, tapeOf } from './tape.js';
 import { add } from '../ops/elementwise.js';
 
 /**
- * Reverse-mode sweep from a scalar: walks the tape once, newest entry first, accumulating
+ * Reverse-mode sweep from a scalar, inside a gradient scope (`gradScope`): walks the tape once, newest entry first, accumulating
  * gradients (all on the device). Sets `.grad` on every leaf that requires a gradient and returns
  * them keyed by leaf. The tape is cleared afterwards. Intermediate gradients are freed as soon
  * as their op has been processed.
@@ -18,6 +18,11 @@ export function backward(loss: Tensor, seed?: Tensor): Map<Tensor, Tensor> {
     );
   }
   const tape = tapeOf(engine);
+  if (tape.scopes === 0)
+    throw new Error(
+      'causalmix: backward() outside a gradient scope: run the forward pass and backward() inside ' +
+        'gradScope(engine, () => …); nothing is recorded outside one',
+    );
   const entries = tape.entries;
   tape.entries = [];
   const produced = new Set(entries.map((e) => e.output));

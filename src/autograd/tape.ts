@@ -7,16 +7,19 @@ export interface TapeEntry {
   inputs: Tensor[];
   output: Tensor;
   saved: Tensor[];
-  attrs: Record<string, unknown>;
+  attrs: object;
 }
 
 /** The flat tape of one engine: ops in execution order (which is a topological order). */
 export class Tape {
   entries: TapeEntry[] = [];
+  /** open gradient scopes (`gradScope`): the tape records only inside one */
+  scopes = 0;
+  /** open `noGrad` blocks: they pause recording inside a scope */
   gradDepth = 0;
 
   get enabled(): boolean {
-    return this.gradDepth === 0;
+    return this.scopes > 0 && this.gradDepth === 0;
   }
 
   /** Drops every entry and the tensors saved for them. */
@@ -34,7 +37,32 @@ export function tapeOf(engine: Engine): Tape {
   return t;
 }
 
-/** Runs `fn` without recording anything on the tape. */
+/**
+ * Runs `fn` with the tape recording: ops on tensors that require a gradient are kept for
+ * `backward`, which must be called inside the scope. Outside every scope nothing is recorded (a
+ * prediction keeps nothing alive). `fn` may be async: the scope closes when its promise settles.
+ * When the outermost scope closes, entries `backward` did not consume are dropped.
+ */
+export function gradScope<T>(engine: Engine, fn: () => T): T {
+  const tape = tapeOf(engine);
+  tape.scopes++;
+  const close = () => {
+    tape.scopes--;
+    if (tape.scopes === 0) tape.clear();
+  };
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    close();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(close) as T;
+  close();
+  return result;
+}
+
+/** Runs `fn` without recording anything on the tape (inside a gradient scope). */
 export function noGrad<T>(engine: Engine, fn: () => T): T {
   const tape = tapeOf(engine);
   tape.gradDepth++;
@@ -46,15 +74,16 @@ export function noGrad<T>(engine: Engine, fn: () => T): T {
 }
 
 /**
- * Called by every differentiable op after its forward dispatch: records the op if gradients are
- * enabled and some input requires one. `saved` tensors are kept alive until the tape is cleared.
+ * Called through an op's recorder (`defineGradient`) after its forward dispatch: records the op if
+ * gradients are enabled and some input requires one. `saved` tensors are kept alive until the tape
+ * is cleared.
  */
 export function recordOp(
   op: string,
   inputs: Tensor[],
   output: Tensor,
-  attrs: Record<string, unknown> = {},
-  saved: Tensor[] = [],
+  attrs: object,
+  saved: Tensor[],
 ): Tensor {
   const engine = output.engine;
   const tape = tapeOf(engine);

@@ -101,4 +101,5 @@ export interface BackendLimits {
   maxComputeWorkgroupStorageSize: number;
   maxStorageBuffersPerShaderStage: number;
   maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
 }

@@ -19,6 +19,7 @@ export class CpuBackend implements Backend {
     maxComputeWorkgroupStorageSize: Number.MAX_SAFE_INTEGER,
     maxStorageBuffersPerShaderStage: 1024,
     maxBufferSize: Number.MAX_SAFE_INTEGER,
+    maxComputeWorkgroupsPerDimension: 65535,
   };
   private readonly pool = new BufferPool<Float64Array>(
     (n) => new Float64Array(n),

@@ -409,5 +409,7 @@ function checkBindings<P>(k: KernelDef<P>, inputs: number, outputs: number): voi
   if (k.inputs && k.inputs.length !== inputs)
     throw new Error(`causalmix: kernel ${k.name} takes ${k.inputs.length} inputs, got ${inputs}`);
   if (k.outputs && k.outputs.length !== outputs)
-    throw new Error(`causalmix: kernel ${k.name} writes ${k.outputs.length} outputs, got ${outputs}`);
+    throw new Error(
+      `causalmix: kernel ${k.name} writes ${k.outputs.length} outputs, got ${outputs}`,
+    );
 }

@@ -6,8 +6,9 @@
  * references read the same names.
  *
  * Layout: WGSL's uniform address-space rules. Scalars (`u32`, `i32`, `f32`) take 4 bytes at a
- * 4-byte offset; `u32[n]` is stored as `array<vec4<u32>, ⌈n/4⌉>` (16-byte aligned, read in WGSL
- * with `at4(u.shape, d)`), so a dynamic index stays legal in the uniform address space.
+ * 4-byte offset; `u32[n]` is stored as `array<vec4<u32>, ⌈n/4⌉>` (16-byte aligned, so a dynamic
+ * index stays legal in the uniform address space) and read in WGSL with the generated accessor
+ * `u_shape(d)` (variable, underscore, field).
  */
 import { MEDIA_CONSTRAINTS, COEFFICIENT_MAX_OFFSET } from '../maths/constraints.js';
 
@@ -44,6 +45,10 @@ export interface UniformLayout<F extends UniformFields = UniformFields> {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function sameFields(a: UniformFields, b: UniformFields): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 function arrayLength(type: UniformType): number {
   const m = /^u32\[(\d+)\]$/.exec(type);
@@ -102,9 +107,14 @@ export function uniformLayout<F extends UniformFields>(
     throw new Error(`causalmix: uniforms ${struct} need ${size} bytes (at most ${UNIFORM_BYTES})`);
   const decl: UniformLayout<F> = { shader, struct, variable, fields, layout, size };
   const iface = interfaceOf(shader);
-  const clash = iface.layouts.find((l) => l.struct === struct || l.variable === variable);
-  if (clash && clash !== decl)
-    throw new Error(`causalmix: shaders/${shader}.wgsl declares ${struct} (or "${variable}") twice`);
+  const same = (l: UniformLayout) =>
+    l.struct === struct && l.variable === variable && sameFields(l.fields, fields);
+  // a module evaluated twice (two specifiers of one file) declares the same struct again
+  iface.layouts = iface.layouts.filter((l) => !same(l));
+  if (iface.layouts.some((l) => l.struct === struct || l.variable === variable))
+    throw new Error(
+      `causalmix: shaders/${shader}.wgsl declares ${struct} (or "${variable}") twice`,
+    );
   iface.layouts.push(decl as unknown as UniformLayout);
   return decl;
 }
@@ -153,17 +163,16 @@ export function interfaceWgsl(shader: string): string {
   const iface = INTERFACES.get(shader) ?? { layouts: [], constants: {} };
   const out: string[] = [`// Generated from the kernel interfaces of shaders/${shader}.wgsl.`];
   for (const [name, v] of Object.entries(iface.constants)) out.push(`const ${name}: u32 = ${v}u;`);
-  const vec4Lengths = new Set<number>();
   for (const l of iface.layouts) {
     out.push(`struct ${l.struct} {`, ...l.layout.map(fieldWgsl), '}');
     out.push(`@group(0) @binding(0) var<uniform> ${l.variable}: ${l.struct};`);
-    for (const f of l.layout) if (f.length > 0) vec4Lengths.add(Math.ceil(f.length / 4));
+    // element i of a u32[n] field, read in place (an array passed by value is copied per call)
+    for (const f of l.layout)
+      if (f.length > 0)
+        out.push(
+          `fn ${l.variable}_${f.name}(i: u32) -> u32 { return ${l.variable}.${f.name}[i >> 2u][i & 3u]; }`,
+        );
   }
-  // at4(a, i): element i of a u32[n] uniform (WGSL has no generic functions: one per size).
-  for (const n of vec4Lengths)
-    out.push(
-      `fn at4_${n}(a: array<vec4<u32>, ${n}>, i: u32) -> u32 { return a[i >> 2u][i & 3u]; }`,
-    );
   return out.join('\n');
 }
 

@@ -48,6 +48,7 @@ export class WebGpuBackend implements Backend {
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     };
     this.viewAlignment = Math.max(1, l.minStorageBufferOffsetAlignment / 4);
     this.pool = new BufferPool(

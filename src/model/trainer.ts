@@ -8,7 +8,7 @@ import { dataDrivenInit } from '../data/init.js';
 import type { PreparedData } from '../data/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import { backward } from '../autograd/backward.js';
-import { noGrad } from '../autograd/tape.js';
+import { gradScope, noGrad } from '../autograd/tape.js';
 import type { Program } from '../engine/program.js';
 import type { Tensor } from '../engine/tensor.js';
 import { disposeBatch, toDevice, trainingBatch, trainingMasks, type HostBatch } from './batch.js';
@@ -157,20 +157,23 @@ export class ModelTrainer {
     loss: 'huber' | 'mse',
     calibration?: LiftCalibration,
   ): Program<StepOutputs> {
-    return this.engine.record(() => {
-      const f = model.forward(batch, { training: true, loss });
-      const total = calibration
-        ? add(
-            f.total,
-            calibration.penalty(
-              calibration.lifts({ xt: f.mediaTransformed, heads: f.heads }, batch, true),
-            ),
-          )
-        : f.total;
-      model.arena.setGrads(backward(total));
-      model.arena.queueStep();
-      return f.h ? { total, parts: f.parts, h: f.h } : { total, parts: f.parts };
-    });
+    const e = this.engine;
+    return e.record(() =>
+      gradScope(e, () => {
+        const f = model.forward(batch, { training: true, loss });
+        const total = calibration
+          ? add(
+              f.total,
+              calibration.penalty(
+                calibration.lifts({ xt: f.mediaTransformed, heads: f.heads }, batch, true),
+              ),
+            )
+          : f.total;
+        model.arena.setGrads(backward(total));
+        model.arena.queueStep();
+        return f.h ? { total, parts: f.parts, h: f.h } : { total, parts: f.parts };
+      }),
+    );
   }
 
   /** The model's lifts of the calibration's tests, as a recorded program. */

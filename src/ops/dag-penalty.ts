@@ -7,11 +7,11 @@
  * with P = σ(L/τ) and A = P ∘ M. The acyclicity term ½ρh² + αh is added by the model with
  * `notearsH` (it needs the matrix exponential).
  */
-import { type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import { sigmoid } from '../maths/functions.js';
 
 export const DAG_MAX_CHANNELS = 64;
@@ -31,13 +31,32 @@ function colNorms64(l: Float64Array, c: number, notears: boolean, invTau: number
   });
 }
 
-export const dagPenaltyKernel: KernelDef = {
+const uniforms = uniformLayout('dag-penalty', 'DagPenaltyUniforms', {
+  /** channels C */
+  c: 'u32',
+  /** 1: the NOTEARS mask (off-diagonal), 0: strictly upper-triangular */
+  notears: 'u32',
+  /** 1: the forward adds the base value */
+  has_base: 'u32',
+  /** weights of ΣA, ΣP(1−P) and Σ|L| */
+  w_a: 'f32',
+  w_p: 'f32',
+  w_l: 'f32',
+  /** 1/τ */
+  inv_tau: 'f32',
+});
+type DagParams = UniformValues<typeof uniforms.fields>;
+
+export const dagPenaltyKernel = defineKernel({
   name: 'dag_penalty',
   shader: 'dag-penalty',
   entryPoint: 'dag_penalty',
+  uniforms,
+  inputs: ['logits', 'coef', 'base'],
+  outputs: ['value'],
+  workgroupSize: [256],
   cpu: ([l, coef, base], [out], p) => {
-    const [c, nt, hasBase] = p.u;
-    const [w0, w1, w2, invTau] = p.f;
+    const { c, notears: nt, has_base: hasBase, w_a: w0, w_p: w1, w_l: w2, inv_tau: invTau } = p;
     let v = 0;
     for (let e = 0; e < c * c; e++) {
       const pr = sigmoid(l[e] * invTau);
@@ -47,15 +66,18 @@ export const dagPenaltyKernel: KernelDef = {
     colNorms64(l, c, nt === 1, invTau).forEach((n) => (v += coef[1] * n));
     out[0] = v + (hasBase === 1 ? base[0] : 0);
   },
-};
+});
 
-export const dagPenaltyGradKernel: KernelDef = {
+export const dagPenaltyGradKernel = defineKernel({
   name: 'dag_penalty_grad',
   shader: 'dag-penalty',
   entryPoint: 'dag_penalty_grad',
+  uniforms,
+  inputs: ['logits', 'coef', 'dy'],
+  outputs: ['dlogits'],
+  workgroupSize: [256],
   cpu: ([l, coef, dy], [dl], p) => {
-    const [c, nt] = p.u;
-    const [w0, w1, w2, invTau] = p.f;
+    const { c, notears: nt, w_a: w0, w_p: w1, w_l: w2, inv_tau: invTau } = p;
     const norms = colNorms64(l, c, nt === 1, invTau);
     for (let e = 0; e < c * c; e++) {
       const j = e % c;
@@ -66,7 +88,7 @@ export const dagPenaltyGradKernel: KernelDef = {
       dl[e] = dy[0] * (da * m * dp + w1 * (1 - 2 * pr) * dp + w2 * Math.sign(l[e]));
     }
   },
-};
+});
 
 export interface DagPenaltyOptions {
   mode?: 'triangular' | 'notears';
@@ -83,11 +105,16 @@ function params(
   tau: number,
   scale: number,
   hasBase: boolean,
-): KernelParams {
+): DagParams {
   const w = MODE_WEIGHTS[notears ? 'notears' : 'triangular'];
   return {
-    u: [c, notears ? 1 : 0, hasBase ? 1 : 0],
-    f: [w[0] * scale, w[1] * scale, w[2] * scale, 1 / tau],
+    c,
+    notears: notears ? 1 : 0,
+    has_base: hasBase ? 1 : 0,
+    w_a: w[0] * scale,
+    w_p: w[1] * scale,
+    w_l: w[2] * scale,
+    inv_tau: 1 / tau,
   };
 }
 
@@ -114,22 +141,17 @@ export function dagPenalty(logits: Tensor, coef: Tensor, opts: DagPenaltyOptions
   const p = params(c, notears, tau, scale, base !== undefined);
   logits.engine.run(dagPenaltyKernel, [logits, coef, base ?? logits], [out], p, [1, 1, 1]);
   const inputs = base ? [logits, coef, base] : [logits, coef];
-  return recordOp('dag_penalty', inputs, out, { p });
+  return recordDagPenalty(inputs, out, { p });
 }
 
-registerGradient({
+const recordDagPenalty = defineGradient<{ p: DagParams }>({
   op: 'dag_penalty',
-  saves: 'nothing (probabilities and column norms are recomputed from the logits)',
+  saves: [],
+  why: 'nothing (probabilities and column norms are recomputed from the logits)',
   grad: (dy, { inputs, attrs }) => {
     const [logits, coef, base] = inputs;
     const dl = logits.engine.empty(logits.shape);
-    logits.engine.run(
-      dagPenaltyGradKernel,
-      [logits, coef, dy],
-      [dl],
-      attrs.p as KernelParams,
-      [1, 1, 1],
-    );
+    logits.engine.run(dagPenaltyGradKernel, [logits, coef, dy], [dl], attrs.p, [1, 1, 1]);
     // ∂(penalty + base)/∂base = 1: dy itself
     return base ? [dl, null, logits.engine.alias(dy, base.shape)] : [dl, null];
   },

@@ -6,8 +6,7 @@
 import { defineKernel, linearGrid } from '../engine/kernel.js';
 import { uniformLayout } from '../engine/kernel-interface.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 
 /** The shader's PCG hash on 32-bit unsigned integers (Math.imul keeps the products in u32). */
 function pcgHash(v: number): number {
@@ -66,12 +65,12 @@ export function dropout(x: Tensor, seed: Tensor, p: number): Tensor {
   if (seed.size !== 1 || seed.dtype !== 'int32')
     throw new Error('causalmix: dropout seed must be an int32 tensor of one element');
   if (p === 0) return x;
-  return recordOp('dropout', [x, seed], run(x, seed, p), { p });
+  return recordDropout([x, seed], run(x, seed, p), { p });
 }
 
-registerGradient({
+const recordDropout = defineGradient<{ p: number }>({
   op: 'dropout',
-  saves:
-    'nothing (the mask is regenerated from the seed tensor, which must not change before backward)',
-  grad: (dy, { inputs, attrs }) => [run(dy, inputs[1], attrs.p as number), null],
+  saves: [],
+  why: 'nothing (the mask is regenerated from the seed tensor, which must not change before backward)',
+  grad: (dy, { inputs, attrs }) => [run(dy, inputs[1], attrs.p), null],
 });

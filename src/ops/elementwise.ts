@@ -4,7 +4,8 @@
  * space, so the same kernel also serves copies, transposes, slices and broadcasts (src/ops/shape.ts).
  */
 import type { Engine } from '../engine/engine.js';
-import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { shaderConstants, uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -15,30 +16,66 @@ import {
   type Shape,
 } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import { sumToShape } from './reduce.js';
 import { sigmoid as sigmoid64, softplus as softplus64 } from '../maths/functions.js';
 
+/**
+ * Op codes: the one table for TypeScript and shaders/elementwise.wgsl (whose switches read the
+ * WGSL constants by these names).
+ */
+const CODES = shaderConstants('elementwise', {
+  UNARY_IDENTITY: 0,
+  UNARY_NEG: 1,
+  UNARY_EXP: 2,
+  UNARY_LOG: 3,
+  UNARY_SIGMOID: 4,
+  UNARY_SOFTPLUS: 5,
+  UNARY_TANH: 6,
+  UNARY_RELU: 7,
+  UNARY_CLAMP: 8,
+  UNARY_POW_SCALAR: 9,
+  UNARY_ABS: 10,
+  UNARY_SQRT: 11,
+  UNARY_SQUARE: 12,
+  UNARY_AFFINE: 13,
+  UNARY_LOG1P: 14,
+  BINARY_ADD: 0,
+  BINARY_SUB: 1,
+  BINARY_MUL: 2,
+  BINARY_DIV: 3,
+  BINARY_MIN: 4,
+  BINARY_MAX: 5,
+  BINARY_POW: 6,
+});
+
 export const UNARY = {
-  identity: 0,
-  neg: 1,
-  exp: 2,
-  log: 3,
-  sigmoid: 4,
-  softplus: 5,
-  tanh: 6,
-  relu: 7,
-  clamp: 8,
-  powScalar: 9,
-  abs: 10,
-  sqrt: 11,
-  square: 12,
-  affine: 13,
-  log1p: 14,
+  identity: CODES.UNARY_IDENTITY,
+  neg: CODES.UNARY_NEG,
+  exp: CODES.UNARY_EXP,
+  log: CODES.UNARY_LOG,
+  sigmoid: CODES.UNARY_SIGMOID,
+  softplus: CODES.UNARY_SOFTPLUS,
+  tanh: CODES.UNARY_TANH,
+  relu: CODES.UNARY_RELU,
+  clamp: CODES.UNARY_CLAMP,
+  powScalar: CODES.UNARY_POW_SCALAR,
+  abs: CODES.UNARY_ABS,
+  sqrt: CODES.UNARY_SQRT,
+  square: CODES.UNARY_SQUARE,
+  affine: CODES.UNARY_AFFINE,
+  log1p: CODES.UNARY_LOG1P,
 } as const;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5, pow: 6 } as const;
+export const BINARY = {
+  add: CODES.BINARY_ADD,
+  sub: CODES.BINARY_SUB,
+  mul: CODES.BINARY_MUL,
+  div: CODES.BINARY_DIV,
+  min: CODES.BINARY_MIN,
+  max: CODES.BINARY_MAX,
+  pow: CODES.BINARY_POW,
+} as const;
 
 // ---- float64 references -------------------------------------------------------------------------
 
@@ -177,79 +214,124 @@ export function binaryGrad64(code: number, a: number, b: number): [number, numbe
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-/** Uniform slots (see shaders/elementwise.wgsl). */
-const SLOT = {
-  n: 0,
-  code: 1,
-  offA: 2,
-  offB: 3,
-  offOut: 4,
-  contiguous: 5,
-  shape: 8,
-  strideA: 16,
-  strideB: 24,
-  strideOut: 32,
-};
+const uniforms = uniformLayout('elementwise', 'ElementwiseUniforms', {
+  /** elements of the iteration space */
+  n: 'u32',
+  /** the UNARY_* or BINARY_* op code */
+  code: 'u32',
+  /** element offset of a in its buffer */
+  off_a: 'u32',
+  /** element offset of b (unary_grad: dy) */
+  off_b: 'u32',
+  /** element offset of out */
+  off_out: 'u32',
+  /** 1 when a, b and out are all contiguous at offset 0 over `shape` (no stride decoding) */
+  contiguous: 'u32',
+  /** the op's scalars: clamp's lo, powScalar's exponent, affine's scale */
+  arg0: 'f32',
+  /** clamp's hi, affine's shift */
+  arg1: 'f32',
+  /** the iteration shape, left-padded to 6-D with 1s */
+  shape: 'u32[6]',
+  /** a's strides over `shape` (0 on broadcast axes), left-padded with 0s */
+  stride_a: 'u32[6]',
+  /** b's strides, the same way */
+  stride_b: 'u32[6]',
+  /** out's strides, the same way */
+  stride_out: 'u32[6]',
+});
+type ElementwiseParams = UniformValues<typeof uniforms.fields>;
 
-function offsetOf(p: KernelParams, i: number, strideSlot: number, baseSlot: number): number {
-  if (p.u[SLOT.contiguous] === 1) return p.u[baseSlot] + i;
+/**
+ * Offset of element `i` of a row-major 6-D iteration space `shape` under `strides`: the float64
+ * twin of strided_offset6 (written out in shaders/elementwise.wgsl and reduce.wgsl).
+ */
+export function stridedOffset64(
+  i: number,
+  shape: readonly number[],
+  strides: readonly number[],
+): number {
   let rem = i;
   let off = 0;
   for (let d = MAX_RANK - 1; d >= 0; d--) {
-    const n = p.u[SLOT.shape + d];
-    off += (rem % n) * p.u[strideSlot + d];
+    const n = shape[d];
+    off += (rem % n) * strides[d];
     rem = Math.floor(rem / n);
   }
-  return p.u[baseSlot] + off;
+  return off;
 }
-const offA = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideA, SLOT.offA);
-const offB = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideB, SLOT.offB);
-const offOut = (p: KernelParams, i: number) => offsetOf(p, i, SLOT.strideOut, SLOT.offOut);
 
-export const unaryKernel: KernelDef = {
+function offsetOf(
+  p: ElementwiseParams,
+  i: number,
+  base: number,
+  strides: readonly number[],
+): number {
+  if (p.contiguous === 1) return base + i;
+  return base + stridedOffset64(i, p.shape, strides);
+}
+const offA = (p: ElementwiseParams, i: number) => offsetOf(p, i, p.off_a, p.stride_a);
+const offB = (p: ElementwiseParams, i: number) => offsetOf(p, i, p.off_b, p.stride_b);
+const offOut = (p: ElementwiseParams, i: number) => offsetOf(p, i, p.off_out, p.stride_out);
+
+export const unaryKernel = defineKernel({
   name: 'unary',
   shader: 'elementwise',
   entryPoint: 'unary',
+  uniforms,
+  inputs: ['a'],
+  outputs: ['out'],
+  workgroupSize: [64],
   cpu: ([a], [out], p) => {
-    for (let i = 0; i < p.u[SLOT.n]; i++)
-      out[offOut(p, i)] = unary64(p.u[SLOT.code], a[offA(p, i)], p.f[0], p.f[1]);
+    for (let i = 0; i < p.n; i++)
+      out[offOut(p, i)] = unary64(p.code, a[offA(p, i)], p.arg0, p.arg1);
   },
-};
+});
 
-export const unaryGradKernel: KernelDef = {
+export const unaryGradKernel = defineKernel({
   name: 'unary_grad',
   shader: 'elementwise',
   entryPoint: 'unary_grad',
+  uniforms,
+  inputs: ['x', 'dy'],
+  outputs: ['dx'],
+  workgroupSize: [64],
   cpu: ([x, dy], [out], p) => {
-    for (let i = 0; i < p.u[SLOT.n]; i++) {
-      out[offOut(p, i)] =
-        dy[offB(p, i)] * unaryGrad64(p.u[SLOT.code], x[offA(p, i)], p.f[0], p.f[1]);
-    }
+    for (let i = 0; i < p.n; i++)
+      out[offOut(p, i)] = dy[offB(p, i)] * unaryGrad64(p.code, x[offA(p, i)], p.arg0, p.arg1);
   },
-};
+});
 
-export const binaryKernel: KernelDef = {
+export const binaryKernel = defineKernel({
   name: 'binary',
   shader: 'elementwise',
   entryPoint: 'binary',
+  uniforms,
+  inputs: ['a', 'b'],
+  outputs: ['out'],
+  workgroupSize: [64],
   cpu: ([a, b], [out], p) => {
-    for (let i = 0; i < p.u[SLOT.n]; i++)
-      out[offOut(p, i)] = binary64(p.u[SLOT.code], a[offA(p, i)], b[offB(p, i)]);
+    for (let i = 0; i < p.n; i++)
+      out[offOut(p, i)] = binary64(p.code, a[offA(p, i)], b[offB(p, i)]);
   },
-};
+});
 
-export const binaryGradKernel: KernelDef = {
+export const binaryGradKernel = defineKernel({
   name: 'binary_grad',
   shader: 'elementwise',
   entryPoint: 'binary_grad',
+  uniforms,
+  inputs: ['a', 'b', 'dy'],
+  outputs: ['da', 'db'],
+  workgroupSize: [64],
   cpu: ([a, b, dy], [da, db], p) => {
-    for (let i = 0; i < p.u[SLOT.n]; i++) {
-      const [ga, gb] = binaryGrad64(p.u[SLOT.code], a[offA(p, i)], b[offB(p, i)]);
+    for (let i = 0; i < p.n; i++) {
+      const [ga, gb] = binaryGrad64(p.code, a[offA(p, i)], b[offB(p, i)]);
       da[i] = ga * dy[i];
       db[i] = gb * dy[i];
     }
   },
-};
+});
 
 /** Strided access of one operand: element offset and strides over the iteration shape. */
 export interface Access {
@@ -265,31 +347,32 @@ function mapParams(
   a: Access,
   b: Access,
   out: Access,
-  f: number[],
-): KernelParams {
+  args: readonly number[],
+): ElementwiseParams {
   const n = shape.reduce((x, y) => x * y, 1);
   const c = stridesOf(shape);
   const isContig = (s: Access) => s.offset === 0 && sameShape(s.strides, c);
   const allContig = isContig(a) && isContig(b) && isContig(out);
-  const u = new Array<number>(40).fill(0);
-  u[SLOT.n] = n;
-  u[SLOT.code] = code;
-  u[SLOT.offA] = a.offset;
-  u[SLOT.offB] = b.offset;
-  u[SLOT.offOut] = out.offset;
-  u[SLOT.contiguous] = allContig ? 1 : 0;
-  const put = (slot: number, v: readonly number[], fill: number) =>
-    padTo(v, fill).forEach((x, i) => (u[slot + i] = x));
-  put(SLOT.shape, shape, 1);
-  put(SLOT.strideA, a.strides, 0);
-  put(SLOT.strideB, b.strides, 0);
-  put(SLOT.strideOut, out.strides, 0);
-  return { u, f: [f[0] ?? 0, f[1] ?? 0] };
+  return {
+    n,
+    code,
+    off_a: a.offset,
+    off_b: b.offset,
+    off_out: out.offset,
+    contiguous: allContig ? 1 : 0,
+    arg0: args[0] ?? 0,
+    arg1: args[1] ?? 0,
+    shape: padTo(shape, 1),
+    stride_a: padTo(a.strides, 0),
+    stride_b: padTo(b.strides, 0),
+    stride_out: padTo(out.strides, 0),
+  };
 }
 
 /**
- * Low-level strided unary map: for every index of `shape`, dst[dstAccess] = f(src[srcAccess]).
- * Code 0 (identity) is the copy behind transpose, slice, concat and broadcastTo.
+ * Low-level strided unary map: for every index of `shape`, dst[dstAccess] = f(src[srcAccess]),
+ * `args` the op's scalars (arg0, arg1). Code 0 (identity) is the copy behind transpose, slice,
+ * concat and broadcastTo.
  */
 export function stridedMap(
   code: number,
@@ -298,10 +381,10 @@ export function stridedMap(
   dst: Tensor,
   dstAccess: Access,
   shape: Shape,
-  f: number[] = [],
+  args: readonly number[] = [],
 ): void {
-  const p = mapParams(code, shape, srcAccess, srcAccess, dstAccess, f);
-  src.engine.run(unaryKernel, [src], [dst], p, linearGrid(p.u[SLOT.n], 64));
+  const p = mapParams(code, shape, srcAccess, srcAccess, dstAccess, args);
+  src.engine.run(unaryKernel, [src], [dst], p, linearGrid(p.n, 64));
 }
 
 // ---- ops ----------------------------------------------------------------------------------------
@@ -310,7 +393,7 @@ function unaryOp(code: number, x: Tensor, f0 = 0, f1 = 0): Tensor {
   const e: Engine = x.engine;
   const out = e.empty(x.shape);
   stridedMap(code, x, contiguous(x.shape), out, contiguous(x.shape), x.shape, [f0, f1]);
-  return recordOp('unary', [x], out, { code, f0, f1 });
+  return recordUnary([x], out, { code, f0, f1 });
 }
 
 export const neg = (x: Tensor) => unaryOp(UNARY.neg, x);
@@ -351,8 +434,8 @@ function binaryOp(code: number, a: Tensor, b: Tensor): Tensor {
     contiguous(shape),
     [],
   );
-  a.engine.run(binaryKernel, [a, b], [out], p, linearGrid(p.u[SLOT.n], 64));
-  return recordOp('binary', [a, b], out, { code });
+  a.engine.run(binaryKernel, [a, b], [out], p, linearGrid(p.n, 64));
+  return recordBinary([a, b], out, { code });
 }
 
 export const add = (a: Tensor, b: Tensor) => binaryOp(BINARY.add, a, b);
@@ -366,27 +449,29 @@ export const pow = (a: Tensor, b: Tensor) => binaryOp(BINARY.pow, a, b);
 
 // ---- backward rules -----------------------------------------------------------------------------
 
-registerGradient({
+const recordUnary = defineGradient<{ code: number; f0: number; f1: number }>({
   op: 'unary',
-  saves: 'the input x (f′ is recomputed from it in the same dispatch)',
+  saves: [],
+  why: 'the input x (f′ is recomputed from it in the same dispatch)',
   grad: (dy, { inputs: [x], attrs }) => {
     const out = x.engine.empty(x.shape);
     const p = mapParams(
-      attrs.code as number,
+      attrs.code,
       x.shape,
       contiguous(x.shape),
       contiguous(x.shape),
       contiguous(x.shape),
       [attrs.f0 as number, attrs.f1 as number],
     );
-    x.engine.run(unaryGradKernel, [x, dy], [out], p, linearGrid(p.u[SLOT.n], 64));
+    x.engine.run(unaryGradKernel, [x, dy], [out], p, linearGrid(p.n, 64));
     return [out];
   },
 });
 
-registerGradient({
+const recordBinary = defineGradient<{ code: number }>({
   op: 'binary',
-  saves: 'both inputs (read through their broadcast strides)',
+  saves: [],
+  why: 'both inputs (read through their broadcast strides)',
   grad: (dy, { inputs: [a, b], attrs }) => {
     const e = a.engine;
     const shape = dy.shape;
@@ -396,14 +481,14 @@ registerGradient({
     const da = e.empty(shape);
     const db = e.empty(shape);
     const p = mapParams(
-      attrs.code as number,
+      attrs.code,
       shape,
       { offset: 0, strides: broadcastStrides(a.shape, shape) },
       { offset: 0, strides: broadcastStrides(b.shape, shape) },
       contiguous(shape),
       [],
     );
-    e.run(binaryGradKernel, [a, b, dy], [da, db], p, linearGrid(p.u[SLOT.n], 64));
+    e.run(binaryGradKernel, [a, b, dy], [da, db], p, linearGrid(p.n, 64));
     return [reduceTo(da, a.shape), reduceTo(db, b.shape)];
   },
 });

@@ -10,12 +10,11 @@
  *
  * notearsH(W) = tr(exp(W∘W)) − d with ∂h/∂W = 2·W ∘ exp(W∘W)ᵀ from the saved exponential.
  */
-import type { KernelDef, KernelParams } from '../engine/kernel.js';
-import { linearGrid } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { uniformLayout } from '../engine/kernel-interface.js';
 import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 
 export const EXPM_MAX_D = 64;
 const THETA = 1;
@@ -80,34 +79,48 @@ export function expm64(a: ArrayLike<number>, d: number): Float64Array {
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-/** U0 = d, U1 = 1 to exponentiate W∘W, U2 = 1 to write h = tr(E) − d. */
-export const expmKernel: KernelDef = {
+const uniforms = uniformLayout('expm', 'ExpmUniforms', {
+  /** the matrix is d × d */
+  d: 'u32',
+  /** 1: exponentiate W∘W (NOTEARS) instead of W */
+  squared: 'u32',
+  /** 1: also write h = tr(E) − d */
+  with_h: 'u32',
+});
+
+export const expmKernel = defineKernel({
   name: 'expm_forward',
   shader: 'expm',
   entryPoint: 'expm_forward',
-  cpu: ([a], [out, , h], p) => {
-    const d = p.u[0];
-    const src = p.u[1] === 1 ? Float64Array.from(a.subarray(0, d * d), (v) => v * v) : a;
+  uniforms,
+  inputs: ['a'],
+  outputs: ['e', 'scratch', 'h'],
+  workgroupSize: [256],
+  cpu: ([a], [out, , h], { d, squared, with_h }) => {
+    const src = squared === 1 ? Float64Array.from(a.subarray(0, d * d), (v) => v * v) : a;
     const E = expm64(src, d);
     out.set(E);
-    if (p.u[2] === 1) {
+    if (with_h === 1) {
       let t = 0;
       for (let i = 0; i < d; i++) t += E[i * d + i] - 1;
       h[0] = t;
     }
   },
-};
+});
 
-export const notearsGradKernel: KernelDef = {
+export const notearsGradKernel = defineKernel({
   name: 'notears_backward',
   shader: 'expm',
   entryPoint: 'notears_backward',
-  cpu: ([w, E, dy], [dw], p) => {
-    const d = p.u[0];
+  uniforms,
+  inputs: ['w', 'e', 'dy'],
+  outputs: ['dw'],
+  workgroupSize: [256],
+  cpu: ([w, E, dy], [dw], { d }) => {
     for (let i = 0; i < d; i++)
       for (let j = 0; j < d; j++) dw[i * d + j] = dy[0] * 2 * w[i * d + j] * E[j * d + i];
   },
-};
+});
 
 const ONE_GROUP: [number, number, number] = [1, 1, 1];
 
@@ -128,7 +141,7 @@ function runExpm(a: Tensor, squared: boolean, withH: boolean): { E: Tensor; h: T
   const E = e.empty([d, d]);
   const h = e.empty([]);
   const scratch = e.empty([Math.max(6 * d * d, 1)]);
-  const p: KernelParams = { u: [d, squared ? 1 : 0, withH ? 1 : 0], f: [] };
+  const p = { d, squared: squared ? 1 : 0, with_h: withH ? 1 : 0 };
   e.run(expmKernel, [a], [E, scratch, h], p, ONE_GROUP);
   scratch.dispose();
   return { E, h };
@@ -148,23 +161,24 @@ export function expm(a: Tensor): Tensor {
 export function notearsH(w: Tensor): Tensor {
   checkSquare('notearsH', w);
   const { E, h } = runExpm(w, true, true);
-  return recordOp('notears_h', [w], h, { d: w.shape[0] }, [E]);
+  return recordNotearsH([w], h, { d: w.shape[0] }, [E]);
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
 
-registerGradient({
+const recordNotearsH = defineGradient<{ d: number }>({
   op: 'notears_h',
-  saves: 'E = exp(W∘W) from the forward pass (W is read again)',
+  saves: ['E'],
+  why: 'E = exp(W∘W) from the forward pass (W is read again)',
   grad: (dy, { inputs: [w], saved }) => {
     const e = w.engine;
     const d = w.shape[0];
     const dw = e.empty([d, d]);
     e.run(
       notearsGradKernel,
-      [w, saved[0] as Tensor, dy],
+      [w, saved[0], dy],
       [dw],
-      { u: [d], f: [] },
+      { d, squared: 1, with_h: 0 },
       linearGrid(d * d, 256),
     );
     return [dw];

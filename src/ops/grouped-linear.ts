@@ -18,18 +18,28 @@
  * [s·rows, (s+1)·rows) into partials [S, P] and a second pass adds them (`linearSplit`).
  */
 import type { Engine } from '../engine/engine.js';
-import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel, linearGrid, type KernelDef } from '../engine/kernel.js';
+import { shaderConstants, uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape, numel } from '../engine/shape.js';
+import {
+  GUARANTEED_WORKGROUPS_PER_DIMENSION,
+  maxWorkgroupsPerDimension,
+} from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import type { LinearActivation } from './linear.js';
 
 export const GROUPED_LINEAR_MAX_GROUPS = 4;
 
-const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
-
-const MAX_GROUPS = 65535;
+/** The activation codes (`u.activation`), read in WGSL as ACT_NONE, ACT_RELU and ACT_TANH. */
+const ACT_CODES = shaderConstants('grouped-linear', { ACT_NONE: 0, ACT_RELU: 1, ACT_TANH: 2 });
+/** The kernels' code of each activation (`Plan.code`). */
+export const LINEAR_ACTIVATION_CODES: Readonly<Record<LinearActivation, number>> = {
+  none: ACT_CODES.ACT_NONE,
+  relu: ACT_CODES.ACT_RELU,
+  tanh: ACT_CODES.ACT_TANH,
+};
+const ACT = LINEAR_ACTIVATION_CODES;
 
 // ---- tiles and the split-K plan -----------------------------------------------------------------
 
@@ -82,7 +92,7 @@ export function linearSplit(m: number, o: number, cols: number, maxBytes: number
   let s = Math.min(
     Math.floor(m / LINEAR_MIN_SLICE_ROWS),
     Math.ceil(LINEAR_TARGET_GROUPS / tiles),
-    MAX_GROUPS,
+    GUARANTEED_WORKGROUPS_PER_DIMENSION,
     Math.floor(maxBytes / (4 * o * cols)),
   );
   s = Math.max(s, Math.ceil(m / LINEAR_MAX_SLICE_ROWS), 1);
@@ -91,27 +101,56 @@ export function linearSplit(m: number, o: number, cols: number, maxBytes: number
 }
 
 /** Workgroups over an output of rows × cols (capped: the kernels stride over the rest). */
-function tileGrid(kind: 'fwd' | 'dx' | 'dw', rows: number, cols: number, z: number) {
+function tileGrid(e: Engine, kind: 'fwd' | 'dx' | 'dw', rows: number, cols: number, z: number) {
+  const most = maxWorkgroupsPerDimension(e);
   const t = linearTiles(kind, rows, cols);
   const grid: [number, number, number] = [
-    Math.min(Math.ceil(cols / t.cols), MAX_GROUPS),
-    Math.min(Math.ceil(rows / t.rows), MAX_GROUPS),
-    Math.min(z, MAX_GROUPS),
+    Math.min(Math.ceil(cols / t.cols), most),
+    Math.min(Math.ceil(rows / t.rows), most),
+    Math.min(z, most),
   ];
   return { wide: t.wide, grid };
 }
-/** Uniform slots: header, then 6 per group from GROUP_BASE. */
-const GROUP_BASE = 16;
-const U_M = 0;
-const U_LDX = 1;
-const U_LDY = 2;
-const U_G = 3;
-const U_BIAS = 4;
-const U_ACT = 5;
-const U_SHARED = 6;
-const U_ROWS = 7;
-const U_SLICES = 8;
-const U_PACKED = 10;
+
+/** A per-group uniform: one entry per group. */
+const PER_GROUP = `u32[${GROUPED_LINEAR_MAX_GROUPS}]` as const;
+
+/** The uniforms of shaders/grouped-linear.wgsl (every entry point reads the ones it needs). */
+const uniforms = uniformLayout('grouped-linear', 'GroupedLinearUniforms', {
+  /** rows M (every leading axis of x) */
+  m: 'u32',
+  /** row stride of x and dx */
+  ldx: 'u32',
+  /** row stride of y and dy (ΣO_g) */
+  ldy: 'u32',
+  /** groups G */
+  groupCount: 'u32',
+  /** 1 when the layers have biases, else 0 (dW: the extra column of ones for db) */
+  hasBias: 'u32',
+  /** the activation: ACT_NONE, ACT_RELU or ACT_TANH */
+  activation: 'u32',
+  /** 1 when every group reads all of x (dx sums the groups), else 0 */
+  sharedInput: 'u32',
+  /** dW: rows per slice */
+  sliceRows: 'u32',
+  /** dW and the reduction: slices S of the rows */
+  slices: 'u32',
+  /** size P of the packed weights and biases (alignment gaps included) */
+  packed: 'u32',
+  /** per group g: inputs I_g */
+  ni: PER_GROUP,
+  /** per group g: outputs O_g */
+  no: PER_GROUP,
+  /** per group g: its first column of x */
+  xoff: PER_GROUP,
+  /** per group g: its first column of y */
+  yoff: PER_GROUP,
+  /** per group g: where W_g starts in its binding (and dW_g in the packed gradient) */
+  woff: PER_GROUP,
+  /** per group g: where b_g starts in its binding (and db_g in the packed gradient) */
+  boff: PER_GROUP,
+});
+type GroupedLinearParams = UniformValues<typeof uniforms.fields>;
 
 interface GroupLayout {
   ni: number;
@@ -122,11 +161,15 @@ interface GroupLayout {
   boff: number;
 }
 
-function groupsOf(p: KernelParams): GroupLayout[] {
-  return Array.from({ length: p.u[U_G] }, (_, g) => {
-    const [ni, no, xoff, yoff, woff, boff] = p.u.slice(GROUP_BASE + 6 * g, GROUP_BASE + 6 * g + 6);
-    return { ni, no, xoff, yoff, woff, boff };
-  });
+function groupsOf(p: GroupedLinearParams): GroupLayout[] {
+  return Array.from({ length: p.groupCount }, (_, g) => ({
+    ni: p.ni[g],
+    no: p.no[g],
+    xoff: p.xoff[g],
+    yoff: p.yoff[g],
+    woff: p.woff[g],
+    boff: p.boff[g],
+  }));
 }
 
 // ---- float64 references -------------------------------------------------------------------------
@@ -137,9 +180,8 @@ const dact64 = (code: number, y: number) =>
   code === ACT.relu ? (y > 0 ? 1 : 0) : code === ACT.tanh ? 1 - y * y : 1;
 
 /** x, W (at wOff_g), b (at bOff_g; the packed buffer twice for the grouped layers) → y. */
-function forward64([x, w, b]: Float64Array[], [y]: Float64Array[], p: KernelParams): void {
-  const m = p.u[U_M];
-  const [ldx, ldy, bias, code] = [p.u[U_LDX], p.u[U_LDY], p.u[U_BIAS], p.u[U_ACT]];
+function forward64([x, w, b]: Float64Array[], [y]: Float64Array[], p: GroupedLinearParams): void {
+  const { m, ldx, ldy, hasBias: bias, activation: code } = p;
   for (const g of groupsOf(p))
     for (let r = 0; r < m; r++)
       for (let o = 0; o < g.no; o++) {
@@ -149,9 +191,8 @@ function forward64([x, w, b]: Float64Array[], [y]: Float64Array[], p: KernelPara
       }
 }
 
-function dx64([dy, wb, y]: Float64Array[], [dx]: Float64Array[], p: KernelParams): void {
-  const m = p.u[U_M];
-  const [ldx, ldy, code, shared] = [p.u[U_LDX], p.u[U_LDY], p.u[U_ACT], p.u[U_SHARED]];
+function dx64([dy, wb, y]: Float64Array[], [dx]: Float64Array[], p: GroupedLinearParams): void {
+  const { m, ldx, ldy, activation: code, sharedInput: shared } = p;
   const gs = groupsOf(p);
   for (const g of gs)
     for (let r = 0; r < m; r++) dx.fill(0, r * ldx + g.xoff, r * ldx + g.xoff + g.ni);
@@ -166,10 +207,9 @@ function dx64([dy, wb, y]: Float64Array[], [dx]: Float64Array[], p: KernelParams
       }
 }
 
-function dw64([dy, x, y]: Float64Array[], [out]: Float64Array[], p: KernelParams): void {
-  const m = p.u[U_M];
-  const [ldx, ldy, bias, code] = [p.u[U_LDX], p.u[U_LDY], p.u[U_BIAS], p.u[U_ACT]];
-  const [rows, slices, packed] = [p.u[U_ROWS], p.u[U_SLICES], p.u[U_PACKED]];
+function dw64([dy, x, y]: Float64Array[], [out]: Float64Array[], p: GroupedLinearParams): void {
+  const { m, ldx, ldy, hasBias: bias, activation: code } = p;
+  const { sliceRows: rows, slices, packed } = p;
   for (const g of groupsOf(p))
     for (let s = 0; s < slices; s++) {
       const base = s * packed;
@@ -188,8 +228,8 @@ function dw64([dy, x, y]: Float64Array[], [out]: Float64Array[], p: KernelParams
     }
 }
 
-function reduce64([part]: Float64Array[], [out]: Float64Array[], p: KernelParams): void {
-  const [slices, packed] = [p.u[U_SLICES], p.u[U_PACKED]];
+function reduce64([part]: Float64Array[], [out]: Float64Array[], p: GroupedLinearParams): void {
+  const { slices, packed } = p;
   for (let j = 0; j < packed; j++) {
     let acc = 0;
     for (let s = 0; s < slices; s++) acc += part[s * packed + j];
@@ -197,34 +237,47 @@ function reduce64([part]: Float64Array[], [out]: Float64Array[], p: KernelParams
   }
 }
 
-export const groupedLinearForwardKernel: KernelDef = {
+export const groupedLinearForwardKernel = defineKernel({
   name: 'grouped_linear_fwd',
   shader: 'grouped-linear',
   entryPoint: 'grouped_linear_fwd',
+  uniforms,
+  inputs: ['x', 'weights', 'biases'],
+  outputs: ['y'],
+  workgroupSize: [8, 8],
   cpu: forward64,
-};
-export const groupedLinearDxKernel: KernelDef = {
+});
+export const groupedLinearDxKernel = defineKernel({
   name: 'grouped_linear_dx',
   shader: 'grouped-linear',
   entryPoint: 'grouped_linear_dx',
+  uniforms,
+  inputs: ['dy', 'weights', 'y'],
+  outputs: ['dx'],
+  workgroupSize: [8, 8],
   cpu: dx64,
-};
-export const groupedLinearDwKernel: KernelDef = {
+});
+export const groupedLinearDwKernel = defineKernel({
   name: 'grouped_linear_dw',
   shader: 'grouped-linear',
   entryPoint: 'grouped_linear_dw',
+  uniforms,
+  inputs: ['dy', 'x', 'y'],
+  outputs: ['grad'],
+  workgroupSize: [8, 8],
   cpu: dw64,
-};
+});
+type GroupedLinearKernel = KernelDef<GroupedLinearParams>;
 /** The wide backward kernels specialised for relu and tanh (act′ in the loads); same reference. */
-const withAct = (k: KernelDef): KernelDef => ({
+const withAct = (k: GroupedLinearKernel): GroupedLinearKernel => ({
   ...k,
   name: `${k.name}_act`,
   entryPoint: `${k.entryPoint}_act`,
 });
 export const groupedLinearDxActKernel = withAct(groupedLinearDxKernel);
 export const groupedLinearDwActKernel = withAct(groupedLinearDwKernel);
-/** The 4×4-block variants (the `*4` entry points); same maths and reference. */
-const narrow = (k: KernelDef): KernelDef => ({
+/** The 4×4-block variants (the `*4` entry points); same maths, bindings and reference. */
+const narrow = (k: GroupedLinearKernel): GroupedLinearKernel => ({
   ...k,
   name: `${k.name}4`,
   entryPoint: `${k.entryPoint}4`,
@@ -233,12 +286,16 @@ export const groupedLinearForwardKernel4 = narrow(groupedLinearForwardKernel);
 export const groupedLinearDxKernel4 = narrow(groupedLinearDxKernel);
 export const groupedLinearDwKernel4 = narrow(groupedLinearDwKernel);
 
-export const groupedLinearReduceKernel: KernelDef = {
+export const groupedLinearReduceKernel = defineKernel({
   name: 'grouped_linear_reduce',
   shader: 'grouped-linear',
   entryPoint: 'grouped_linear_reduce',
+  uniforms,
+  inputs: ['partials'],
+  outputs: ['grad'],
+  workgroupSize: [64],
   cpu: reduce64,
-};
+});
 
 // ---- op -----------------------------------------------------------------------------------------
 
@@ -254,22 +311,29 @@ export interface Plan {
   shared: boolean;
 }
 
-function params(pl: Plan, extra: Partial<Record<number, number>> = {}): KernelParams {
-  const u = new Array<number>(GROUP_BASE + 6 * pl.groups.length).fill(0);
-  u[U_M] = pl.m;
-  u[U_LDX] = pl.ldx;
-  u[U_LDY] = pl.ldy;
-  u[U_G] = pl.groups.length;
-  u[U_BIAS] = pl.hasBias ? 1 : 0;
-  u[U_ACT] = pl.code;
-  u[U_SHARED] = pl.shared ? 1 : 0;
-  u[U_SLICES] = 1;
-  u[U_PACKED] = pl.packed;
-  for (const [k, v] of Object.entries(extra)) u[Number(k)] = v!;
-  pl.groups.forEach((g, i) =>
-    u.splice(GROUP_BASE + 6 * i, 6, g.ni, g.no, g.xoff, g.yoff, g.woff, g.boff),
-  );
-  return { u, f: [] };
+/** The uniforms of a dispatch for `pl` (the dW pass and its reduction give the split). */
+function params(
+  pl: Plan,
+  split: { sliceRows: number; slices: number } = { sliceRows: 0, slices: 1 },
+): GroupedLinearParams {
+  const per = (f: keyof GroupLayout) => pl.groups.map((g) => g[f]);
+  return {
+    m: pl.m,
+    ldx: pl.ldx,
+    ldy: pl.ldy,
+    groupCount: pl.groups.length,
+    hasBias: pl.hasBias ? 1 : 0,
+    activation: pl.code,
+    sharedInput: pl.shared ? 1 : 0,
+    ...split,
+    packed: pl.packed,
+    ni: per('ni'),
+    no: per('no'),
+    xoff: per('xoff'),
+    yoff: per('yoff'),
+    woff: per('woff'),
+    boff: per('boff'),
+  };
 }
 
 export interface GroupedLinearOptions {
@@ -370,7 +434,7 @@ export function groupedLinear(
   const inputs = [x, ...weights, ...(biases ?? [])];
   // the packed weights serve the backward pass; y only when act′ needs it
   const saved = [wb, ...(pl.code === ACT.none ? [] : [e.alias(y, y.shape)])];
-  return recordOp('grouped_linear', inputs, y, { pl }, saved);
+  return recordGroupedLinear(inputs, y, { pl }, saved);
 }
 
 /**
@@ -380,7 +444,7 @@ export function groupedLinear(
 export function forwardInto(e: Engine, pl: Plan, x: Tensor, w: Tensor, b: Tensor, y: Tensor): void {
   if (pl.m === 0) return;
   const maxO = Math.max(...pl.groups.map((g) => g.no));
-  const { wide, grid } = tileGrid('fwd', pl.m, maxO, pl.groups.length);
+  const { wide, grid } = tileGrid(e, 'fwd', pl.m, maxO, pl.groups.length);
   const k = wide ? groupedLinearForwardKernel : groupedLinearForwardKernel4;
   e.run(k, [x, w, b], [y], params(pl), grid);
 }
@@ -389,7 +453,7 @@ export function forwardInto(e: Engine, pl: Plan, x: Tensor, w: Tensor, b: Tensor
 export function dxInto(e: Engine, pl: Plan, dy: Tensor, w: Tensor, y: Tensor, dx: Tensor): void {
   if (pl.m === 0) return;
   const maxI = Math.max(...pl.groups.map((g) => g.ni));
-  const { wide, grid } = tileGrid('dx', pl.m, maxI, pl.shared ? 1 : pl.groups.length);
+  const { wide, grid } = tileGrid(e, 'dx', pl.m, maxI, pl.shared ? 1 : pl.groups.length);
   const act = pl.code !== ACT.none;
   const k = !wide ? groupedLinearDxKernel4 : act ? groupedLinearDxActKernel : groupedLinearDxKernel;
   e.run(k, [dy, w, y], [dx], params(pl), grid);
@@ -412,11 +476,12 @@ export function singleLayerPlan(
   return { m, ldx: n, ldy: o, groups, packed: boff + o, hasBias, code, shared: false };
 }
 
-registerGradient({
+const recordGroupedLinear = defineGradient<{ pl: Plan }>({
   op: 'grouped_linear',
-  saves: 'the packed weights and biases; y (an alias of the output) when act is relu or tanh',
+  saves: ['packed weights and biases', 'y?'],
+  why: 'the packed weights and biases; y (an alias of the output) when act is relu or tanh',
   grad: (dy, { inputs, saved, attrs }) => {
-    const pl = attrs.pl as Plan;
+    const pl = attrs.pl;
     const G = pl.groups.length;
     const x = inputs[0];
     const ws = inputs.slice(1, 1 + G);
@@ -459,8 +524,8 @@ export function gradWeights(e: Engine, x: Tensor, dy: Tensor, y: Tensor, pl: Pla
   const slices = Math.max(1, Math.min(split.slices, Math.floor(maxBytes / (4 * pl.packed))));
   const rows = Math.max(Math.ceil(pl.m / slices), 1);
   const S = Math.max(Math.ceil(pl.m / rows), 1);
-  const { wide, grid } = tileGrid('dw', maxO, maxCols, pl.groups.length * S);
-  const p = params(pl, { [U_ROWS]: rows, [U_SLICES]: S });
+  const { wide, grid } = tileGrid(e, 'dw', maxO, maxCols, pl.groups.length * S);
+  const p = params(pl, { sliceRows: rows, slices: S });
   const act = pl.code !== ACT.none;
   const dwKernel = !wide
     ? groupedLinearDwKernel4

@@ -6,12 +6,14 @@
  * one dispatch (one workgroup per RB regions looping over T, see gruRegionsPerWorkgroup) unless T
  * is long (gruStepsPerDispatch). BPTT is the same in reverse plus split-K weight-gradient products
  * (src/ops/linear.ts) and a sum.
- * Kernel parameters: u = [regions in the chunk, T, H, first region, first step, steps].
+ * Kernel parameters: `GruUniforms` below.
  */
 import type { Tensor } from '../engine/tensor.js';
-import type { KernelDef } from '../engine/kernel.js';
-import { registerGradient } from '../autograd/registry.js';
-import { noGrad, recordOp } from '../autograd/tape.js';
+import { defineKernel, type KernelDef } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
+import { LOOP_BUDGET, loopBudget, stepsPerDispatch } from '../engine/launch-planner.js';
+import { defineGradient } from '../autograd/registry.js';
+import { noGrad } from '../autograd/tape.js';
 import type { Engine } from '../engine/engine.js';
 import { add } from './elementwise.js';
 import { sigmoid } from '../maths/functions.js';
@@ -22,12 +24,33 @@ import { sum } from './reduce.js';
 /** Largest hidden size: the shaders' workgroup arrays hold MAX_H floats per buffer. */
 export const GRU_MAX_H = 512;
 
-export const gruForwardKernel: KernelDef = {
+/** The uniforms of every entry point of shaders/gru.wgsl (forward and backward). */
+const uniforms = uniformLayout('gru', 'GruUniforms', {
+  /** regions in this chunk */
+  regions: 'u32',
+  /** timesteps T */
+  timesteps: 'u32',
+  /** hidden size H */
+  hidden: 'u32',
+  /** the chunk's first region (h and dh are indexed by global region, the rest per chunk) */
+  first_region: 'u32',
+  /** first step of this dispatch */
+  first_step: 'u32',
+  /** its number of steps */
+  steps: 'u32',
+});
+type GruParams = UniformValues<typeof uniforms.fields>;
+
+export const gruForwardKernel = defineKernel({
   name: 'gru_forward',
   shader: 'gru',
   entryPoint: 'gru_forward',
+  uniforms,
+  inputs: ['gi', 'h0', 'whh', 'bih', 'bhh'],
+  outputs: ['h', 'saved'],
+  workgroupSize: [64],
   cpu: ([gi, h0, whh, bih, bhh], [hOut, saved], p) => {
-    const [R, T, H, r0, t0, steps] = p.u;
+    const { regions: R, timesteps: T, hidden: H, first_region: r0, first_step: t0, steps } = p;
     const hcur = new Float64Array(H);
     for (let reg = 0; reg < R; reg++) {
       // a later dispatch resumes from h at step t0 − 1
@@ -62,14 +85,18 @@ export const gruForwardKernel: KernelDef = {
       }
     }
   },
-};
+});
 
-export const gruBackwardKernel: KernelDef = {
+export const gruBackwardKernel = defineKernel({
   name: 'gru_backward',
   shader: 'gru',
   entryPoint: 'gru_backward',
+  uniforms,
+  inputs: ['dh', 'h', 'h0', 'saved', 'whh'],
+  outputs: ['dgi', 'dgh', 'hprev', 'dh0'],
+  workgroupSize: [64],
   cpu: ([dh, h, h0, saved, whh], [dgi, dgh, hprev, dh0], p) => {
-    const [R, T, H, r0, t0, steps] = p.u;
+    const { regions: R, timesteps: T, hidden: H, first_region: r0, first_step: t0, steps } = p;
     for (let reg = 0; reg < R; reg++) {
       // dh0 carries dh_{t0+steps−1} between dispatches
       let carry = new Float64Array(H);
@@ -109,18 +136,18 @@ export const gruBackwardKernel: KernelDef = {
       dh0.set(carry, reg * H);
     }
   },
-};
+});
 
 /**
  * The vec4 variants (shaders/gru.wgsl) when H is a multiple of 4 and the adapter has 32 KiB of
  * workgroup memory; same maths, same reference.
  */
-export const gruForwardKernelV4: KernelDef = {
+export const gruForwardKernelV4: KernelDef<GruParams> = {
   ...gruForwardKernel,
   name: 'gru_forward_v4',
   entryPoint: 'gru_forward_v4',
 };
-export const gruBackwardKernelV4: KernelDef = {
+export const gruBackwardKernelV4: KernelDef<GruParams> = {
   ...gruBackwardKernel,
   name: 'gru_backward_v4',
   entryPoint: 'gru_backward_v4',
@@ -137,14 +164,13 @@ const WORKGROUP_FLOATS = { scalar: 4096, vec4: 8192 };
 /** RB > 1 only while the launch keeps at least this many workgroups (see below). */
 const MIN_WORKGROUPS = 4;
 
-/**
- * Pins RB (still bounded by workgroup memory) and the steps per recurrence dispatch, for tests and
- * benchmarks; null applies the rules.
- */
-export const gruOptions: { regionsPerWorkgroup: number | null; stepsPerDispatch: number | null } = {
-  regionsPerWorkgroup: null,
-  stepsPerDispatch: null,
-};
+/** How gruSequence lays its work out; each setting is planned from the adapter when omitted. */
+export interface GruOptions {
+  /** at most this many regions per workgroup (RB; still bounded by workgroup memory) */
+  regionsPerWorkgroup?: number;
+  /** timesteps per recurrence dispatch */
+  stepsPerDispatch?: number;
+}
 
 /** Whether gruSequence on `e` runs the vec4 kernels at hidden size H. */
 export function gruUsesVec4(e: Engine, H: number): boolean {
@@ -168,6 +194,7 @@ export function gruRegionsPerWorkgroup(
   rc: number,
   H: number,
   vec4 = H % 4 === 0,
+  most?: number,
 ): { forward: number; backward: number } {
   const kind = vec4 ? 'vec4' : 'scalar';
   const pick = (floatsPerRegion: number) =>
@@ -175,9 +202,7 @@ export function gruRegionsPerWorkgroup(
       (rb) =>
         rb === 1 ||
         (rb * floatsPerRegion <= WORKGROUP_FLOATS[kind] &&
-          (gruOptions.regionsPerWorkgroup === null
-            ? Math.ceil(rc / rb) >= MIN_WORKGROUPS
-            : rb <= gruOptions.regionsPerWorkgroup)),
+          (most === undefined ? Math.ceil(rc / rb) >= MIN_WORKGROUPS : rb <= most)),
     )!;
   return { forward: pick(2 * H), backward: pick(3 * H) };
 }
@@ -196,21 +221,25 @@ function loopIterationsPerStep(H: number, rb: number, vec4: boolean, dir: 'forwa
     : passes(H) * (rb + 1) + passes(H) * (3 * H * (rb + 1) + 2 * rb + 2);
 }
 
-/** Timesteps per recurrence dispatch: all of T unless the loop budget above needs more dispatches. */
+/**
+ * Timesteps per recurrence dispatch under the adapter's loop `budget` (src/engine/launch-planner.ts;
+ * the default is a capped adapter's): all of T unless the budget needs more dispatches.
+ */
 export function gruStepsPerDispatch(
   H: number,
   rb: number,
   vec4: boolean,
   dir: 'forward' | 'backward',
+  budget = LOOP_BUDGET,
+  pinned?: number,
 ): number {
-  if (gruOptions.stepsPerDispatch !== null) return gruOptions.stepsPerDispatch;
-  // 60,000 with room for the loops before and after the steps
-  return Math.max(1, Math.floor(59000 / loopIterationsPerStep(H, rb, vec4, dir)));
+  if (pinned !== undefined) return pinned;
+  return stepsPerDispatch(budget, loopIterationsPerStep(H, rb, vec4, dir));
 }
 
-const variants = new Map<string, KernelDef>();
+const variants = new Map<string, KernelDef<GruParams>>();
 /** `base` (an RB = 1 kernel) for RB regions per workgroup: entry point `<base>_rb<RB>`. */
-function withRegions(base: KernelDef, rb: number): KernelDef {
+function withRegions(base: KernelDef<GruParams>, rb: number): KernelDef<GruParams> {
   if (rb === 1) return base;
   const name = `${base.name}_rb${rb}`;
   let k = variants.get(name);
@@ -239,7 +268,8 @@ function checkShapes(u: Tensor, h0: Tensor, wih: Tensor, whh: Tensor, bih: Tenso
 
 /**
  * h [R,T,H] of a GRU run over u [R,T,I] from the shared initial state h0 [H], with PyTorch's
- * weight layout W_ih [3H,I], W_hh [3H,H], b_ih [3H], b_hh [3H] (gate order r, z, n).
+ * weight layout W_ih [3H,I], W_hh [3H,H], b_ih [3H], b_hh [3H] (gate order r, z, n). `opts` pins
+ * the work layout (the results do not depend on it).
  */
 export function gruSequence(
   u: Tensor,
@@ -248,6 +278,7 @@ export function gruSequence(
   whh: Tensor,
   bih: Tensor,
   bhh: Tensor,
+  opts: GruOptions = {},
 ): Tensor {
   const { R, T, I, H } = checkShapes(u, h0, wih, whh, bih, bhh);
   const e = u.engine;
@@ -261,11 +292,18 @@ export function gruSequence(
       const gi = linear(uc, wih);
       const s = e.empty([rc, T, 4 * H]);
       const v4 = gruUsesVec4(e, H);
-      const rb = gruRegionsPerWorkgroup(rc, H, v4).forward;
+      const rb = gruRegionsPerWorkgroup(rc, H, v4, opts.regionsPerWorkgroup).forward;
       const kernel = withRegions(v4 ? gruForwardKernelV4 : gruForwardKernel, rb);
-      const steps = gruStepsPerDispatch(H, rb, v4, 'forward');
+      const steps = gruStepsPerDispatch(H, rb, v4, 'forward', loopBudget(e), opts.stepsPerDispatch);
       for (let t0 = 0; t0 < T; t0 += steps) {
-        const p = { u: [rc, T, H, r0, t0, Math.min(steps, T - t0)], f: [] };
+        const p: GruParams = {
+          regions: rc,
+          timesteps: T,
+          hidden: H,
+          first_region: r0,
+          first_step: t0,
+          steps: Math.min(steps, T - t0),
+        };
         e.run(kernel, [gi, h0, whh, bih, bhh], [h, s], p, [Math.ceil(rc / rb), 1, 1]);
       }
       uc.dispose();
@@ -274,7 +312,7 @@ export function gruSequence(
     }
   });
   // The backward pass reuses the forward's chunks (one saved tensor each).
-  return recordOp('gru', [u, h0, wih, whh, bih, bhh], h, { R, T, I, H, chunks }, saved);
+  return recordGru([u, h0, wih, whh, bih, bhh], h, { R, T, I, H, chunks, opts }, saved);
 }
 
 /** Regions [r0, r0 + rc) of u [R,T,I] as a [rc·T, I] matrix (an alias when that is all of u). */
@@ -305,17 +343,23 @@ function regionChunks(e: Engine, R: number, T: number, I: number, H: number): [n
   return chunks;
 }
 
-registerGradient({
+/** What the backward pass needs to know of a recorded gru: sizes and the region chunks. */
+interface GruAttrs {
+  R: number;
+  T: number;
+  I: number;
+  H: number;
+  chunks: [number, number][];
+  opts: GruOptions;
+}
+
+const recordGru = defineGradient<GruAttrs>({
   op: 'gru',
-  saves: 'per step r, z, n and hn = W_hn·h + b_hn ([R,T,4H]); h itself is the output',
+  saves: ['gates of each region chunk*'],
+  why: 'per step r, z, n and hn = W_hn·h + b_hn ([R,T,4H]); h itself is the output',
   grad: (dy, { inputs: [u, h0, wih, whh], output: h, saved, attrs }) => {
     const e = u.engine;
-    const { T, I, H, chunks } = attrs as {
-      T: number;
-      I: number;
-      H: number;
-      chunks: [number, number][];
-    };
+    const { T, I, H, chunks, opts } = attrs;
     const du: Tensor[] = [];
     const acc: Tensor[] = []; // dh0, dW_ih, dW_hh, db_ih, db_hh, summed over chunks
     chunks.forEach(([r0, rc], c) => {
@@ -324,14 +368,28 @@ registerGradient({
       const hprev = e.empty([rc * T, H]);
       const dh0r = e.empty([rc, H]);
       const v4 = gruUsesVec4(e, H);
-      const rb = gruRegionsPerWorkgroup(rc, H, v4).backward;
+      const rb = gruRegionsPerWorkgroup(rc, H, v4, opts.regionsPerWorkgroup).backward;
       const kernel = withRegions(v4 ? gruBackwardKernelV4 : gruBackwardKernel, rb);
       const grid: [number, number, number] = [Math.ceil(rc / rb), 1, 1];
       // steps in reverse, later steps first; dh0r carries dh between dispatches
-      const steps = gruStepsPerDispatch(H, rb, v4, 'backward');
+      const steps = gruStepsPerDispatch(
+        H,
+        rb,
+        v4,
+        'backward',
+        loopBudget(e),
+        opts.stepsPerDispatch,
+      );
       for (let end = T; end > 0; end -= steps) {
         const t0 = Math.max(0, end - steps);
-        const p = { u: [rc, T, H, r0, t0, end - t0], f: [] };
+        const p: GruParams = {
+          regions: rc,
+          timesteps: T,
+          hidden: H,
+          first_region: r0,
+          first_step: t0,
+          steps: end - t0,
+        };
         e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, grid);
       }
       const uc = regionRows(u, r0, rc);

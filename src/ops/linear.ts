@@ -19,13 +19,19 @@
 import type { Engine } from '../engine/engine.js';
 import { formatShape, numel } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
-import { dxInto, forwardInto, gradWeights, singleLayerPlan, type Plan } from './grouped-linear.js';
+import { defineGradient } from '../autograd/registry.js';
+import {
+  dxInto,
+  forwardInto,
+  gradWeights,
+  LINEAR_ACTIVATION_CODES,
+  singleLayerPlan,
+  type Plan,
+} from './grouped-linear.js';
 
 export type LinearActivation = 'none' | 'relu' | 'tanh';
 
-const ACT: Record<LinearActivation, number> = { none: 0, relu: 1, tanh: 2 };
+const ACT = LINEAR_ACTIVATION_CODES;
 
 // ---- op -----------------------------------------------------------------------------------------
 
@@ -78,7 +84,7 @@ export function linear(
   const inputs = bias ? [x, weight, bias] : [x, weight];
   // Only act′ needs y; an alias keeps it alive even if the caller disposes the output.
   const saved = code === ACT.none ? [] : [e.alias(y, y.shape)];
-  return recordOp('linear', inputs, y, { code }, saved);
+  return recordLinear(inputs, y, { code }, saved);
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
@@ -124,13 +130,14 @@ export function linearInputGrad(x: Tensor, w: Tensor, dz: Tensor): Tensor {
   return gradX(x.engine, x, w, dz, dz, ACT.none);
 }
 
-registerGradient({
+const recordLinear = defineGradient<{ code: number }>({
   op: 'linear',
-  saves: 'y (an alias of the output) when the activation is relu or tanh; x and W are inputs',
+  saves: ['y?'],
+  why: 'y (an alias of the output) when the activation is relu or tanh; x and W are inputs',
   grad: (dy, { inputs, saved, attrs }) => {
     const [x, w, b] = inputs;
     const e = x.engine;
-    const code = attrs.code as number;
+    const code = attrs.code;
     // act = none never reads y: dy stands in for the binding.
     const y = saved[0] ?? dy;
     const m = x.size / w.shape[1];

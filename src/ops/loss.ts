@@ -9,17 +9,27 @@
  * itself, so nothing is read back. The mask is a constant: it gets no gradient.
  */
 import type { Engine } from '../engine/engine.js';
-import type { KernelDef, KernelParams } from '../engine/kernel.js';
+import { defineKernel } from '../engine/kernel.js';
+import { shaderConstants, uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape, sameShape } from '../engine/shape.js';
-import { checkLoopBudget } from '../engine/loop-cap.js';
+import { checkLoopBudget } from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 
-export const LOSS = { mse: 0, huber: 1 } as const;
+const CODES = shaderConstants('loss', { LOSS_MSE: 0, LOSS_HUBER: 1 });
+export const LOSS = { mse: CODES.LOSS_MSE, huber: CODES.LOSS_HUBER } as const;
 
-/** Uniform slots (see shaders/loss.wgsl); F0 is the Huber δ. */
-const SLOT = { n: 0, code: 1, hasMask: 2 };
+const uniforms = uniformLayout('loss', 'LossUniforms', {
+  /** elements */
+  n: 'u32',
+  /** LOSS_MSE (ℓ = d²) or LOSS_HUBER */
+  code: 'u32',
+  /** 1 when the mask binding holds weights, 0 when every weight is 1 */
+  has_mask: 'u32',
+  /** Huber δ */
+  delta: 'f32',
+});
+type LossParams = UniformValues<typeof uniforms.fields>;
 
 // ---- float64 references -------------------------------------------------------------------------
 
@@ -36,47 +46,53 @@ export function pointLossGrad64(code: number, d: number, delta: number): number 
   return Math.min(Math.max(d, -delta), delta);
 }
 
-const weight64 = (mask: Float64Array, p: KernelParams, i: number) =>
-  p.u[SLOT.hasMask] === 1 ? mask[i] : 1;
+const weight64 = (mask: Float64Array, p: LossParams, i: number) => (p.has_mask === 1 ? mask[i] : 1);
 
-function count64(mask: Float64Array, p: KernelParams): number {
+function count64(mask: Float64Array, p: LossParams): number {
   let c = 0;
-  for (let i = 0; i < p.u[SLOT.n]; i++) c += weight64(mask, p, i);
+  for (let i = 0; i < p.n; i++) c += weight64(mask, p, i);
   return c;
 }
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-export const lossKernel: KernelDef = {
+export const lossKernel = defineKernel({
   name: 'loss_forward',
   shader: 'loss',
   entryPoint: 'loss_forward',
+  uniforms,
+  inputs: ['pred', 'target', 'mask'],
+  outputs: ['out'],
+  workgroupSize: [256],
   cpu: ([pred, target, mask], [out], p) => {
     let acc = 0;
-    for (let i = 0; i < p.u[SLOT.n]; i++) {
+    for (let i = 0; i < p.n; i++) {
       const w = weight64(mask, p, i);
       // skipped rather than multiplied by 0, as on the GPU (where ℓ may overflow to inf)
-      if (w !== 0) acc += w * pointLoss64(p.u[SLOT.code], pred[i] - target[i], p.f[0]);
+      if (w !== 0) acc += w * pointLoss64(p.code, pred[i] - target[i], p.delta);
     }
     out[0] = acc / Math.max(count64(mask, p), 1);
   },
-};
+});
 
-export const lossGradKernel: KernelDef = {
+export const lossGradKernel = defineKernel({
   name: 'loss_backward',
   shader: 'loss',
   entryPoint: 'loss_backward',
+  uniforms,
+  inputs: ['pred', 'target', 'mask', 'dy'],
+  outputs: ['dpred', 'dtarget'],
+  workgroupSize: [256],
   cpu: ([pred, target, mask, dy], [dpred, dtarget], p) => {
     const scale = dy[0] / Math.max(count64(mask, p), 1);
-    for (let i = 0; i < p.u[SLOT.n]; i++) {
+    for (let i = 0; i < p.n; i++) {
       const w = weight64(mask, p, i);
-      const g =
-        w !== 0 ? scale * w * pointLossGrad64(p.u[SLOT.code], pred[i] - target[i], p.f[0]) : 0;
+      const g = w !== 0 ? scale * w * pointLossGrad64(p.code, pred[i] - target[i], p.delta) : 0;
       dpred[i] = g;
       dtarget[i] = -g;
     }
   },
-};
+});
 
 /** Both kernels run as one workgroup of 256 invocations striding over every element. */
 const ONE_GROUP: [number, number, number] = [1, 1, 1];
@@ -91,8 +107,8 @@ function checkLossBudget(e: Engine, kernel: string, n: number): void {
   checkLoopBudget(e, lossLoopIterations(n), `${kernel} over ${n} elements`);
 }
 
-function lossParams(code: number, n: number, hasMask: boolean, delta: number): KernelParams {
-  return { u: [n, code, hasMask ? 1 : 0], f: [delta] };
+function lossParams(code: number, n: number, hasMask: boolean, delta: number): LossParams {
+  return { n, code, has_mask: hasMask ? 1 : 0, delta };
 }
 
 // ---- ops ----------------------------------------------------------------------------------------
@@ -135,7 +151,7 @@ function maskedLoss(
   e.run(lossKernel, [pred, target, mask ?? pred], [out], p, ONE_GROUP);
   // An alias keeps the mask alive for the backward pass even if the caller disposes it.
   const saved = mask ? [e.alias(mask, mask.shape)] : [];
-  return recordOp('masked_loss', [pred, target], out, { code, delta }, saved);
+  return recordMaskedLoss([pred, target], out, { code, delta }, saved);
 }
 
 /**
@@ -158,21 +174,17 @@ export function huberLoss(pred: Tensor, target: Tensor, delta: number, mask?: Te
 
 // ---- backward rule ------------------------------------------------------------------------------
 
-registerGradient({
+const recordMaskedLoss = defineGradient<{ code: number; delta: number }>({
   op: 'masked_loss',
-  saves: 'an alias of the mask, if any (pred and target are read again; ℓ′ is recomputed)',
+  saves: ['mask?'],
+  why: 'an alias of the mask, if any (pred and target are read again; ℓ′ is recomputed)',
   grad: (dy, { inputs: [pred, target], saved, attrs }) => {
     const e = pred.engine;
-    const mask = saved[0] as Tensor | undefined;
+    const mask: Tensor | undefined = saved[0];
     checkLossBudget(e, 'loss_backward', pred.size);
     const dpred = e.empty(pred.shape);
     const dtarget = e.empty(target.shape);
-    const p = lossParams(
-      attrs.code as number,
-      pred.size,
-      mask !== undefined,
-      attrs.delta as number,
-    );
+    const p = lossParams(attrs.code, pred.size, mask !== undefined, attrs.delta);
     // One dispatch writes both gradients (dtarget = −dpred), scaled by dy read on the device.
     e.run(lossGradKernel, [pred, target, mask ?? pred, dy], [dpred, dtarget], p, ONE_GROUP);
     return [dpred, dtarget];

@@ -4,7 +4,8 @@
  * strides, so transposes and broadcast batches cost no copies, and the backward pass runs the same
  * kernel on the same tensors with the roles and transposes swapped.
  */
-import { type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import {
   broadcastShapes,
   formatShape,
@@ -15,10 +16,14 @@ import {
   type Shape,
 } from '../engine/shape.js';
 import type { Engine } from '../engine/engine.js';
-import { checkLoopBudget, loopBudget } from '../engine/loop-cap.js';
+import {
+  checkLoopBudget,
+  GUARANTEED_WORKGROUPS_PER_DIMENSION,
+  loopBudget,
+  maxWorkgroupsPerDimension,
+} from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import { add } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 
@@ -29,46 +34,57 @@ export interface MatmulOptions {
   transposeB?: boolean;
 }
 
-/** Uniform slots (see shaders/matmul.wgsl). */
-const SLOT = {
-  m: 0,
-  n: 1,
-  k: 2,
-  batches: 3,
-  batchShape: 4,
-  aBatch: 8,
-  aRow: 12,
-  aCol: 13,
-  bBatch: 16,
-  bRow: 20,
-  bCol: 21,
-};
 /** Batch dims the uniforms carry (the last two of MAX_RANK are the matrix). */
 const BATCH_RANK = MAX_RANK - 2;
+
+/** The uniforms of shaders/matmul.wgsl. */
+const uniforms = uniformLayout('matmul', 'MatmulUniforms', {
+  /** rows M of A and C */
+  m: 'u32',
+  /** columns N of B and C */
+  n: 'u32',
+  /** the contracted length K */
+  k: 'u32',
+  /** batches (the product of batchShape) */
+  batches: 'u32',
+  /** the broadcast batch shape, padded in front with 1s to BATCH_RANK (4) dims */
+  batchShape: 'u32[4]',
+  /** A's strides over the batch dims (0 where A is broadcast) */
+  aBatch: 'u32[4]',
+  /** A's row (m) stride */
+  aRow: 'u32',
+  /** A's column (k) stride */
+  aCol: 'u32',
+  /** B's strides over the batch dims (0 where B is broadcast) */
+  bBatch: 'u32[4]',
+  /** B's row (k) stride */
+  bRow: 'u32',
+  /** B's column (n) stride */
+  bCol: 'u32',
+});
+type MatmulParams = UniformValues<typeof uniforms.fields>;
+
 /** Outputs per workgroup along M and N (8×8 invocations, each a 4×4 block). */
 const TILE = 32;
-const MAX_GROUPS = 65535;
 
 // ---- kernel -------------------------------------------------------------------------------------
 
-function batchOffset(u: number[], z: number, strideSlot: number): number {
+function batchOffset(shape: readonly number[], strides: readonly number[], z: number): number {
   let rem = z;
   let off = 0;
   for (let d = BATCH_RANK - 1; d >= 0; d--) {
-    const n = u[SLOT.batchShape + d];
-    off += (rem % n) * u[strideSlot + d];
+    const n = shape[d];
+    off += (rem % n) * strides[d];
     rem = Math.floor(rem / n);
   }
   return off;
 }
 
-function matmul64([a, b]: Float64Array[], [c]: Float64Array[], p: KernelParams): void {
-  const u = p.u;
-  const [m, n, k, batches] = [u[SLOT.m], u[SLOT.n], u[SLOT.k], u[SLOT.batches]];
-  const [sam, sak, sbk, sbn] = [u[SLOT.aRow], u[SLOT.aCol], u[SLOT.bRow], u[SLOT.bCol]];
+function matmul64([a, b]: Float64Array[], [c]: Float64Array[], p: MatmulParams): void {
+  const { m, n, k, batches, aRow: sam, aCol: sak, bRow: sbk, bCol: sbn } = p;
   for (let z = 0; z < batches; z++) {
-    const a0 = batchOffset(u, z, SLOT.aBatch);
-    const b0 = batchOffset(u, z, SLOT.bBatch);
+    const a0 = batchOffset(p.batchShape, p.aBatch, z);
+    const b0 = batchOffset(p.batchShape, p.bBatch, z);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let acc = 0;
@@ -79,12 +95,16 @@ function matmul64([a, b]: Float64Array[], [c]: Float64Array[], p: KernelParams):
   }
 }
 
-export const matmulKernel: KernelDef = {
+export const matmulKernel = defineKernel({
   name: 'matmul',
   shader: 'matmul',
   entryPoint: 'matmul',
+  uniforms,
+  inputs: ['a', 'b'],
+  outputs: ['c'],
+  workgroupSize: [8, 8],
   cpu: matmul64,
-};
+});
 
 /** How the kernel reads one matrix operand: strides over the batch dims, its rows, its columns. */
 interface Operand {
@@ -119,12 +139,17 @@ function chains(batch: readonly number[], shape: Shape, inner: number, stride: n
   return true;
 }
 
-/** The grid for an [m, n] product over `batches`: each axis capped at MAX_GROUPS workgroups. */
-function gridOf(m: number, n: number, batches: number): [number, number, number] {
+/** The grid for an [m, n] product over `batches`: each axis capped at `perDimension` workgroups. */
+function gridOf(
+  m: number,
+  n: number,
+  batches: number,
+  perDimension: number,
+): [number, number, number] {
   return [
-    Math.min(Math.ceil(n / TILE), MAX_GROUPS),
-    Math.min(Math.ceil(m / TILE), MAX_GROUPS),
-    Math.min(batches, MAX_GROUPS),
+    Math.min(Math.ceil(n / TILE), perDimension),
+    Math.min(Math.ceil(m / TILE), perDimension),
+    Math.min(batches, perDimension),
   ];
 }
 
@@ -133,8 +158,14 @@ function gridOf(m: number, n: number, batches: number): [number, number, number]
  * loops around a k loop of `k` steps, each loop entry costing one more than its steps (the batch
  * offset loops have a fixed count and are unrolled).
  */
-export function matmulLoopIterations(m: number, n: number, k: number, batches: number): number {
-  const [gx, gy, gz] = gridOf(m, n, batches);
+export function matmulLoopIterations(
+  m: number,
+  n: number,
+  k: number,
+  batches: number,
+  perDimension = GUARANTEED_WORKGROUPS_PER_DIMENSION,
+): number {
+  const [gx, gy, gz] = gridOf(m, n, batches, perDimension);
   const z = Math.ceil(batches / gz);
   const y = Math.ceil(Math.ceil(m / TILE) / gy);
   const x = Math.ceil(Math.ceil(n / TILE) / gx);
@@ -152,21 +183,21 @@ function dispatch(
   batchShape: Shape,
 ): void {
   const batches = numel(batchShape);
-  const u = new Array<number>(24).fill(0);
-  u[SLOT.m] = m;
-  u[SLOT.n] = n;
-  u[SLOT.k] = k;
-  u[SLOT.batches] = batches;
-  const put = (slot: number, v: readonly number[], fill: number) =>
-    padTo(v, fill, BATCH_RANK).forEach((x, i) => (u[slot + i] = x));
-  put(SLOT.batchShape, batchShape, 1);
-  put(SLOT.aBatch, a.batch, 0);
-  put(SLOT.bBatch, b.batch, 0);
-  u[SLOT.aRow] = a.row;
-  u[SLOT.aCol] = a.col;
-  u[SLOT.bRow] = b.row;
-  u[SLOT.bCol] = b.col;
-  out.engine.run(matmulKernel, [a.t, b.t], [out], { u, f: [] }, gridOf(m, n, batches));
+  const p: MatmulParams = {
+    m,
+    n,
+    k,
+    batches,
+    batchShape: padTo(batchShape, 1, BATCH_RANK),
+    aBatch: padTo(a.batch, 0, BATCH_RANK),
+    aRow: a.row,
+    aCol: a.col,
+    bBatch: padTo(b.batch, 0, BATCH_RANK),
+    bRow: b.row,
+    bCol: b.col,
+  };
+  const grid = gridOf(m, n, batches, maxWorkgroupsPerDimension(out.engine));
+  out.engine.run(matmulKernel, [a.t, b.t], [out], p, grid);
 }
 
 /**
@@ -175,8 +206,9 @@ function dispatch(
  * k0 times any stride, is a valid view offset.
  */
 function kChunk(engine: Engine, m: number, n: number, batches: number, budget: number): number {
-  const fixed = matmulLoopIterations(m, n, 0, batches);
-  const perK = matmulLoopIterations(m, n, 1, batches) - fixed;
+  const most = maxWorkgroupsPerDimension(engine);
+  const fixed = matmulLoopIterations(m, n, 0, batches, most);
+  const perK = matmulLoopIterations(m, n, 1, batches, most) - fixed;
   const fit = Math.floor((budget - fixed) / perK);
   const align = engine.backend.viewAlignment;
   return Math.max(0, fit - (fit % align));
@@ -206,7 +238,8 @@ function product(
   const e = a.t.engine;
   const batches = numel(batchShape);
   const budget = loopBudget(e);
-  if (m * n * batches === 0 || matmulLoopIterations(m, n, k, batches) <= budget) {
+  const most = maxWorkgroupsPerDimension(e);
+  if (m * n * batches === 0 || matmulLoopIterations(m, n, k, batches, most) <= budget) {
     const out = e.empty(shape);
     if (m * n * batches > 0) dispatch(out, a, b, m, n, k, batchShape);
     return out;
@@ -215,7 +248,7 @@ function product(
   if (chunk === 0) {
     // So many tiles per invocation that even a slice of K does not fit: fail loudly.
     const what = `matmul of ${batches} × [${m}, ${k}]·[${k}, ${n}] (K = ${k})`;
-    checkLoopBudget(e, matmulLoopIterations(m, n, k, batches), what);
+    checkLoopBudget(e, matmulLoopIterations(m, n, k, batches, most), what);
   }
   let out = e.empty(shape);
   for (let k0 = 0; k0 < k; k0 += chunk) {
@@ -314,7 +347,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     m,
     n,
   ]);
-  return recordOp('matmul', [a, b], out, { transposeA, transposeB });
+  return recordMatmul([a, b], out, { transposeA, transposeB });
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
@@ -347,12 +380,13 @@ function gradOf(
   return g;
 }
 
-registerGradient({
+const recordMatmul = defineGradient<{ transposeA: boolean; transposeB: boolean }>({
   op: 'matmul',
-  saves: 'nothing beyond both inputs (read in place through swapped strides)',
+  saves: [],
+  why: 'nothing beyond both inputs (read in place through swapped strides)',
   grad: (dy, { inputs: [a, b], attrs }) => {
-    const transposeA = attrs.transposeA as boolean;
-    const transposeB = attrs.transposeB as boolean;
+    const transposeA = attrs.transposeA;
+    const transposeB = attrs.transposeB;
     const { m, n, k, batch } = dims(a.shape, b.shape, transposeA, transposeB);
     const opA = operand(a, batch, transposeA);
     const opB = operand(b, batch, transposeB);

@@ -15,12 +15,17 @@
  * over regions). Long sequences split the time loops over several dispatches (mediaForwardPlan,
  * mediaBackwardPlan). Clamps pass the gradient inside their bounds, bounds included (PyTorch).
  */
-import type { KernelDef, KernelParams } from '../engine/kernel.js';
-import { linearGrid } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { shaderConstants, uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape } from '../engine/shape.js';
+import {
+  LOOP_BUDGET,
+  LOOP_MARGIN,
+  loopBudget,
+  stepsPerDispatch,
+} from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import { clamp, hillPower, sigmoid } from '../maths/functions.js';
 import {
   alphaFromRaw,
@@ -41,10 +46,60 @@ export interface MediaTransformOptions {
   upstreamCompat?: boolean;
   /** lower clamp of the Hill slope (default 2, the reference's) */
   slopeMin?: number;
+  /**
+   * weeks per dispatch, forward and in each backward phase (default: as many as the adapter's
+   * loop budget allows; the results do not depend on it)
+   */
+  weeksPerDispatch?: number;
 }
 
 /** The shader keeps per-channel state in private arrays of this length. */
 export const MEDIA_MAX_CHANNELS = 64;
+
+// ---- kernel interface ---------------------------------------------------------------------------
+
+/** Numbers the TypeScript and shaders/media-transform.wgsl share (the WGSL reads these names). */
+const MEDIA = shaderConstants('media-transform', {
+  /** private per-channel arrays' length */
+  MAXC: MEDIA_MAX_CHANNELS,
+  /** DAG mask: strictly upper-triangular */
+  MASK_TRIANGULAR: 0,
+  /** DAG mask: every off-diagonal edge */
+  MASK_NOTEARS: 1,
+  /** Hill form: log-space sigmoid */
+  HILL_LOG: 0,
+  /** Hill form: upstream's power form with its 1e-8 offsets */
+  HILL_POWER: 1,
+});
+
+/**
+ * One struct for the three entry points (the reduce reads only regions, weeks, channels; fields an
+ * entry point does not read are given as 0 or the op's values, as `mediaParams` builds them).
+ */
+const uniforms = uniformLayout('media-transform', 'MediaUniforms', {
+  /** regions R */
+  regions: 'u32',
+  /** weeks T */
+  weeks: 'u32',
+  /** channels C (≤ MEDIA_MAX_CHANNELS) */
+  channels: 'u32',
+  /** DAG mask: MASK_TRIANGULAR or MASK_NOTEARS */
+  mask: 'u32',
+  /** Hill form: HILL_LOG or HILL_POWER */
+  hillForm: 'u32',
+  /** forward: weeks [a0, a1) run by this dispatch; backward: weeks whose adstock it recomputes */
+  a0: 'u32',
+  a1: 'u32',
+  /** backward: weeks b1 − 1 down to b0 run in reverse (b0 = b1: adstock only); 0 elsewhere */
+  b0: 'u32',
+  b1: 'u32',
+  /** DAG sigmoid temperature τ */
+  temperature: 'f32',
+  /** the Hill slope's lower clamp (MEDIA_CONSTRAINTS.slopeMinReference in the reference) */
+  slopeMin: 'f32',
+});
+
+type MediaValues = UniformValues<typeof uniforms.fields>;
 
 // ---- float64 references -------------------------------------------------------------------------
 
@@ -65,18 +120,18 @@ interface Dims {
   b1: number;
 }
 
-const dims = (p: KernelParams): Dims => ({
-  R: p.u[0],
-  T: p.u[1],
-  C: p.u[2],
-  notears: p.u[3] === 1,
-  compat: p.u[4] === 1,
-  tau: p.f[0],
-  slopeMin: p.f[1] ?? MEDIA_CONSTRAINTS.slopeMinReference,
-  a0: p.u[5],
-  a1: p.u[6],
-  b0: p.u[7] ?? 0,
-  b1: p.u[8] ?? 0,
+const dims = (p: MediaValues): Dims => ({
+  R: p.regions,
+  T: p.weeks,
+  C: p.channels,
+  notears: p.mask === MEDIA.MASK_NOTEARS,
+  compat: p.hillForm === MEDIA.HILL_POWER,
+  tau: p.temperature,
+  slopeMin: p.slopeMin,
+  a0: p.a0,
+  a1: p.a1,
+  b0: p.b0,
+  b1: p.b1,
 });
 
 const maskOf = (d: Dims, i: number, j: number) => ((d.notears ? i !== j : i < j) ? 1 : 0);
@@ -146,10 +201,14 @@ function adstockStep(
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-export const mediaForwardKernel: KernelDef = {
+export const mediaForwardKernel = defineKernel({
   name: 'media_forward',
   shader: 'media-transform',
   entryPoint: 'media_forward',
+  uniforms,
+  inputs: ['x', 'alphaRaw', 'slopeRaw', 'halfSatRaw', 'dagLogits', 'mixRaw'],
+  outputs: ['out', 'state'],
+  workgroupSize: [64],
   cpu: ([x, alphaRaw, slopeRaw, halfRaw, dag, mixRaw], [out, state], p) => {
     const d = dims(p);
     const { R, T, C, a0, a1 } = d;
@@ -173,12 +232,16 @@ export const mediaForwardKernel: KernelDef = {
       if (a1 < T) state.set(st, r * C);
     }
   },
-};
+});
 
-export const mediaBackwardKernel: KernelDef = {
+export const mediaBackwardKernel = defineKernel({
   name: 'media_backward',
   shader: 'media-transform',
   entryPoint: 'media_backward',
+  uniforms,
+  inputs: ['x', 'alphaRaw', 'slopeRaw', 'halfSatRaw', 'dagLogits', 'mixRaw', 'dy'],
+  outputs: ['work'],
+  workgroupSize: [64],
   cpu: ([x, alphaRaw, slopeRaw, halfRaw, dag, mixRaw, dy], [work], p) => {
     const d = dims(p);
     const { R, T, C, tau, a0, a1, b0, b1 } = d;
@@ -234,7 +297,7 @@ export const mediaBackwardKernel: KernelDef = {
           } else {
             const prev = st[base - C + i];
             const pre = x[base + i] + alpha[i] * prev;
-            const active = pre >= 0 && pre <= 10;
+            const active = pre >= 0 && pre <= MEDIA_CONSTRAINTS.adstockStateMax;
             work[base + i] = active ? da : 0;
             if (active) work[pb + i] += prev * da;
             carry[i] = active ? alpha[i] * da : 0;
@@ -251,14 +314,17 @@ export const mediaBackwardKernel: KernelDef = {
       }
     }
   },
-};
+});
 
-export const mediaReduceKernel: KernelDef = {
+export const mediaReduceKernel = defineKernel({
   name: 'media_reduce',
   shader: 'media-transform',
   entryPoint: 'media_reduce',
-  cpu: ([work], [dx, dalpha, dslope, dhalf, ddag, dmix], p) => {
-    const { R, T, C } = dims(p);
+  uniforms,
+  inputs: ['work'],
+  outputs: ['dx', 'dalphaRaw', 'dslopeRaw', 'dhalfSatRaw', 'ddagLogits', 'dmixRaw'],
+  workgroupSize: [64],
+  cpu: ([work], [dx, dalpha, dslope, dhalf, ddag, dmix], { regions: R, weeks: T, channels: C }) => {
     const n = R * T * C;
     const P = 4 * C + C * C;
     for (let i = 0; i < n; i++) dx[i] = work[i];
@@ -272,7 +338,7 @@ export const mediaReduceKernel: KernelDef = {
       else ddag[i - 4 * C] = acc;
     }
   },
-};
+});
 
 function mediaParams(
   R: number,
@@ -282,22 +348,29 @@ function mediaParams(
   compat: boolean,
   tau: number,
   slopeMin: number,
-  ranges: number[] = [],
-): KernelParams {
-  return { u: [R, T, C, notears ? 1 : 0, compat ? 1 : 0, ...ranges], f: [tau, slopeMin] };
+  [a0 = 0, a1 = 0, b0 = 0, b1 = 0]: readonly number[] = [],
+): MediaValues {
+  return {
+    regions: R,
+    weeks: T,
+    channels: C,
+    mask: notears ? MEDIA.MASK_NOTEARS : MEDIA.MASK_TRIANGULAR,
+    hillForm: compat ? MEDIA.HILL_POWER : MEDIA.HILL_LOG,
+    a0,
+    a1,
+    b0,
+    b1,
+    temperature: tau,
+    slopeMin,
+  };
 }
 
 // ---- time split ---------------------------------------------------------------------------------
 // llvmpipe (Mesa's software adapter behind the 'gl' engine) silently ends every loop of a shader
 // once one invocation has run 65,535 loop iterations in all: each loop entry costs its iterations
 // + 1, nested loops multiply. The kernels run one region per invocation over all weeks, so long
-// sequences split the weeks over several dispatches, each within LOOP_BUDGET iterations.
-
-/** Loop iterations one dispatch may spend (room left under 65,535). */
-const LOOP_BUDGET = 59000;
-
-/** Pins the weeks per dispatch (forward, and each backward phase) for tests; null plans them. */
-export const mediaOptions: { stepsPerDispatch: number | null } = { stepsPerDispatch: null };
+// sequences split the weeks over several dispatches, each within the adapter's loop budget
+// (src/engine/launch-planner.ts; one dispatch where loops are not capped).
 
 /** Loop iterations per week: forward; backward adstock recompute; backward reverse step. */
 const forwardWeek = (C: number) => C * C + 3 * C + 3;
@@ -307,10 +380,13 @@ const reverseWeek = (C: number) => 2 * C * C + 5 * C + 4;
 const fixedLoops = (C: number) => (C + 1) * (C + 1) + 4 * (C + 1);
 
 /** Forward week ranges [t0, t1), in order: [[0, T]] unless T is long. */
-export function mediaForwardPlan(T: number, C: number): [number, number][] {
-  const steps =
-    mediaOptions.stepsPerDispatch ??
-    Math.max(1, Math.floor((LOOP_BUDGET - fixedLoops(C)) / forwardWeek(C)));
+export function mediaForwardPlan(
+  T: number,
+  C: number,
+  budget = LOOP_BUDGET,
+  pinned?: number,
+): [number, number][] {
+  const steps = pinned ?? stepsPerDispatch(budget, forwardWeek(C), fixedLoops(C));
   const plan: [number, number][] = [];
   for (let t0 = 0; t0 < T; t0 += steps) plan.push([t0, Math.min(T, t0 + steps)]);
   return plan;
@@ -321,11 +397,16 @@ export function mediaForwardPlan(T: number, C: number): [number, number][] {
  * b1 − 1 down to b0. [[0, T, 0, T]] unless T is long; else the adstock in forward chunks, the last
  * of which shares a dispatch with the first reverse chunk when both fit, then reverse chunks.
  */
-export function mediaBackwardPlan(T: number, C: number): [number, number, number, number][] {
-  const room = LOOP_BUDGET - fixedLoops(C);
-  const forced = mediaOptions.stepsPerDispatch;
-  const sa = forced ?? Math.max(1, Math.floor(room / adstockWeek(C)));
-  const sb = forced ?? Math.max(1, Math.floor(room / reverseWeek(C)));
+export function mediaBackwardPlan(
+  T: number,
+  C: number,
+  budget = LOOP_BUDGET,
+  pinned?: number,
+): [number, number, number, number][] {
+  const room = budget - LOOP_MARGIN - fixedLoops(C);
+  const forced = pinned;
+  const sa = forced ?? stepsPerDispatch(budget, adstockWeek(C), fixedLoops(C));
+  const sb = forced ?? stepsPerDispatch(budget, reverseWeek(C), fixedLoops(C));
   const plan: [number, number, number, number][] = [];
   for (let a0 = 0; a0 < T; a0 += sa) plan.push([a0, Math.min(T, a0 + sa), 0, 0]);
   for (let b1 = T; b1 > 0; b1 -= sb) plan.push([0, 0, Math.max(0, b1 - sb), b1]);
@@ -397,7 +478,7 @@ export function mediaTransform(
   if (R > 0 && T > 0) {
     // adstock at the last week of a dispatch, for the next one
     const state = e.empty([R, C]);
-    for (const range of mediaForwardPlan(T, C))
+    for (const range of mediaForwardPlan(T, C, loopBudget(e), opts.weeksPerDispatch))
       e.run(
         mediaForwardKernel,
         inputs,
@@ -407,36 +488,40 @@ export function mediaTransform(
       );
     state.dispose();
   }
-  return recordOp('media_transform', inputs, out, { notears, compat, tau, slopeMin });
+  return recordMediaTransform(inputs, out, {
+    notears,
+    compat,
+    tau,
+    slopeMin,
+    weeksPerDispatch: opts.weeksPerDispatch,
+  });
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
 
-registerGradient({
+const recordMediaTransform = defineGradient<{
+  notears: boolean;
+  compat: boolean;
+  weeksPerDispatch: number | undefined;
+  tau: number;
+  slopeMin: number;
+}>({
   op: 'media_transform',
-  saves: 'nothing (the inputs are read again; adstock and Hill values are recomputed)',
+  saves: [],
+  why: 'nothing (the inputs are read again; adstock and Hill values are recomputed)',
   grad: (dy, { inputs, attrs }) => {
     const [x] = inputs;
     const e = x.engine;
     const [R, T, C] = x.shape;
     const p = (ranges: number[] = []) =>
-      mediaParams(
-        R,
-        T,
-        C,
-        attrs.notears as boolean,
-        attrs.compat as boolean,
-        attrs.tau as number,
-        attrs.slopeMin as number,
-        ranges,
-      );
+      mediaParams(R, T, C, attrs.notears, attrs.compat, attrs.tau, attrs.slopeMin, ranges);
     // nothing to run over: every gradient is zero
     if (R === 0 || T === 0) return [x, ...inputs.slice(1)].map((t) => e.zeros(t.shape));
     const P = 4 * C + C * C;
     const work = e.empty([R * T * C + R * P]);
     const grads = [e.empty(x.shape), ...inputs.slice(1).map((t) => e.empty(t.shape))];
     const [dx, dalpha, dslope, dhalf, ddag, dmix] = grads;
-    for (const ranges of mediaBackwardPlan(T, C))
+    for (const ranges of mediaBackwardPlan(T, C, loopBudget(e), attrs.weeksPerDispatch))
       e.run(mediaBackwardKernel, [...inputs, dy], [work], p(ranges), linearGrid(R, 64));
     e.run(
       mediaReduceKernel,

@@ -29,12 +29,12 @@
  * come out together share one buffer and are handed out as aligned views of it.
  */
 import type { Engine } from '../engine/engine.js';
-import type { KernelDef, KernelParams } from '../engine/kernel.js';
-import { linearGrid } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { shaderConstants, uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { noGrad, recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
+import { noGrad } from '../autograd/tape.js';
 import {
   add,
   addScalar,
@@ -154,17 +154,134 @@ export const MMM_OUTPUT_OPTIONAL_INPUTS = [
 /** Inputs that never receive a gradient. */
 const CONSTANT = new Set<string>(['z', 'seasonal', 'target', 'lossMask']);
 
-const METHOD: Record<BurnInMethod, number> = { exponential: 0, linear: 1, sigmoid: 2 };
-const LOSS_CODE = { mse: 0, huber: 1 } as const;
+/** Burn-in methods and data losses: the codes the shader's uniforms carry. */
+const CODES = shaderConstants('mmm-output', {
+  BURN_IN_EXPONENTIAL: 0,
+  BURN_IN_LINEAR: 1,
+  BURN_IN_SIGMOID: 2,
+  LOSS_MSE: 0,
+  LOSS_HUBER: 1,
+});
+const METHOD: Record<BurnInMethod, number> = {
+  exponential: CODES.BURN_IN_EXPONENTIAL,
+  linear: CODES.BURN_IN_LINEAR,
+  sigmoid: CODES.BURN_IN_SIGMOID,
+};
+export const LOSS_CODE = { mse: CODES.LOSS_MSE, huber: CODES.LOSS_HUBER } as const;
 
 /** Per-(r,t) invocations per workgroup of the forward and backward element passes. */
 const WG = 64;
 
 /**
- * Uniform slots (see shaders/mmm-output.wgsl): `offset` holds the offset flag and the offset's
- * positions in aux, in the forward output and in the gradient buffer.
+ * The uniforms of every entry point of shaders/mmm-output.wgsl (each reads the ones it needs).
+ * Positions are element offsets of the segments packed into one buffer (see `plan`).
  */
-const SLOT = { aux: 8, out: 19, groups: 26, grad: 27, heads: 39, offset: 42 } as const;
+const uniforms = uniformLayout('mmm-output', 'MmmOutputUniforms', {
+  /** regions R */
+  regions: 'u32',
+  /** weeks T */
+  weeks: 'u32',
+  /** media channels C */
+  media: 'u32',
+  /** control channels K (may be 0) */
+  controls: 'u32',
+  /** burn-in weeks B (0: no blend) */
+  burnIn: 'u32',
+  /** BURN_IN_EXPONENTIAL, BURN_IN_LINEAR or BURN_IN_SIGMOID */
+  burnInMethod: 'u32',
+  /** the data loss: LOSS_MSE or LOSS_HUBER */
+  lossCode: 'u32',
+  /** 1: the forward pass also writes the decomposition ('all' outputs) */
+  allOutputs: 'u32',
+  /** position of mediaMaxRaw in aux */
+  auxMediaMax: 'u32',
+  /** position of ctrlMaxRaw in aux */
+  auxCtrlMax: 'u32',
+  /** position of stableMedia in aux */
+  auxStableMedia: 'u32',
+  /** position of stableCtrl in aux */
+  auxStableCtrl: 'u32',
+  /** position of baselineRaw in aux */
+  auxBaseline: 'u32',
+  /** position of globalBiasRaw in aux */
+  auxGlobalBias: 'u32',
+  /** position of seasonalCoeffRaw in aux */
+  auxSeasCoeff: 'u32',
+  /** position of predScaleRaw in aux */
+  auxPredScale: 'u32',
+  /** position of the seasonal curve in aux */
+  auxSeasonal: 'u32',
+  /** position of the target in aux */
+  auxTarget: 'u32',
+  /** position of lossMask in aux */
+  auxMask: 'u32',
+  /** position of the prediction in the forward output ('all' outputs only, else 0; so below) */
+  outPrediction: 'u32',
+  /** position of mediaCoeffs in the forward output */
+  outMediaCoeffs: 'u32',
+  /** position of ctrlCoeffs in the forward output */
+  outCtrlCoeffs: 'u32',
+  /** position of mediaContrib in the forward output */
+  outMediaContrib: 'u32',
+  /** position of ctrlContrib in the forward output */
+  outCtrlContrib: 'u32',
+  /** position of baseline in the forward output */
+  outBaseline: 'u32',
+  /** position of seasonalContrib in the forward output */
+  outSeasonalContrib: 'u32',
+  /** forward workgroups: their partial sums (3 each) start the forward output */
+  groups: 'u32',
+  /** position of dHeadMedia in the gradient buffer */
+  gradHeadMedia: 'u32',
+  /** position of dHeadCtrl in the gradient buffer (= gradHeadMedia for combined heads) */
+  gradHeadCtrl: 'u32',
+  /** position of dXt in the gradient buffer */
+  gradXt: 'u32',
+  /** position of dMediaMaxRaw in the gradient buffer */
+  gradMediaMax: 'u32',
+  /** position of dCtrlMaxRaw in the gradient buffer */
+  gradCtrlMax: 'u32',
+  /** position of dStableMedia in the gradient buffer */
+  gradStableMedia: 'u32',
+  /** position of dStableCtrl in the gradient buffer */
+  gradStableCtrl: 'u32',
+  /** position of dBaselineRaw in the gradient buffer */
+  gradBaseline: 'u32',
+  /** position of dGlobalBiasRaw in the gradient buffer */
+  gradGlobalBias: 'u32',
+  /** position of dSeasonalCoeffRaw in the gradient buffer */
+  gradSeasCoeff: 'u32',
+  /** position of dPredScaleRaw in the gradient buffer */
+  gradPredScale: 'u32',
+  /** position of the work area (per (r,t): g_raw, g_media, g_pred·raw; then one scalar) */
+  gradWork: 'u32',
+  /** row stride of the media head (C; C + K for combined heads) */
+  headsMediaStride: 'u32',
+  /** row stride of the control head (K; C + K for combined heads) */
+  headsCtrlStride: 'u32',
+  /** the control head's first column (0; C for combined heads) */
+  headsCtrlColumn: 'u32',
+  /** 1: an offset [R, T] is added to raw (0: the three positions below are 0, unused) */
+  hasOffset: 'u32',
+  /** position of the offset in aux */
+  auxOffset: 'u32',
+  /** position of offsetContrib in the forward output ('all' outputs only, else 0) */
+  outOffset: 'u32',
+  /** position of dOffset (= g_raw per (r,t)) in the gradient buffer */
+  gradOffset: 'u32',
+  /** Huber δ */
+  huberDelta: 'f32',
+  /** media share of raw in the attribution prior */
+  mediaPrior: 'f32',
+  /** attribution weight */
+  attrWeight: 'f32',
+  /** seasonal prior weight */
+  seasWeight: 'f32',
+  /** 1: L_attr scaled by stopgrad(data/(L_attr + 1e-8)) (the reference), 0: a fixed weight */
+  attrAdaptive: 'u32',
+});
+type MmmParams = UniformValues<typeof uniforms.fields>;
+
 const AUX = {
   mediaMax: 0,
   ctrlMax: 1,
@@ -228,239 +345,198 @@ function pointGrad64(code: number, d: number, delta: number): number {
   return Math.min(Math.max(d, -delta), delta);
 }
 
-interface View {
-  R: number;
-  T: number;
-  C: number;
-  K: number;
-  B: number;
-  method: number;
-  code: number;
-  all: boolean;
-  delta: number;
-  prior: number;
-  wAttr: number;
-  wSeas: number;
-  /** 1: L_attr scaled by stopgrad(data/L_attr) (the reference), 0: fixed weight */
-  attrAdaptive: boolean;
-  aux: number[];
-  out: number[];
-  groups: number;
-  grad: number[];
-  /** row strides of the media and control heads and the control head's first column */
-  ldm: number;
-  ldc: number;
-  co: number;
-  /** whether an offset is given, and its positions in aux, the forward output and the gradient */
-  hasOffset: boolean;
-  auxOffset: number;
-  outOffset: number;
-  gradOffset: number;
-}
-
-const view = (p: KernelParams): View => ({
-  R: p.u[0],
-  T: p.u[1],
-  C: p.u[2],
-  K: p.u[3],
-  B: p.u[4],
-  method: p.u[5],
-  code: p.u[6],
-  all: p.u[7] === 1,
-  delta: p.f[0],
-  prior: p.f[1],
-  wAttr: p.f[2],
-  wSeas: p.f[3],
-  attrAdaptive: (p.f[4] ?? 1) !== 0,
-  aux: p.u.slice(SLOT.aux, SLOT.aux + 11),
-  out: p.u.slice(SLOT.out, SLOT.out + 7),
-  groups: p.u[SLOT.groups],
-  grad: p.u.slice(SLOT.grad, SLOT.grad + 12),
-  ldm: p.u[SLOT.heads],
-  ldc: p.u[SLOT.heads + 1],
-  co: p.u[SLOT.heads + 2],
-  hasOffset: p.u[SLOT.offset] === 1,
-  auxOffset: p.u[SLOT.offset + 1],
-  outOffset: p.u[SLOT.offset + 2],
-  gradOffset: p.u[SLOT.offset + 3],
-});
-
 /** Head share (1 − s_t) during the burn-in, 1 after it. */
-const headShare64 = (v: View, t: number) => (t < v.B ? 1 - burnWeight64(v.method, t, v.B) : 1);
+const headShare64 = (p: MmmParams, t: number) =>
+  t < p.burnIn ? 1 - burnWeight64(p.burnInMethod, t, p.burnIn) : 1;
 
-const blend64 = (v: View, t: number, stable: number, head: number) => {
-  if (t >= v.B) return head;
-  const s = burnWeight64(v.method, t, v.B);
+const blend64 = (p: MmmParams, t: number, stable: number, head: number) => {
+  if (t >= p.burnIn) return head;
+  const s = burnWeight64(p.burnInMethod, t, p.burnIn);
   return s * stable + (1 - s) * head;
 };
 
-function beta64(v: View, aux: Float64Array, hm: Float64Array, i: number, c: number): number {
-  const max = coefficientMax(aux[v.aux[AUX.mediaMax] + c]);
-  const head = sigmoid64(hm[i * v.ldm + c]) * max;
-  return blend64(v, i % v.T, aux[v.aux[AUX.stableMedia] + c], head);
+function beta64(p: MmmParams, aux: Float64Array, hm: Float64Array, i: number, c: number): number {
+  const max = coefficientMax(aux[p.auxMediaMax + c]);
+  const head = sigmoid64(hm[i * p.headsMediaStride + c]) * max;
+  return blend64(p, i % p.weeks, aux[p.auxStableMedia + c], head);
 }
 
-function gamma64(v: View, aux: Float64Array, hc: Float64Array, i: number, k: number): number {
-  const max = coefficientMax(aux[v.aux[AUX.ctrlMax] + k]);
-  const head = Math.tanh(hc[i * v.ldc + v.co + k]) * max;
-  return blend64(v, i % v.T, aux[v.aux[AUX.stableCtrl] + k], head);
+function gamma64(p: MmmParams, aux: Float64Array, hc: Float64Array, i: number, k: number): number {
+  const max = coefficientMax(aux[p.auxCtrlMax + k]);
+  const head = Math.tanh(hc[i * p.headsCtrlStride + p.headsCtrlColumn + k]) * max;
+  return blend64(p, i % p.weeks, aux[p.auxStableCtrl + k], head);
 }
 
-const baseline64 = (v: View, aux: Float64Array, r: number) =>
-  Math.max(softplus64(aux[v.aux[AUX.baseline] + r]) + softplus64(aux[v.aux[AUX.globalBias]]), 0);
+const baseline64 = (p: MmmParams, aux: Float64Array, r: number) =>
+  Math.max(softplus64(aux[p.auxBaseline + r]) + softplus64(aux[p.auxGlobalBias]), 0);
 
-const seasonal64 = (v: View, aux: Float64Array, i: number) =>
-  softplus64(aux[v.aux[AUX.seasCoeff]]) * aux[v.aux[AUX.seasonal] + i];
+const seasonal64 = (p: MmmParams, aux: Float64Array, i: number) =>
+  softplus64(aux[p.auxSeasCoeff]) * aux[p.auxSeasonal + i];
 
 /** Σ media, raw and prediction of region-week i. */
-function row64(v: View, [hm, hc, xt, z, aux]: Float64Array[], i: number) {
+function row64(p: MmmParams, [hm, hc, xt, z, aux]: Float64Array[], i: number) {
+  const { weeks: T, media: C, controls: K } = p;
   let msum = 0;
-  for (let c = 0; c < v.C; c++) msum += xt[i * v.C + c] * beta64(v, aux, hm, i, c);
+  for (let c = 0; c < C; c++) msum += xt[i * C + c] * beta64(p, aux, hm, i, c);
   let csum = 0;
-  for (let k = 0; k < v.K; k++) csum += z[i * v.K + k] * gamma64(v, aux, hc, i, k);
-  let raw = msum + csum + baseline64(v, aux, Math.floor(i / v.T)) + seasonal64(v, aux, i);
-  if (v.hasOffset) raw += aux[v.auxOffset + i];
-  return { msum, raw, pred: softplus64(aux[v.aux[AUX.predScale]]) * raw };
+  for (let k = 0; k < K; k++) csum += z[i * K + k] * gamma64(p, aux, hc, i, k);
+  let raw = msum + csum + baseline64(p, aux, Math.floor(i / T)) + seasonal64(p, aux, i);
+  if (p.hasOffset === 1) raw += aux[p.auxOffset + i];
+  return { msum, raw, pred: softplus64(aux[p.auxPredScale]) * raw };
 }
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-export const mmmForwardKernel: KernelDef = {
+export const mmmForwardKernel = defineKernel({
   name: 'mmm_forward',
   shader: 'mmm-output',
   entryPoint: 'mmm_forward',
+  uniforms,
+  inputs: ['headMedia', 'headCtrl', 'xt', 'z', 'aux'],
+  outputs: ['out'],
+  workgroupSize: [64],
   cpu: (inputs, [out], p) => {
-    const v = view(p);
     const [hm, hc, xt, z, aux] = inputs;
-    const n = v.R * v.T;
-    out.fill(0, 0, 3 * v.groups);
+    const { regions: R, weeks: T, media: C, controls: K } = p;
+    const n = R * T;
+    out.fill(0, 0, 3 * p.groups);
     for (let i = 0; i < n; i++) {
-      const row = row64(v, inputs, i);
-      const w = aux[v.aux[AUX.mask] + i];
+      const row = row64(p, inputs, i);
+      const w = aux[p.auxMask + i];
       const g = 3 * Math.floor(i / WG);
       if (w !== 0) {
-        const a = row.msum - v.prior * row.raw;
-        out[g] += w * pointLoss64(v.code, row.pred - aux[v.aux[AUX.target] + i], v.delta);
+        const a = row.msum - p.mediaPrior * row.raw;
+        out[g] += w * pointLoss64(p.lossCode, row.pred - aux[p.auxTarget + i], p.huberDelta);
         out[g + 1] += w * a * a;
         out[g + 2] += w;
       }
-      if (!v.all) continue;
-      for (let c = 0; c < v.C; c++) {
-        const b = beta64(v, aux, hm, i, c);
-        out[v.out[OUT.mediaCoeffs] + i * v.C + c] = b;
-        out[v.out[OUT.mediaContrib] + i * v.C + c] = xt[i * v.C + c] * b;
+      if (p.allOutputs !== 1) continue;
+      for (let c = 0; c < C; c++) {
+        const b = beta64(p, aux, hm, i, c);
+        out[p.outMediaCoeffs + i * C + c] = b;
+        out[p.outMediaContrib + i * C + c] = xt[i * C + c] * b;
       }
-      for (let k = 0; k < v.K; k++) {
-        const g2 = gamma64(v, aux, hc, i, k);
-        out[v.out[OUT.ctrlCoeffs] + i * v.K + k] = g2;
-        out[v.out[OUT.ctrlContrib] + i * v.K + k] = z[i * v.K + k] * g2;
+      for (let k = 0; k < K; k++) {
+        const g2 = gamma64(p, aux, hc, i, k);
+        out[p.outCtrlCoeffs + i * K + k] = g2;
+        out[p.outCtrlContrib + i * K + k] = z[i * K + k] * g2;
       }
-      out[v.out[OUT.prediction] + i] = row.pred;
-      out[v.out[OUT.baseline] + i] = baseline64(v, aux, Math.floor(i / v.T));
-      out[v.out[OUT.seasonalContrib] + i] = seasonal64(v, aux, i);
-      if (v.hasOffset) out[v.outOffset + i] = aux[v.auxOffset + i];
+      out[p.outPrediction + i] = row.pred;
+      out[p.outBaseline + i] = baseline64(p, aux, Math.floor(i / T));
+      out[p.outSeasonalContrib + i] = seasonal64(p, aux, i);
+      if (p.hasOffset === 1) out[p.outOffset + i] = aux[p.auxOffset + i];
     }
   },
-};
+});
 
-export const mmmLossKernel: KernelDef = {
+export const mmmLossKernel = defineKernel({
   name: 'mmm_loss',
   shader: 'mmm-output',
   entryPoint: 'mmm_loss',
+  uniforms,
+  inputs: ['partials', 'aux'],
+  outputs: ['parts', 'loss'],
+  workgroupSize: [256],
   cpu: ([partials, aux], [parts, loss], p) => {
-    const v = view(p);
     let dsum = 0;
     let asum = 0;
     let n = 0;
-    for (let g = 0; g < v.groups; g++) {
+    for (let g = 0; g < p.groups; g++) {
       dsum += partials[3 * g];
       asum += partials[3 * g + 1];
       n += partials[3 * g + 2];
     }
     const data = dsum / Math.max(n, 1);
     const attr = asum / Math.max(n, 1);
-    const e = softplus64(aux[v.aux[AUX.seasCoeff]]) - 1;
+    const e = softplus64(aux[p.auxSeasCoeff]) - 1;
     const seas = e * e;
     parts.set([data, attr, seas, n]);
     loss[0] =
       data +
-      v.wAttr * attr * (v.attrAdaptive ? data / (attr + 1e-8) : 1) +
-      v.wSeas * seas * (data / (seas + 1e-8));
+      p.attrWeight * attr * (p.attrAdaptive !== 0 ? data / (attr + 1e-8) : 1) +
+      p.seasWeight * seas * (data / (seas + 1e-8));
   },
-};
+});
 
-export const mmmBackwardKernel: KernelDef = {
+export const mmmBackwardKernel = defineKernel({
   name: 'mmm_backward',
   shader: 'mmm-output',
   entryPoint: 'mmm_backward',
+  uniforms,
+  inputs: ['headMedia', 'headCtrl', 'xt', 'z', 'aux', 'parts', 'dy'],
+  outputs: ['grad'],
+  workgroupSize: [64],
   cpu: (inputs, [grad], p) => {
-    const v = view(p);
     const [hm, hc, xt, z, aux, parts, dyT] = inputs;
-    const n = v.R * v.T;
+    const { regions: R, weeks: T, media: C, controls: K } = p;
+    const n = R * T;
     const nn = Math.max(parts[3], 1);
     const data = parts[0];
     const dy = dyT[0];
-    const W = v.grad[GRAD.work];
+    const W = p.gradWork;
     for (let i = 0; i < n; i++) {
-      const t = i % v.T;
-      const row = row64(v, inputs, i);
-      const w = aux[v.aux[AUX.mask] + i];
+      const t = i % T;
+      const row = row64(p, inputs, i);
+      const w = aux[p.auxMask + i];
       let gp = 0;
       let ga = 0;
       if (w !== 0) {
-        gp = (dy * w * pointGrad64(v.code, row.pred - aux[v.aux[AUX.target] + i], v.delta)) / nn;
-        const ratio = v.attrAdaptive ? data / (parts[1] + 1e-8) : 1;
-        ga = (dy * v.wAttr * ratio * 2 * w * (row.msum - v.prior * row.raw)) / nn;
+        gp = (dy * w * pointGrad64(p.lossCode, row.pred - aux[p.auxTarget + i], p.huberDelta)) / nn;
+        const ratio = p.attrAdaptive !== 0 ? data / (parts[1] + 1e-8) : 1;
+        ga = (dy * p.attrWeight * ratio * 2 * w * (row.msum - p.mediaPrior * row.raw)) / nn;
       }
-      const graw = gp * softplus64(aux[v.aux[AUX.predScale]]) - v.prior * ga;
+      const graw = gp * softplus64(aux[p.auxPredScale]) - p.mediaPrior * ga;
       const gmed = graw + ga;
-      const keep = headShare64(v, t);
-      for (let c = 0; c < v.C; c++) {
-        const j = i * v.C + c;
-        const h = i * v.ldm + c;
+      const keep = headShare64(p, t);
+      for (let c = 0; c < C; c++) {
+        const j = i * C + c;
+        const h = i * p.headsMediaStride + c;
         const sg = sigmoid64(hm[h]);
-        const max = coefficientMax(aux[v.aux[AUX.mediaMax] + c]);
-        grad[v.grad[GRAD.xt] + j] = gmed * beta64(v, aux, hm, i, c);
-        grad[v.grad[GRAD.headMedia] + h] = gmed * xt[j] * keep * max * sg * (1 - sg);
+        const max = coefficientMax(aux[p.auxMediaMax + c]);
+        grad[p.gradXt + j] = gmed * beta64(p, aux, hm, i, c);
+        grad[p.gradHeadMedia + h] = gmed * xt[j] * keep * max * sg * (1 - sg);
       }
-      for (let k = 0; k < v.K; k++) {
-        const j = i * v.K + k;
-        const h = i * v.ldc + v.co + k;
+      for (let k = 0; k < K; k++) {
+        const j = i * K + k;
+        const h = i * p.headsCtrlStride + p.headsCtrlColumn + k;
         const th = Math.tanh(hc[h]);
-        const max = coefficientMax(aux[v.aux[AUX.ctrlMax] + k]);
-        grad[v.grad[GRAD.headCtrl] + h] = graw * z[j] * keep * max * (1 - th * th);
+        const max = coefficientMax(aux[p.auxCtrlMax + k]);
+        grad[p.gradHeadCtrl + h] = graw * z[j] * keep * max * (1 - th * th);
       }
       grad[W + i] = graw;
       grad[W + n + i] = gmed;
       grad[W + 2 * n + i] = gp * row.raw;
-      if (v.hasOffset) grad[v.gradOffset + i] = graw;
+      if (p.hasOffset === 1) grad[p.gradOffset + i] = graw;
     }
-    const sc = aux[v.aux[AUX.seasCoeff]];
+    const sc = aux[p.auxSeasCoeff];
     const e = softplus64(sc) - 1;
-    grad[W + 3 * n] = dy * v.wSeas * (data / (parts[2] + 1e-8)) * 2 * e * sigmoid64(sc);
+    grad[W + 3 * n] = dy * p.seasWeight * (data / (parts[2] + 1e-8)) * 2 * e * sigmoid64(sc);
   },
-};
+});
 
-export const mmmReduceKernel: KernelDef = {
+export const mmmReduceKernel = defineKernel({
   name: 'mmm_reduce',
   shader: 'mmm-output',
   entryPoint: 'mmm_reduce',
+  uniforms,
+  inputs: ['headMedia', 'headCtrl', 'xt', 'z', 'aux'],
+  outputs: ['grad'],
+  workgroupSize: [256],
   cpu: ([hm, hc, xt, z, aux], [grad], p) => {
-    const v = view(p);
-    const { R, T, C, K } = v;
+    const { regions: R, weeks: T, media: C, controls: K } = p;
     const n = R * T;
-    const W = v.grad[GRAD.work];
+    const W = p.gradWork;
     for (let c = 0; c < C; c++) {
       let dmax = 0;
       let dstable = 0;
       for (let i = 0; i < n; i++) {
         const t = i % T;
         const gx = grad[W + n + i] * xt[i * C + c];
-        dmax += headShare64(v, t) * gx * sigmoid64(hm[i * v.ldm + c]);
-        if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gx;
+        dmax += headShare64(p, t) * gx * sigmoid64(hm[i * p.headsMediaStride + c]);
+        if (t < p.burnIn) dstable += burnWeight64(p.burnInMethod, t, p.burnIn) * gx;
       }
-      grad[v.grad[GRAD.mediaMax] + c] = dmax * sigmoid64(aux[v.aux[AUX.mediaMax] + c]);
-      grad[v.grad[GRAD.stableMedia] + c] = dstable;
+      grad[p.gradMediaMax + c] = dmax * sigmoid64(aux[p.auxMediaMax + c]);
+      grad[p.gradStableMedia + c] = dstable;
     }
     for (let k = 0; k < K; k++) {
       let dmax = 0;
@@ -468,11 +544,12 @@ export const mmmReduceKernel: KernelDef = {
       for (let i = 0; i < n; i++) {
         const t = i % T;
         const gz = grad[W + i] * z[i * K + k];
-        dmax += headShare64(v, t) * gz * Math.tanh(hc[i * v.ldc + v.co + k]);
-        if (t < v.B) dstable += burnWeight64(v.method, t, v.B) * gz;
+        dmax +=
+          headShare64(p, t) * gz * Math.tanh(hc[i * p.headsCtrlStride + p.headsCtrlColumn + k]);
+        if (t < p.burnIn) dstable += burnWeight64(p.burnInMethod, t, p.burnIn) * gz;
       }
-      grad[v.grad[GRAD.ctrlMax] + k] = dmax * sigmoid64(aux[v.aux[AUX.ctrlMax] + k]);
-      grad[v.grad[GRAD.stableCtrl] + k] = dstable;
+      grad[p.gradCtrlMax + k] = dmax * sigmoid64(aux[p.auxCtrlMax + k]);
+      grad[p.gradStableCtrl + k] = dstable;
     }
     let gb = 0;
     let gs = 0;
@@ -480,18 +557,18 @@ export const mmmReduceKernel: KernelDef = {
     for (let r = 0; r < R; r++) {
       let acc = 0;
       for (let t = 0; t < T; t++) acc += grad[W + r * T + t];
-      grad[v.grad[GRAD.baseline] + r] = acc * sigmoid64(aux[v.aux[AUX.baseline] + r]);
+      grad[p.gradBaseline + r] = acc * sigmoid64(aux[p.auxBaseline + r]);
     }
     for (let i = 0; i < n; i++) {
       gb += grad[W + i];
-      gs += grad[W + i] * aux[v.aux[AUX.seasonal] + i];
+      gs += grad[W + i] * aux[p.auxSeasonal + i];
       gps += grad[W + 2 * n + i];
     }
-    grad[v.grad[GRAD.globalBias]] = gb * sigmoid64(aux[v.aux[AUX.globalBias]]);
-    grad[v.grad[GRAD.seasCoeff]] = gs * sigmoid64(aux[v.aux[AUX.seasCoeff]]) + grad[W + 3 * n];
-    grad[v.grad[GRAD.predScale]] = gps * sigmoid64(aux[v.aux[AUX.predScale]]);
+    grad[p.gradGlobalBias] = gb * sigmoid64(aux[p.auxGlobalBias]);
+    grad[p.gradSeasCoeff] = gs * sigmoid64(aux[p.auxSeasCoeff]) + grad[W + 3 * n];
+    grad[p.gradPredScale] = gps * sigmoid64(aux[p.auxPredScale]);
   },
-};
+});
 
 // ---- buffer layouts -----------------------------------------------------------------------------
 
@@ -510,14 +587,14 @@ function packSegments(sizes: number[], align: number): { offsets: number[]; tota
 }
 
 interface Plan {
-  params: KernelParams;
+  params: MmmParams;
   aux: { offsets: number[]; total: number };
   out: { offsets: number[]; total: number };
   grad: { offsets: number[]; total: number };
   groups: number;
 }
 
-interface Settings {
+export interface Settings {
   B: number;
   method: number;
   code: number;
@@ -551,24 +628,63 @@ function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings
   );
   // combined heads: one gradient segment, the control columns after the media ones
   if (s.combined) grad.offsets[GRAD.headCtrl] = grad.offsets[GRAD.headMedia];
-  const u = [R, T, C, K, s.B, s.method, s.code, s.all ? 1 : 0];
-  u.push(...aux.offsets.slice(0, 11));
-  u.push(...(s.all ? out.offsets.slice(0, 7) : new Array<number>(7).fill(0)));
-  u.push(groups);
-  u.push(...grad.offsets.slice(0, 12));
-  u.push(...(s.combined ? [C + K, C + K, C] : [C, K, 0]));
-  u.push(
-    ...(s.offset
-      ? [
-          1,
-          aux.offsets[AUX.offset],
-          s.all ? out.offsets[OUT.offsetContrib] : 0,
-          grad.offsets[GRAD.offset],
-        ]
-      : [0, 0, 0, 0]),
-  );
+  // the decomposition's positions only with 'all' outputs, the offset's only with an offset
+  const outAt = (j: number) => (s.all ? out.offsets[j] : 0);
+  const params: MmmParams = {
+    regions: R,
+    weeks: T,
+    media: C,
+    controls: K,
+    burnIn: s.B,
+    burnInMethod: s.method,
+    lossCode: s.code,
+    allOutputs: s.all ? 1 : 0,
+    auxMediaMax: aux.offsets[AUX.mediaMax],
+    auxCtrlMax: aux.offsets[AUX.ctrlMax],
+    auxStableMedia: aux.offsets[AUX.stableMedia],
+    auxStableCtrl: aux.offsets[AUX.stableCtrl],
+    auxBaseline: aux.offsets[AUX.baseline],
+    auxGlobalBias: aux.offsets[AUX.globalBias],
+    auxSeasCoeff: aux.offsets[AUX.seasCoeff],
+    auxPredScale: aux.offsets[AUX.predScale],
+    auxSeasonal: aux.offsets[AUX.seasonal],
+    auxTarget: aux.offsets[AUX.target],
+    auxMask: aux.offsets[AUX.mask],
+    outPrediction: outAt(OUT.prediction),
+    outMediaCoeffs: outAt(OUT.mediaCoeffs),
+    outCtrlCoeffs: outAt(OUT.ctrlCoeffs),
+    outMediaContrib: outAt(OUT.mediaContrib),
+    outCtrlContrib: outAt(OUT.ctrlContrib),
+    outBaseline: outAt(OUT.baseline),
+    outSeasonalContrib: outAt(OUT.seasonalContrib),
+    groups,
+    gradHeadMedia: grad.offsets[GRAD.headMedia],
+    gradHeadCtrl: grad.offsets[GRAD.headCtrl],
+    gradXt: grad.offsets[GRAD.xt],
+    gradMediaMax: grad.offsets[GRAD.mediaMax],
+    gradCtrlMax: grad.offsets[GRAD.ctrlMax],
+    gradStableMedia: grad.offsets[GRAD.stableMedia],
+    gradStableCtrl: grad.offsets[GRAD.stableCtrl],
+    gradBaseline: grad.offsets[GRAD.baseline],
+    gradGlobalBias: grad.offsets[GRAD.globalBias],
+    gradSeasCoeff: grad.offsets[GRAD.seasCoeff],
+    gradPredScale: grad.offsets[GRAD.predScale],
+    gradWork: grad.offsets[GRAD.work],
+    headsMediaStride: s.combined ? C + K : C,
+    headsCtrlStride: s.combined ? C + K : K,
+    headsCtrlColumn: s.combined ? C : 0,
+    hasOffset: s.offset ? 1 : 0,
+    auxOffset: s.offset ? aux.offsets[AUX.offset] : 0,
+    outOffset: s.offset ? outAt(OUT.offsetContrib) : 0,
+    gradOffset: s.offset ? grad.offsets[GRAD.offset] : 0,
+    huberDelta: s.delta,
+    mediaPrior: s.prior,
+    attrWeight: s.wAttr,
+    seasWeight: s.wSeas,
+    attrAdaptive: s.attrAdaptive ? 1 : 0,
+  };
   return {
-    params: { u, f: [s.delta, s.prior, s.wAttr, s.wSeas, s.attrAdaptive ? 1 : 0] },
+    params,
     aux,
     out,
     grad,
@@ -578,7 +694,7 @@ function plan(e: Engine, R: number, T: number, C: number, K: number, s: Settings
 
 // ---- op -----------------------------------------------------------------------------------------
 
-function settingsOf(opts: MmmOutputOptions): Settings {
+export function settingsOf(opts: MmmOutputOptions): Settings {
   const B = opts.burnInWeeks ?? 6;
   if (!(Number.isInteger(B) && B >= 0))
     throw new Error(`causalmix: mmmOutput: burnInWeeks must be an integer ≥ 0, got ${B}`);
@@ -628,7 +744,10 @@ function attrScaleOf(mode: MmmOutputOptions['attrScale']): boolean {
 }
 
 /** Checks every input's engine, dtype and shape; returns [R, T, C, K]. */
-function checkInputs(inp: MmmOutputInputs, combined: boolean): [number, number, number, number] {
+export function checkInputs(
+  inp: MmmOutputInputs,
+  combined: boolean,
+): [number, number, number, number] {
   for (const name of MMM_OUTPUT_INPUTS) {
     if (!inp[name]) throw new Error(`causalmix: mmmOutput: input ${name} is missing`);
     inp[name].assertAlive();
@@ -723,7 +842,7 @@ function checkShapes(
 }
 
 /** The op's inputs with `heads` standing in for both heads, and whether it does. */
-function headsOf(inp: MmmOutputInputs | MmmOutputCombinedInputs): {
+export function headsOf(inp: MmmOutputInputs | MmmOutputCombinedInputs): {
   inp: MmmOutputInputs;
   combined: boolean;
 } {
@@ -797,25 +916,23 @@ export function mmmOutput(
   // the offset (if any) follows the required inputs
   const inputs = [...MMM_OUTPUT_INPUTS.map((k) => inp[k]), ...(inp.offset ? [inp.offset] : [])];
   // aux holds the forward's copies of the small parameters; the parts give the stop-gradient ratios
-  result.loss = recordOp('mmm_output', inputs, loss, { ...s, all: false }, [
-    aux,
-    e.alias(parts, [4]),
-  ]);
+  result.loss = recordMmmOutput(inputs, loss, { ...s, all: false }, [aux, e.alias(parts, [4])]);
   return result;
 }
 
 // ---- backward rule ------------------------------------------------------------------------------
 
-registerGradient({
+const recordMmmOutput = defineGradient<Settings & { all: boolean }>({
   op: 'mmm_output',
-  saves: 'the packed small parameters and constants (aux) and an alias of parts',
+  saves: ['aux', 'parts'],
+  why: 'the packed small parameters and constants (aux) and an alias of parts',
   grad: (dy, { inputs, saved, attrs }) => {
     const [aux, parts] = saved;
     const [hm, hc, , , , , xt, z] = inputs;
     const e = hm.engine;
     const [R, T, C] = xt.shape;
     const K = z.shape[2];
-    const settings = attrs as unknown as Settings;
+    const settings: Settings = attrs;
     const pl = plan(e, R, T, C, K, settings);
     const n = R * T;
     const grad = e.empty([pl.grad.total]);
@@ -847,7 +964,7 @@ registerGradient({
 });
 
 /** Each week's weight of the stable coefficients (the heads get 1 − it): nonzero in the burn-in. */
-function stableWeights(method: number, B: number, T: number): Float64Array {
+export function stableWeights(method: number, B: number, T: number): Float64Array {
   const sw = new Float64Array(T);
   for (let t = 0; t < Math.min(B, T); t++) sw[t] = burnWeight64(method, t, B);
   return sw;
@@ -856,91 +973,4 @@ function stableWeights(method: number, B: number, T: number): Float64Array {
 /** `stableWeights` for a burn-in given by name (the model's counterfactual terms use it). */
 export function burnInStableWeights(B: number, method: BurnInMethod, T: number): Float64Array {
   return stableWeights(METHOD[method], B, T);
-}
-
-// ---- unfused comparator -------------------------------------------------------------------------
-
-/**
- * The same loss (and decomposition) built from generic ops: the unfused comparator of the
- * benchmark and a cross-check in the tests. The stop-gradient ratios are computed under `noGrad`.
- * It creates many intermediates: call it inside `tidy` (after `backward`) or `record`.
- */
-export function mmmOutputComposed(
-  given: MmmOutputInputs | MmmOutputCombinedInputs,
-  opts: MmmOutputOptions = {},
-): MmmOutputResult {
-  const s = settingsOf(opts);
-  const heads = headsOf(given);
-  const [R, T, C, K] = checkInputs(heads.inp, heads.combined);
-  const inp = heads.combined
-    ? {
-        ...heads.inp,
-        headMedia: slice(heads.inp.headMedia, [0, 0, 0], [R, T, C]),
-        headCtrl: slice(heads.inp.headCtrl, [0, 0, C], [R, T, K]),
-      }
-    : heads.inp;
-  const e = inp.headMedia.engine;
-  const sw = stableWeights(s.method, s.B, T);
-  const hw = sw.map((w) => 1 - w);
-  const stableW = e.tensor(sw, [1, T, 1]);
-  const headW = e.tensor(hw, [1, T, 1]);
-  const coeffs = (head: Tensor, maxRaw: Tensor, stable: Tensor) =>
-    add(
-      mul(stableW, stable),
-      mul(headW, mul(head, addScalar(softplus(maxRaw), COEFFICIENT_MAX_OFFSET))),
-    );
-  const beta = coeffs(sigmoid(inp.headMedia), inp.mediaMaxRaw, inp.stableMedia);
-  const mediaContrib = mul(inp.xt, beta);
-  const msum = sum(mediaContrib, 2);
-  let gamma: Tensor;
-  let ctrlContrib: Tensor;
-  let raw: Tensor;
-  const baseline = mul(
-    clamp(add(reshape(softplus(inp.baselineRaw), [R, 1]), softplus(inp.globalBiasRaw)), 0, 3e38),
-    e.ones([1, T]),
-  );
-  const seasonalContrib = mul(softplus(inp.seasonalCoeffRaw), inp.seasonal);
-  if (K > 0) {
-    gamma = coeffs(tanh(inp.headCtrl), inp.ctrlMaxRaw, inp.stableCtrl);
-    ctrlContrib = mul(inp.z, gamma);
-    raw = add(add(add(msum, sum(ctrlContrib, 2)), baseline), seasonalContrib);
-  } else {
-    gamma = e.empty([R, T, 0]);
-    ctrlContrib = e.empty([R, T, 0]);
-    raw = add(add(msum, baseline), seasonalContrib);
-  }
-  if (inp.offset) raw = add(raw, inp.offset);
-  const pred = mul(softplus(inp.predScaleRaw), raw);
-  const data =
-    s.code === LOSS_CODE.huber
-      ? huberLoss(pred, inp.target, s.delta, inp.lossMask)
-      : mseLoss(pred, inp.target, inp.lossMask);
-  const zeros = e.zeros([R, T]);
-  const attr = mseLoss(sub(msum, mulScalar(raw, s.prior)), zeros, inp.lossMask);
-  const seas = square(addScalar(softplus(inp.seasonalCoeffRaw), -1));
-  const [ra, rs, parts] = noGrad(e, () => [
-    s.attrAdaptive ? div(data, addScalar(attr, 1e-8)) : e.tensor([1], [1]),
-    div(data, addScalar(seas, 1e-8)),
-    concat(
-      [reshape(data, [1]), reshape(attr, [1]), reshape(seas, [1]), reshape(sum(inp.lossMask), [1])],
-      0,
-    ),
-  ]);
-  // data and attr are scalars [], seas and the ratios [1]: the sum broadcasts to [1]
-  const loss = add(add(data, mulScalar(mul(attr, ra), s.wAttr)), mulScalar(mul(seas, rs), s.wSeas));
-  const result: MmmOutputResult = { loss, parts };
-  if (s.all) {
-    Object.assign(result, {
-      prediction: pred,
-      mediaCoeffs: beta,
-      ctrlCoeffs: gamma,
-      mediaContrib,
-      ctrlContrib,
-      baseline,
-      seasonalContrib,
-    });
-    // a view of the input (not the input itself, so the caller may dispose both)
-    if (inp.offset) result.offsetContrib = reshape(inp.offset, [R, T]);
-  }
-  return result;
 }

@@ -5,7 +5,8 @@
  * fused AdamW step over every parameter take two dispatches in total.
  */
 import type { Engine } from '../engine/engine.js';
-import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import { formatShape, numel, sameShape, type Shape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 
@@ -47,6 +48,29 @@ interface Segment {
   group: number;
 }
 
+const uniforms = uniformLayout('optim', 'ArenaUniforms', {
+  /** parameter segments */
+  segments: 'u32',
+  /** clip groups */
+  groups: 'u32',
+  /** 256-element chunks of the arena */
+  chunks: 'u32',
+  /** 1: seg_sumsq adds the L1/L2 penalty gradients and values first */
+  penalise: 'u32',
+});
+type ArenaParams = UniformValues<typeof uniforms.fields>;
+
+const fillUniforms = uniformLayout(
+  'optim',
+  'FillUniforms',
+  {
+    /** elements */
+    n: 'u32',
+    value: 'f32',
+  },
+  'uf',
+);
+
 // ---- float64 references (same layout as the WGSL) -----------------------------------------------
 
 function segOf(layout: Float64Array, s: number) {
@@ -72,10 +96,10 @@ function clipScale64(
 /** Visits every arena element that belongs to a segment (padding is skipped). */
 function forEachElement(
   layout: Float64Array,
-  p: KernelParams,
+  p: ArenaParams,
   fn: (i: number, s: number) => void,
 ): void {
-  const [nSeg, , nChunks] = p.u;
+  const { segments: nSeg, chunks: nChunks } = p;
   for (let c = 0; c < nChunks; c++) {
     const s = layout[4 * nSeg + c];
     const { offset, length } = segOf(layout, s);
@@ -83,13 +107,17 @@ function forEachElement(
   }
 }
 
-export const segSumSqKernel: KernelDef = {
+export const segSumSqKernel = defineKernel({
   name: 'seg_sumsq',
   shader: 'optim',
   entryPoint: 'seg_sumsq',
+  uniforms,
+  inputs: ['layout', 'config', 'param'],
+  outputs: ['grad', 'partial'],
+  workgroupSize: [256],
   cpu: ([layout, config, param], [grad, partial], p) => {
-    const [nSeg, nGroups] = p.u;
-    const penalise = p.u[4] === 1;
+    const { segments: nSeg, groups: nGroups } = p;
+    const penalise = p.penalise === 1;
     for (let s = 0; s < nSeg; s++) {
       const { offset, length } = segOf(layout, s);
       const base = HYPER + nSeg + nGroups + 2 * s;
@@ -108,14 +136,18 @@ export const segSumSqKernel: KernelDef = {
       partial[nSeg + s] = pen;
     }
   },
-};
+});
 
-export const adamwKernel: KernelDef = {
+export const adamwKernel = defineKernel({
   name: 'adamw',
   shader: 'optim',
   entryPoint: 'adamw',
+  uniforms,
+  inputs: ['layout', 'config', 'partial', 'grad'],
+  outputs: ['param', 'm', 'v'],
+  workgroupSize: [256],
   cpu: ([layout, config, partial, grad], [param, m, v], p) => {
-    const nSeg = p.u[0];
+    const nSeg = p.segments;
     const [lr, b1, b2, eps, bias1, bias2] = config;
     const scales = Array.from({ length: nSeg }, (_, s) =>
       clipScale64(layout, config, partial, nSeg, s),
@@ -128,37 +160,39 @@ export const adamwKernel: KernelDef = {
       param[i] = decayed - (lr / bias1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bias2) + eps));
     });
   },
-};
+});
 
-export const clipGradsKernel: KernelDef = {
+export const clipGradsKernel = defineKernel({
   name: 'clip_grads',
   shader: 'optim',
   entryPoint: 'clip_grads',
+  uniforms,
+  inputs: ['layout', 'config', 'partial'],
+  outputs: ['grad'],
+  workgroupSize: [256],
   cpu: ([layout, config, partial], [grad], p) => {
-    const nSeg = p.u[0];
+    const nSeg = p.segments;
     const scales = Array.from({ length: nSeg }, (_, s) =>
       clipScale64(layout, config, partial, nSeg, s),
     );
     forEachElement(layout, p, (i, s) => (grad[i] *= scales[s]));
   },
-};
+});
 
-export const fillKernel: KernelDef = {
+export const fillKernel = defineKernel({
   name: 'fill',
   shader: 'optim',
   entryPoint: 'fill',
-  cpu: (_, [out], p) => out.fill(p.f[0], 0, p.u[3]),
-};
+  uniforms: fillUniforms,
+  inputs: [],
+  outputs: ['out'],
+  workgroupSize: [256],
+  cpu: (_, [out], { n, value }) => out.fill(value, 0, n),
+});
 
 /** Fills `t` with `value` on the device (recordable, unlike host writes). */
 export function fill(t: Tensor, value: number): void {
-  t.engine.run(
-    fillKernel,
-    [],
-    [t],
-    { u: [0, 0, 0, t.size], f: [value] },
-    linearGrid(t.size, CHUNK),
-  );
+  t.engine.run(fillKernel, [], [t], { n: t.size, value }, linearGrid(t.size, CHUNK));
 }
 
 /**
@@ -287,8 +321,13 @@ export class ParameterArena {
     }
   }
 
-  private params64(penalise = 0): KernelParams {
-    return { u: [this.segments.length, this.nGroups, this.nChunks, this.size, penalise], f: [] };
+  private params64(penalise = 0): ArenaParams {
+    return {
+      segments: this.segments.length,
+      groups: this.nGroups,
+      chunks: this.nChunks,
+      penalise,
+    };
   }
 
   /**

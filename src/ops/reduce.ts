@@ -3,31 +3,41 @@
  * invocation per output; long ones a 256-wide workgroup per output with a tree sum, which is
  * also more accurate in f32.
  */
-import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import {
   broadcastStrides,
-  MAX_RANK,
   normalizeAxis,
   padTo,
   sameShape,
   stridesOf,
   type Shape,
 } from '../engine/shape.js';
-import { checkLoopBudget } from '../engine/loop-cap.js';
+import { checkLoopBudget } from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
-import { stridedMap, UNARY } from './elementwise.js';
+import { defineGradient } from '../autograd/registry.js';
+import { stridedMap, stridedOffset64, UNARY } from './elementwise.js';
 
-const SLOT = {
-  nOut: 0,
-  nRed: 1,
-  square: 2,
-  keptShape: 8,
-  keptStrides: 16,
-  redShape: 24,
-  redStrides: 32,
-};
+const uniforms = uniformLayout('reduce', 'ReduceUniforms', {
+  /** outputs (elements of the kept dims) */
+  n_out: 'u32',
+  /** values summed per output (elements of the reduced dims) */
+  n_red: 'u32',
+  /** 1: sum of squares, 0: sum */
+  square: 'u32',
+  /** factor applied to each sum (1/count for a mean) */
+  scale: 'f32',
+  /** the kept dims' shape, left-padded to 6-D with 1s */
+  kept_shape: 'u32[6]',
+  /** their strides in x, left-padded with 0s */
+  kept_strides: 'u32[6]',
+  /** the reduced dims' shape, left-padded with 1s */
+  red_shape: 'u32[6]',
+  /** their strides in x, left-padded with 0s */
+  red_strides: 'u32[6]',
+});
+type ReduceParams = UniformValues<typeof uniforms.fields>;
+
 /** Reductions at least this long use the workgroup-per-output kernel. */
 const WIDE_FROM = 512;
 /** Invocations per workgroup of reduce_wide. */
@@ -35,46 +45,42 @@ const WIDE = 256;
 
 /**
  * Loop iterations of one reduce_wide invocation: ⌈nRed/256⌉ strided steps and an 8-step tree, each
- * loop entry costing one more (strided_offset's fixed 6-step loop is unrolled).
+ * loop entry costing one more (the offsets' fixed 6-step loops are unrolled).
  */
 export const reduceWideLoopIterations = (nRed: number) => Math.ceil(nRed / WIDE) + 1 + 9;
 
-function offset(i: number, u: number[], shapeSlot: number, strideSlot: number): number {
-  let rem = i;
-  let off = 0;
-  for (let d = MAX_RANK - 1; d >= 0; d--) {
-    const n = u[shapeSlot + d];
-    off += (rem % n) * u[strideSlot + d];
-    rem = Math.floor(rem / n);
-  }
-  return off;
-}
-
-function reduce64([x]: Float64Array[], [out]: Float64Array[], p: KernelParams): void {
-  const u = p.u;
-  for (let o = 0; o < u[SLOT.nOut]; o++) {
-    const base = offset(o, u, SLOT.keptShape, SLOT.keptStrides);
+function reduce64([x]: Float64Array[], [out]: Float64Array[], p: ReduceParams): void {
+  for (let o = 0; o < p.n_out; o++) {
+    const base = stridedOffset64(o, p.kept_shape, p.kept_strides);
     let acc = 0;
-    for (let j = 0; j < u[SLOT.nRed]; j++) {
-      const v = x[base + offset(j, u, SLOT.redShape, SLOT.redStrides)];
-      acc += u[SLOT.square] === 1 ? v * v : v;
+    for (let j = 0; j < p.n_red; j++) {
+      const v = x[base + stridedOffset64(j, p.red_shape, p.red_strides)];
+      acc += p.square === 1 ? v * v : v;
     }
-    out[o] = acc * p.f[0];
+    out[o] = acc * p.scale;
   }
 }
 
-export const reduceRowsKernel: KernelDef = {
+export const reduceRowsKernel = defineKernel({
   name: 'reduce_rows',
   shader: 'reduce',
   entryPoint: 'reduce_rows',
+  uniforms,
+  inputs: ['x'],
+  outputs: ['out'],
+  workgroupSize: [64],
   cpu: reduce64,
-};
-export const reduceWideKernel: KernelDef = {
+});
+export const reduceWideKernel = defineKernel({
   name: 'reduce_wide',
   shader: 'reduce',
   entryPoint: 'reduce_wide',
+  uniforms,
+  inputs: ['x'],
+  outputs: ['out'],
+  workgroupSize: [WIDE],
   cpu: reduce64,
-};
+});
 
 function normalizeAxes(axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];
@@ -97,25 +103,22 @@ function reduceInto(x: Tensor, axes: number[], scale: number, square: boolean): 
   }
   const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = x.engine.empty(outShape);
-  const u = new Array<number>(40).fill(0);
-  u[SLOT.nOut] = nOut;
-  u[SLOT.nRed] = nRed;
-  u[SLOT.square] = square ? 1 : 0;
-  const put = (slot: number, v: number[], fill: number) =>
-    padTo(v, fill).forEach((val, i) => (u[slot + i] = val));
-  put(SLOT.keptShape, keptShape, 1);
-  put(
-    SLOT.keptStrides,
-    kept.map((i) => strides[i]),
-    0,
-  );
-  put(SLOT.redShape, redShape, 1);
-  put(
-    SLOT.redStrides,
-    axes.map((i) => strides[i]),
-    0,
-  );
-  const p = { u, f: [scale] };
+  const p: ReduceParams = {
+    n_out: nOut,
+    n_red: nRed,
+    square: square ? 1 : 0,
+    scale,
+    kept_shape: padTo(keptShape, 1),
+    kept_strides: padTo(
+      kept.map((i) => strides[i]),
+      0,
+    ),
+    red_shape: padTo(redShape, 1),
+    red_strides: padTo(
+      axes.map((i) => strides[i]),
+      0,
+    ),
+  };
   if (nRed >= WIDE_FROM) x.engine.run(reduceWideKernel, [x], [out], p, linearGrid(nOut, 1));
   else x.engine.run(reduceRowsKernel, [x], [out], p, linearGrid(nOut, 64));
   return out;
@@ -137,7 +140,7 @@ function reduceOp(
     out = x.engine.alias(kept, shape);
     kept.dispose();
   }
-  return recordOp('sum', [x], out, { scale, keptShape: kept.shape });
+  return recordSum([x], out, { scale, keptShape: kept.shape });
 }
 
 /** Σ over `axes` (all when omitted). */
@@ -173,13 +176,14 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   return out;
 }
 
-registerGradient({
+const recordSum = defineGradient<{ scale: number; keptShape: Shape }>({
   op: 'sum',
-  saves: 'nothing (the scale and the kept shape)',
+  saves: [],
+  why: 'nothing (the scale and the kept shape)',
   grad: (dy, { inputs: [x], attrs }) => {
     // dx = scale · dy broadcast back over the reduced axes: one strided affine map.
     const dx = x.engine.empty(x.shape);
-    const strides = broadcastStrides(attrs.keptShape as number[], x.shape);
+    const strides = broadcastStrides(attrs.keptShape, x.shape);
     stridedMap(
       UNARY.affine,
       dy,
@@ -187,7 +191,7 @@ registerGradient({
       dx,
       { offset: 0, strides: stridesOf(x.shape) },
       x.shape,
-      [attrs.scale as number, 0],
+      [attrs.scale, 0],
     );
     return [dx];
   },

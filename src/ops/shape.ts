@@ -5,7 +5,8 @@
  * backward of slice have their own kernels (shaders/gather.wgsl).
  */
 import type { Engine } from '../engine/engine.js';
-import { linearGrid, type KernelDef, type KernelParams } from '../engine/kernel.js';
+import { defineKernel, linearGrid } from '../engine/kernel.js';
+import { uniformLayout, type UniformValues } from '../engine/kernel-interface.js';
 import {
   broadcastStrides,
   checkShape,
@@ -18,10 +19,9 @@ import {
   stridesOf,
   type Shape,
 } from '../engine/shape.js';
-import { checkLoopBudget } from '../engine/loop-cap.js';
+import { checkLoopBudget } from '../engine/launch-planner.js';
 import type { Tensor } from '../engine/tensor.js';
-import { registerGradient } from '../autograd/registry.js';
-import { recordOp } from '../autograd/tape.js';
+import { defineGradient } from '../autograd/registry.js';
 import { stridedMap, UNARY } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 
@@ -38,10 +38,35 @@ function checkFloat(op: string, x: Tensor): void {
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-/** Uniform slots of the gather kernels (see shaders/gather.wgsl). */
-const G = { n: 0, inner: 1, count: 2, dim: 3 };
-/** Uniform slots of slice_grad. */
-const P = { n: 0, shape: 8, begin: 16, size: 24 };
+/** Uniforms of index_select and index_select_grad (x seen as [outer, dim, inner]). */
+const gatherUniforms = uniformLayout('gather', 'GatherUniforms', {
+  /** invocations: elements of the output (index_select) or of x (index_select_grad) */
+  n: 'u32',
+  /** elements after the axis */
+  inner: 'u32',
+  /** indices */
+  count: 'u32',
+  /** length of the axis in x */
+  dim: 'u32',
+});
+type GatherParams = UniformValues<typeof gatherUniforms.fields>;
+
+/** Uniforms of slice_grad (read in WGSL as `us`), all padded to 6-D. */
+const sliceGradUniforms = uniformLayout(
+  'gather',
+  'SliceGradUniforms',
+  {
+    /** elements of x */
+    n: 'u32',
+    /** x's shape (left-padded with 1s) */
+    shape: 'u32[6]',
+    /** where the slice starts (left-padded with 0s) */
+    begin: 'u32[6]',
+    /** the slice's extent, dy's shape (left-padded with 1s) */
+    size: 'u32[6]',
+  },
+  'us',
+);
 
 /** Is `j` a valid position along an axis of length `dim`? (Invalid indices select 0.) */
 const inRange = (j: number, dim: number) => j >= 0 && j < dim;
@@ -51,12 +76,15 @@ const inRange = (j: number, dim: number) => j >= 0 && j < dim;
 // The scatter-add visits the indices in the same ascending order as the shader's loop, so each
 // gradient element is summed in the same order.
 
-export const indexSelectKernel: KernelDef = {
+export const indexSelectKernel = defineKernel({
   name: 'index_select',
   shader: 'gather',
   entryPoint: 'index_select',
-  cpu: ([x, idx], [out], { u }) => {
-    const [n, inner, count, dim] = [u[G.n], u[G.inner], u[G.count], u[G.dim]];
+  uniforms: gatherUniforms,
+  inputs: ['x', 'indices'],
+  outputs: ['out'],
+  workgroupSize: [64],
+  cpu: ([x, idx], [out], { n, inner, count, dim }) => {
     if (n === 0) return;
     const outer = n / (inner * count);
     let i = 0;
@@ -68,14 +96,17 @@ export const indexSelectKernel: KernelDef = {
       }
     }
   },
-};
+});
 
-export const indexSelectGradKernel: KernelDef = {
+export const indexSelectGradKernel = defineKernel({
   name: 'index_select_grad',
   shader: 'gather',
   entryPoint: 'index_select_grad',
-  cpu: ([dy, idx], [dx], { u }) => {
-    const [n, inner, count, dim] = [u[G.n], u[G.inner], u[G.count], u[G.dim]];
+  uniforms: gatherUniforms,
+  inputs: ['dy', 'indices'],
+  outputs: ['dx'],
+  workgroupSize: [64],
+  cpu: ([dy, idx], [dx], { n, inner, count, dim }) => {
     dx.fill(0, 0, n);
     if (n === 0) return;
     const outer = n / (inner * dim);
@@ -89,21 +120,23 @@ export const indexSelectGradKernel: KernelDef = {
       }
     }
   },
-};
+});
 
-export const sliceGradKernel: KernelDef = {
+export const sliceGradKernel = defineKernel({
   name: 'slice_grad',
   shader: 'gather',
   entryPoint: 'slice_grad',
-  cpu: ([dy], [dx], { u }) => {
-    dx.fill(0, 0, u[P.n]);
-    const shape = u.slice(P.shape, P.shape + MAX_RANK);
-    const size = u.slice(P.size, P.size + MAX_RANK);
+  uniforms: sliceGradUniforms,
+  inputs: ['dy'],
+  outputs: ['dx'],
+  workgroupSize: [64],
+  cpu: ([dy], [dx], { n, shape, begin, size }) => {
+    dx.fill(0, 0, n);
     const strides = stridesOf(shape);
     const m = numel(size);
     // Walk the slice in row-major order with an odometer over its coordinates.
     const c = new Array<number>(MAX_RANK).fill(0);
-    let off = u.slice(P.begin, P.begin + MAX_RANK).reduce((a, b, d) => a + b * strides[d], 0);
+    let off = begin.reduce((a, b, d) => a + b * strides[d], 0);
     for (let i = 0; i < m; i++) {
       dx[off] = dy[i];
       for (let d = MAX_RANK - 1; d >= 0; d--) {
@@ -114,15 +147,10 @@ export const sliceGradKernel: KernelDef = {
       }
     }
   },
-};
+});
 
-function gatherParams(n: number, inner: number, count: number, dim: number): KernelParams {
-  const u = [0, 0, 0, 0];
-  u[G.n] = n;
-  u[G.inner] = inner;
-  u[G.count] = count;
-  u[G.dim] = dim;
-  return { u, f: [] };
+function gatherParams(n: number, inner: number, count: number, dim: number): GatherParams {
+  return { n, inner, count, dim };
 }
 
 /** x seen as [outer, dim, inner] around `axis`. */
@@ -158,12 +186,13 @@ function resolveShape(from: Shape, shape: Shape): number[] {
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const out = x.engine.alias(x, resolveShape(x.shape, shape));
-  return recordOp('reshape', [x], out);
+  return recordReshape([x], out, {});
 }
 
-registerGradient({
+const recordReshape = defineGradient<object>({
   op: 'reshape',
-  saves: 'nothing',
+  saves: [],
+  why: 'nothing',
   grad: (dy, { inputs: [x] }) => [x.engine.alias(dy, x.shape)],
 });
 
@@ -197,18 +226,19 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
     const src = { offset: 0, strides: p.map((a) => xs[a]) };
     stridedMap(UNARY.identity, x, src, out, contiguous(shape), shape);
   }
-  return recordOp('transpose', [x], out, { perm: p });
+  return recordTranspose([x], out, { perm: p });
 }
 
 /** `transpose` with an explicit permutation. */
 export const permute = (x: Tensor, perm: readonly number[]) => transpose(x, perm);
 
-registerGradient({
+const recordTranspose = defineGradient<{ perm: number[] }>({
   op: 'transpose',
-  saves: 'nothing (the permutation)',
+  saves: [],
+  why: 'nothing (the permutation)',
   grad: (dy, { attrs }) => {
     // The inverse permutation: input axis perm[d] came from output axis d.
-    const perm = attrs.perm as number[];
+    const perm = attrs.perm;
     const inv = new Array<number>(perm.length);
     perm.forEach((a, d) => (inv[a] = d));
     return [transpose(dy, inv)];
@@ -241,20 +271,22 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   const xs = stridesOf(x.shape);
   const offset = begin.reduce((acc, b, d) => acc + b * xs[d], 0);
   stridedMap(UNARY.identity, x, { offset, strides: xs }, out, contiguous(ext), ext);
-  return recordOp('slice', [x], out, { begin: [...begin] });
+  return recordSlice([x], out, { begin: [...begin] });
 }
 
-registerGradient({
+const recordSlice = defineGradient<{ begin: number[] }>({
   op: 'slice',
-  saves: 'nothing (begin)',
+  saves: [],
+  why: 'nothing (begin)',
   grad: (dy, { inputs: [x], attrs }) => {
     const dx = x.engine.empty(x.shape);
-    const u = new Array<number>(32).fill(0);
-    u[P.n] = x.size;
-    padTo(x.shape, 1).forEach((v, i) => (u[P.shape + i] = v));
-    padTo(attrs.begin as number[], 0).forEach((v, i) => (u[P.begin + i] = v));
-    padTo(dy.shape, 1).forEach((v, i) => (u[P.size + i] = v));
-    x.engine.run(sliceGradKernel, [dy], [dx], { u, f: [] }, linearGrid(x.size, 64));
+    const p = {
+      n: x.size,
+      shape: padTo(x.shape, 1),
+      begin: padTo(attrs.begin, 0),
+      size: padTo(dy.shape, 1),
+    };
+    x.engine.run(sliceGradKernel, [dy], [dx], p, linearGrid(x.size, 64));
     return [dx];
   },
 });
@@ -293,15 +325,16 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
     const dst = { offset: starts[k] * os[ax], strides: os };
     stridedMap(UNARY.identity, t, contiguous(t.shape), out, dst, t.shape);
   });
-  return recordOp('concat', [...tensors], out, { axis: ax, starts });
+  return recordConcat([...tensors], out, { axis: ax, starts });
 }
 
-registerGradient({
+const recordConcat = defineGradient<{ axis: number; starts: number[] }>({
   op: 'concat',
-  saves: 'nothing (the axis and block starts)',
+  saves: [],
+  why: 'nothing (the axis and block starts)',
   grad: (dy, { inputs, attrs }) => {
-    const ax = attrs.axis as number;
-    const starts = attrs.starts as number[];
+    const ax = attrs.axis;
+    const starts = attrs.starts;
     // Inputs that need no gradient get none (the sweep would only dispose it).
     return inputs.map((t, k) =>
       t.requiresGrad
@@ -333,12 +366,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     out = x.engine.empty(shape);
     stridedMap(UNARY.identity, x, src, out, contiguous(shape), shape);
   }
-  return recordOp('broadcastTo', [x], out);
+  return recordBroadcastTo([x], out, {});
 }
 
-registerGradient({
+const recordBroadcastTo = defineGradient<object>({
   op: 'broadcastTo',
-  saves: 'nothing',
+  saves: [],
+  why: 'nothing',
   grad: (dy, { inputs: [x] }) => [sumToShape(dy, x.shape)],
 });
 
@@ -380,14 +414,15 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor | readonly 
   const out = e.empty(shape);
   const n = out.size;
   e.run(indexSelectKernel, [x, idx], [out], gatherParams(n, inner, count, dim), linearGrid(n, 64));
-  return recordOp('indexSelect', [x], out, { axis: ax }, [idx]);
+  return recordIndexSelect([x], out, { axis: ax }, [idx]);
 }
 
-registerGradient({
+const recordIndexSelect = defineGradient<{ axis: number }>({
   op: 'indexSelect',
-  saves: 'the int32 indices',
+  saves: ['indices'],
+  why: 'the int32 indices',
   grad: (dy, { inputs: [x], saved: [idx], attrs }) => {
-    const { dim, inner } = splitAt(x.shape, attrs.axis as number);
+    const { dim, inner } = splitAt(x.shape, attrs.axis);
     // Each invocation loops over every index (count + 1 loop iterations).
     const what = `index_select_grad (the gradient of indexSelect) over ${idx.size} indices`;
     checkLoopBudget(x.engine, idx.size + 1, what);
