@@ -5,7 +5,9 @@
  * The benchmark times them against the fused kernels (bench/fused.cases.ts), and
  * kernels-tests/composed.test.ts checks they agree in values and gradients.
  *
- * They create many intermediates and constant tensors: call them inside `tidy` or `record`.
+ * They create many intermediates and constant tensors: call them inside `tidy` or `record`. The tape
+ * records them only inside a gradient scope: to differentiate, run them and `backward` inside
+ * `gradScope(engine, …)`.
  */
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';

@@ -6,6 +6,7 @@
  * same values.
  */
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import { Rng } from '../src/engine/random.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -67,11 +68,13 @@ function recorded(
     size,
     build: (e: Engine) => {
       const xs = inputs.map(([s, v, g]) => e.keep(e.tensor(v, s)).requireGrad(grad && g));
-      const program = e.record(() => {
-        const out = fn(...xs);
-        if (!grad) return out;
-        return [...backward(out.size === 1 ? out : sum(out)).values()];
-      });
+      const program = e.record(() =>
+        gradScope(e, () => {
+          const out = fn(...xs);
+          if (!grad) return out;
+          return [...backward(out.size === 1 ? out : sum(out)).values()];
+        }),
+      );
       return { program, dispose: () => xs.forEach((x) => x.dispose()) };
     },
   };
@@ -139,7 +142,13 @@ export function fusedCases(size: FusedSize): FusedPair[] {
       (x, a, s, g, l, m) => mediaTransform(x, a, s, g, l, m),
       (x, a, s, g, l, m) => mediaTransformComposed(x, a, s, g, l, m),
     ),
-    pair('GRU fwd+bwd', `${fmt([R, T, I])} → H ${H}`, gru, gruSequence, gruSequenceComposed),
+    pair(
+      'GRU fwd+bwd',
+      `${fmt([R, T, I])} → H ${H}`,
+      gru,
+      (u, h0, wih, whh, bih, bhh) => gruSequence(u, h0, wih, whh, bih, bhh),
+      gruSequenceComposed,
+    ),
     fromList('linear+relu fwd+bwd', linearCases(R * T, H, H)),
     fromList('mmm-output fwd+bwd', mmmOutputCases(R, T, C, K)),
     pair(

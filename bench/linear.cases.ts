@@ -4,6 +4,7 @@
  * M = R·T rows (190·102 for the paper's panel, 10·52 for --quick), I = O = H.
  */
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { add, relu } from '../src/ops/elementwise.js';
@@ -18,7 +19,7 @@ type Layer = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
 function recordedLayer(e: Engine, m: number, i: number, o: number, layer: Layer) {
   const xs = [[m, i], [o, i], [o]].map((s) => e.keep(e.rand(s, -1, 1)).requireGrad());
   const [x, w, b] = xs;
-  const program = e.record(() => [...backward(sum(layer(x, w, b))).values()]);
+  const program = e.record(() => gradScope(e, () => [...backward(sum(layer(x, w, b))).values()]));
   return { program, dispose: () => xs.forEach((t) => t.dispose()) };
 }
 

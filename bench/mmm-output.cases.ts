@@ -6,16 +6,17 @@
  * dispatches fused).
  */
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import {
   MMM_OUTPUT_INPUTS,
   MMM_OUTPUT_OPTIONAL_INPUTS,
   mmmOutput,
-  mmmOutputComposed,
   type MmmOutputInputs,
   type MmmOutputResult,
 } from '../src/ops/mmm-output.js';
+import { mmmOutputComposed } from './mmm-output-composed.js';
 import type { BenchCase } from './harness.js';
 
 /** The sizes the table reports: the quick panel and the paper's (R, T, C, K). */
@@ -80,7 +81,7 @@ function step(
 ) {
   return (e: Engine) => {
     const inp = inputs(e, R, T, C, K, opts);
-    const program = e.record(() => [...backward(op(inp).loss).values()]);
+    const program = e.record(() => gradScope(e, () => [...backward(op(inp).loss).values()]));
     return { program, dispose: () => Object.values(inp).forEach((t: Tensor) => t.dispose()) };
   };
 }

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import * as ops from '../src/ops/index.js';
@@ -26,14 +27,16 @@ const fmt = (s: number[]) => `[${s.join(', ')}]`;
 /** Records `fn` over fresh random inputs; the inputs are freed with the case. */
 function recorded(e: Engine, shapes: number[][], fn: (...xs: Tensor[]) => unknown, grad = false) {
   const xs = shapes.map((s) => e.keep(e.rand(s, 0.1, 1)).requireGrad(grad));
-  const program = e.record(() => {
-    const out = fn(...xs) as Tensor;
-    if (grad) {
-      const g = backward(out.size === 1 ? out : ops.sum(out));
-      return [...g.values()];
-    }
-    return out;
-  });
+  const program = e.record(() =>
+    gradScope(e, () => {
+      const out = fn(...xs) as Tensor;
+      if (grad) {
+        const g = backward(out.size === 1 ? out : ops.sum(out));
+        return [...g.values()];
+      }
+      return out;
+    }),
+  );
   return { program, dispose: () => xs.forEach((x) => x.dispose()) };
 }
 

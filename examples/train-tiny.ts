@@ -7,7 +7,7 @@
  *   npm run demo -- --adapter cpu     # the float64 reference backend
  */
 import { parseArgs } from 'node:util';
-import { createEngine, backward, ops, Rng, type AdapterChoice } from '../src/index.js';
+import { createEngine, backward, gradScope, ops, Rng, type AdapterChoice } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,13 +38,16 @@ const Xt = engine.tensor(X, [rows, features]);
 const yt = engine.tensor(y, [rows]);
 
 // Record the whole training step once; each run() replays it as one submit.
-const program = engine.record(() => {
-  const pred = ops.softplus(ops.add(ops.sum(ops.mul(Xt, arena.param('w')), 1), arena.param('b')));
-  const loss = ops.mean(ops.square(ops.sub(pred, yt)));
-  arena.setGrads(backward(loss));
-  arena.queueStep();
-  return loss;
-});
+// The gradient scope inside the recording makes the tape record the forward pass for backward().
+const program = engine.record(() =>
+  gradScope(engine, () => {
+    const pred = ops.softplus(ops.add(ops.sum(ops.mul(Xt, arena.param('w')), 1), arena.param('b')));
+    const loss = ops.mean(ops.square(ops.sub(pred, yt)));
+    arena.setGrads(backward(loss));
+    arena.queueStep();
+    return loss;
+  }),
+);
 console.log(`training step: ${program.dispatchCount} dispatches, 1 submit`);
 
 const t0 = performance.now();

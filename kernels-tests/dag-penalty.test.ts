@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { dagPenalty } from '../src/ops/dag-penalty.js';
 import { mulScalar } from '../src/ops/elementwise.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
@@ -48,16 +49,18 @@ describe.each([
     // is the reference
     const cpuGrad = async () => {
       const lt = E.cpu.tensor(l, [c, c]).requireGrad();
-      return backward(dagPenalty(lt, E.cpu.tensor([...coef]), { mode }))
-        .get(lt)!
-        .toArray();
+      return gradScope(E.cpu, () =>
+        backward(dagPenalty(lt, E.cpu.tensor([...coef]), { mode })).get(lt)!,
+      ).toArray();
     };
     const fd =
       c <= 13 ? finiteDiff((x) => reference(x, c, mode, 0.5, [...coef]), l) : await cpuGrad();
     for (const e of [E.dev, E.cpu]) {
       const lt = e.tensor(l, [c, c]).requireGrad();
-      const v = dagPenalty(lt, e.tensor([...coef]), { mode, temperature: 0.5 });
-      const g = backward(v).get(lt)!;
+      const { v, g } = gradScope(e, () => {
+        const v = dagPenalty(lt, e.tensor([...coef]), { mode, temperature: 0.5 });
+        return { v, g: backward(v).get(lt)! };
+      });
       expectClose(await v.toArray(), [want], TOL.sum, `${e.adapterName} value`);
       expectClose(
         await g.toArray(),
@@ -84,17 +87,19 @@ test('base is added to the value and receives dy as its gradient', async () => {
     const coef = e.tensor([0, 0]);
     const alone = await dagPenalty(l, coef).item();
     const base = e.tensor([0.37]).requireGrad();
-    const v = dagPenalty(l, coef, { base });
-    expectClose([await v.item()], [alone + 0.37], TOL.sum, `${e.adapterName} value`);
-    const grads = backward(mulScalar(v, 3));
-    expectClose(await grads.get(base)!.toArray(), [3], TOL.exact, `${e.adapterName} d base`);
-    const withoutBase = backward(mulScalar(dagPenalty(l, coef), 3)).get(l)!;
-    expectClose(
-      await grads.get(l)!.toArray(),
-      await withoutBase.toArray(),
-      TOL.exact,
-      `${e.adapterName} d logits`,
-    );
+    await gradScope(e, async () => {
+      const v = dagPenalty(l, coef, { base });
+      expectClose([await v.item()], [alone + 0.37], TOL.sum, `${e.adapterName} value`);
+      const grads = backward(mulScalar(v, 3));
+      expectClose(await grads.get(base)!.toArray(), [3], TOL.exact, `${e.adapterName} d base`);
+      const withoutBase = backward(mulScalar(dagPenalty(l, coef), 3)).get(l)!;
+      expectClose(
+        await grads.get(l)!.toArray(),
+        await withoutBase.toArray(),
+        TOL.exact,
+        `${e.adapterName} d logits`,
+      );
+    });
   }
 });
 

@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { dropout } from '../src/ops/dropout.js';
 import { mul, sum } from '../src/ops/index.js';
 import { expectClose, randArray, rng, useEngines } from './helpers.js';
@@ -27,8 +28,10 @@ describe('dropout', () => {
     const x = e.tensor(randArray(rng(4), 1000, 1, 2)).requireGrad();
     const w = e.tensor(randArray(rng(5), 1000, -1, 1));
     const seed = e.tensor([42], [1], 'int32');
-    const y = dropout(x, seed, 0.3);
-    const grads = backward(sum(mul(y, w)));
+    const { y, grads } = gradScope(e, () => {
+      const y = dropout(x, seed, 0.3);
+      return { y, grads: backward(sum(mul(y, w))) };
+    });
     const [yv, gx, wv, xv] = await Promise.all([y, grads.get(x)!, w, x].map((t) => t.toArray()));
     const mask = Array.from(yv, (v, i) => v / xv[i]);
     expectClose(

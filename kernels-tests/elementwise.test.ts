@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { stridesOf, broadcastShapes, numel } from '../src/engine/shape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -186,11 +187,13 @@ function weightedLoss(
   w: Float64Array,
   shape: number[],
 ) {
-  const xt = e.tensor(x, shape).requireGrad();
-  const y = op(xt);
-  const loss = ops.sum(ops.mul(y, e.tensor(w, shape)));
-  backward(loss);
-  return { y, loss, grad: xt.grad! };
+  return gradScope(e, () => {
+    const xt = e.tensor(x, shape).requireGrad();
+    const y = op(xt);
+    const loss = ops.sum(ops.mul(y, e.tensor(w, shape)));
+    backward(loss);
+    return { y, loss, grad: xt.grad! };
+  });
 }
 
 describe.each(unaryCases)('unary $name', (c) => {
@@ -345,9 +348,12 @@ describe.each(binaryOps)('binary %s', (name, code, op, tol) => {
       const ref = broadcastRef(code, a, as, b, bs);
       const at = E.dev.tensor(a, as).requireGrad();
       const bt = E.dev.tensor(b, bs).requireGrad();
-      const y = op(at, bt);
-      expect(y.shape).toEqual(ref.shape);
-      backward(ops.sum(y));
+      const y = gradScope(E.dev, () => {
+        const y = op(at, bt);
+        expect(y.shape).toEqual(ref.shape);
+        backward(ops.sum(y));
+        return y;
+      });
       expectClose(await y.toArray(), ref.out, tol, `${name} forward`);
       const sumTol = { atol: tol.atol + TOL.sum.atol, rtol: tol.rtol + TOL.sum.rtol };
       expectClose(await at.grad!.toArray(), ref.ga, sumTol, `${name} grad a`);
@@ -370,7 +376,7 @@ describe.each(binaryOps)('binary %s', (name, code, op, tol) => {
       );
     const at = e.tensor(a, as).requireGrad();
     const bt = e.tensor(b, bs).requireGrad();
-    backward(ops.sum(ops.mul(op(at, bt), e.tensor(w, as))));
+    gradScope(e, () => backward(ops.sum(ops.mul(op(at, bt), e.tensor(w, as)))));
     expectClose(
       cpuValues(at.grad!),
       finiteDiff((v) => f(v, b), a),
@@ -392,12 +398,13 @@ test('device and CPU agree on random shapes and compositions', async () => {
     const rank = 1 + Math.floor(r.uniform() * 4);
     const shape = Array.from({ length: rank }, () => 1 + Math.floor(r.uniform() * 9));
     const x = randArray(r, numel(shape), -3, 3);
-    const run = (e: Engine) => {
-      const xt = e.tensor(x, shape).requireGrad();
-      const y = ops.mean(ops.mul(ops.tanh(ops.softplus(xt)), ops.sigmoid(ops.neg(xt))));
-      backward(y);
-      return { y, g: xt.grad! };
-    };
+    const run = (e: Engine) =>
+      gradScope(e, () => {
+        const xt = e.tensor(x, shape).requireGrad();
+        const y = ops.mean(ops.mul(ops.tanh(ops.softplus(xt)), ops.sigmoid(ops.neg(xt))));
+        backward(y);
+        return { y, g: xt.grad! };
+      });
     const d = run(E.dev);
     const c = run(E.cpu);
     expectClose(

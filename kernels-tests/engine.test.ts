@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { resolveAdapterChoice } from '../src/engine/device.js';
 import { WebGpuBackend } from '../src/engine/webgpu-backend.js';
@@ -38,12 +39,13 @@ function problem(e: Engine) {
     return ops.mean(ops.square(ops.sub(pred, yt)));
   };
   /** forward + backward + gradient gather + clip + AdamW: the whole training step */
-  const step = () => {
-    const loss = lossOf();
-    arena.setGrads(backward(loss));
-    arena.queueStep();
-    return loss;
-  };
+  const step = () =>
+    gradScope(e, () => {
+      const loss = lossOf();
+      arena.setGrads(backward(loss));
+      arena.queueStep();
+      return loss;
+    });
   const dispose = () => {
     arena.dispose();
     Xt.dispose();
@@ -152,7 +154,9 @@ test('bad input gets clear errors', async () => {
   t.dispose();
   expect(() => ops.exp(t)).toThrow(/used after dispose/);
   await expect(t.toArray()).rejects.toThrow(/used after dispose/);
-  expect(() => backward(ops.exp(e.ones([3]).requireGrad()))).toThrow(/scalar loss/);
+  gradScope(e, () => {
+    expect(() => backward(ops.exp(e.ones([3]).requireGrad()))).toThrow(/scalar loss/);
+  });
   expect(() => e.empty([2, -1])).toThrow(/invalid dimension -1/);
   expect(() => e.empty([1, 1, 1, 1, 1, 1, 1])).toThrow(/rank 7/);
 });

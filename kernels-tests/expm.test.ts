@@ -1,5 +1,6 @@
 import { expm as mathExpm, matrix } from 'mathjs';
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Rng } from '../src/engine/random.js';
 import { expm, expm64, notearsH } from '../src/ops/expm.js';
@@ -122,8 +123,11 @@ describe('notearsH', () => {
   /** h and ∂h/∂W on engine e. */
   async function hAndGrad(e: Engine, w: Float64Array, d: number, dy = 1) {
     const t = e.tensor(w, [d, d]).requireGrad();
-    const h = notearsH(t);
-    backward(h, dy === 1 ? undefined : e.scalar(dy));
+    const h = gradScope(e, () => {
+      const h = notearsH(t);
+      backward(h, dy === 1 ? undefined : e.scalar(dy));
+      return h;
+    });
     return { h: (await h.toArray())[0], g: Float64Array.from(await t.grad!.toArray()) };
   }
 
@@ -185,14 +189,16 @@ describe('notearsH', () => {
     const e = E.dev;
     const d = 32;
     const t = e.tensor(makeMatrix(rng(9), d, 'random', 4), [d, d]).requireGrad();
-    e.flush();
-    const s0 = e.stats().dispatches;
-    const h = notearsH(t);
-    e.flush();
-    const s1 = e.stats().dispatches;
-    backward(h);
-    e.flush();
-    expect(s1 - s0).toBe(1);
+    gradScope(e, () => {
+      e.flush();
+      const s0 = e.stats().dispatches;
+      const h = notearsH(t);
+      e.flush();
+      const s1 = e.stats().dispatches;
+      backward(h);
+      e.flush();
+      expect(s1 - s0).toBe(1);
+    });
     // grad starts as null: a gradient of the right shape was set
     expect(t.grad?.shape).toEqual([d, d]);
   });

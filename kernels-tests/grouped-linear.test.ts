@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import { mul } from '../src/ops/elementwise.js';
 import { groupedLinear } from '../src/ops/grouped-linear.js';
@@ -79,15 +80,17 @@ function reference(c: Case, act: LinearActivation, v: Values): Result {
 }
 
 async function run(e: Engine, c: Case, act: LinearActivation, v: Values): Promise<Result> {
-  const out = e.tidy(() => {
-    const x = e.tensor(v.x, [c.m, inWidth(c)]).requireGrad();
-    const ws = c.groups.map(([o, i], g) => e.tensor(v.ws[g], [o, i]).requireGrad());
-    const bs = v.bs ? c.groups.map(([o], g) => e.tensor(v.bs![g], [o]).requireGrad()) : null;
-    const y = groupedLinear(x, ws, bs, { activation: act, sharedInput: c.shared });
-    expect(y.shape).toEqual([c.m, outWidth(c)]);
-    backward(y, e.tensor(v.dy, y.shape));
-    return [y, x.grad!, ...ws.map((w) => w.grad!), ...(bs ?? []).map((b) => b.grad!)];
-  });
+  const out = e.tidy(() =>
+    gradScope(e, () => {
+      const x = e.tensor(v.x, [c.m, inWidth(c)]).requireGrad();
+      const ws = c.groups.map(([o, i], g) => e.tensor(v.ws[g], [o, i]).requireGrad());
+      const bs = v.bs ? c.groups.map(([o], g) => e.tensor(v.bs![g], [o]).requireGrad()) : null;
+      const y = groupedLinear(x, ws, bs, { activation: act, sharedInput: c.shared });
+      expect(y.shape).toEqual([c.m, outWidth(c)]);
+      backward(y, e.tensor(v.dy, y.shape));
+      return [y, x.grad!, ...ws.map((w) => w.grad!), ...(bs ?? []).map((b) => b.grad!)];
+    }),
+  );
   const vals = await Promise.all(out.map((t) => t.toArray()));
   const G = c.groups.length;
   return {
@@ -261,12 +264,14 @@ describe.each(ACTS)('groupedLinear, activation %s', (act) => {
         xg.set(v.x.subarray(r * inWidth(c) + xo, r * inWidth(c) + xo + ni), r * ni);
         dyg.set(v.dy.subarray(r * outWidth(c) + yo, r * outWidth(c) + yo + no), r * no);
       }
-      const [y, dw] = e.tidy(() => {
-        const w = e.tensor(v.ws[g], [no, ni]).requireGrad();
-        const out = linear(e.tensor(xg, [c.m, ni]), w, e.tensor(v.bs![g], [no]), act);
-        backward(out, e.tensor(dyg, out.shape));
-        return [out, w.grad!];
-      });
+      const [y, dw] = e.tidy(() =>
+        gradScope(e, () => {
+          const w = e.tensor(v.ws[g], [no, ni]).requireGrad();
+          const out = linear(e.tensor(xg, [c.m, ni]), w, e.tensor(v.bs![g], [no]), act);
+          backward(out, e.tensor(dyg, out.shape));
+          return [out, w.grad!];
+        }),
+      );
       const yAll = got.y;
       const mine = new Float64Array(c.m * no);
       for (let r = 0; r < c.m; r++)
@@ -344,22 +349,24 @@ describe.each(ACTS)('groupedLinear, activation %s', (act) => {
 
 test('one dispatch forward, two backward (dx and dW)', () => {
   const e = E.dev;
-  e.tidy(() => {
-    const x = e.tensor(randArray(rng(1), 40 * 8), [40, 8]).requireGrad();
-    const ws = [e.zeros([5, 8]).requireGrad(), e.zeros([3, 8]).requireGrad()];
-    const seed = e.zeros([40, 8]);
-    e.flush();
-    const s0 = e.stats().dispatches;
-    const y = groupedLinear(x, ws, null, { activation: 'relu', sharedInput: true });
-    e.flush();
-    const s1 = e.stats().dispatches;
-    backward(y, seed);
-    e.flush();
-    const s2 = e.stats().dispatches;
-    expect(s1 - s0).toBe(1);
-    // M = 40 rows: dW needs no split-K reduction
-    expect(s2 - s1).toBe(2);
-  });
+  e.tidy(() =>
+    gradScope(e, () => {
+      const x = e.tensor(randArray(rng(1), 40 * 8), [40, 8]).requireGrad();
+      const ws = [e.zeros([5, 8]).requireGrad(), e.zeros([3, 8]).requireGrad()];
+      const seed = e.zeros([40, 8]);
+      e.flush();
+      const s0 = e.stats().dispatches;
+      const y = groupedLinear(x, ws, null, { activation: 'relu', sharedInput: true });
+      e.flush();
+      const s1 = e.stats().dispatches;
+      backward(y, seed);
+      e.flush();
+      const s2 = e.stats().dispatches;
+      expect(s1 - s0).toBe(1);
+      // M = 40 rows: dW needs no split-K reduction
+      expect(s2 - s1).toBe(2);
+    }),
+  );
 });
 
 test('bad shapes name the problem', () => {

@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { dropout, dropoutKeep } from '../src/ops/dropout.js';
@@ -146,7 +147,7 @@ describe('gruInput backward', () => {
       xt.requireGrad();
       feat.requireGrad();
       const dy = e.tensor(dyv, [c.R, c.T, c.C + c.F]);
-      const g = backward(gruInput(xt, feat, seed, c.p), dy);
+      const g = gradScope(e, () => backward(gruInput(xt, feat, seed, c.p), dy));
       const [gx, gf] = await Promise.all([g.get(xt)!.toArray(), g.get(feat)!.toArray()]);
       const wantX = new Float64Array(xt.size);
       const wantF = new Float64Array(feat.size);
@@ -160,7 +161,7 @@ describe('gruInput backward', () => {
       expectClose(gx, wantX, TOL.exact, 'dxt');
       expectClose(gf, wantF, TOL.exact, 'dfeatures');
       // the same gradients, bit for bit, through dropout + concat
-      const g2 = backward(unfused(xt, feat, seed, c.p), dy);
+      const g2 = gradScope(e, () => backward(unfused(xt, feat, seed, c.p), dy));
       const [ux, uf] = await Promise.all([g2.get(xt)!.toArray(), g2.get(feat)!.toArray()]);
       expectIdentical(gx, ux, 'dxt vs unfused');
       expectIdentical(gf, uf, 'dfeatures vs unfused');
@@ -175,7 +176,9 @@ describe('gruInput backward', () => {
       const [xt, feat, seed] = tensors(e, c, inp);
       (which === 'xt' ? xt : feat).requireGrad();
       const dyv = randArray(rng(11), c.R * c.T * (c.C + c.F));
-      const g = backward(gruInput(xt, feat, seed, c.p), e.tensor(dyv, [c.R, c.T, c.C + c.F]));
+      const g = gradScope(e, () =>
+        backward(gruInput(xt, feat, seed, c.p), e.tensor(dyv, [c.R, c.T, c.C + c.F])),
+      );
       expect(g.size).toBe(1);
       expect(g.has(seed)).toBe(false);
       const got = await g.get(which === 'xt' ? xt : feat)!.toArray();
@@ -204,7 +207,7 @@ describe('gruInput backward', () => {
     const [xt, feat, seed] = tensors(e, c, inp);
     xt.requireGrad();
     feat.requireGrad();
-    backward(sum(mul(gruInput(xt, feat, seed, c.p), e.tensor(w, uShape))));
+    gradScope(e, () => backward(sum(mul(gruInput(xt, feat, seed, c.p), e.tensor(w, uShape)))));
     const fdX = finiteDiff((v) => loss(v, inp.feat), inp.xt);
     const fdF = finiteDiff((v) => loss(inp.xt, v), inp.feat);
     expectClose(cpuValues(xt.grad!), fdX, TOL.finiteDiff, 'fd xt');
@@ -228,14 +231,16 @@ describe('gruInput dispatches', () => {
       feat.requireGrad(grads[1]);
       const dy = e.rand([c.R, c.T, c.C + c.F]);
       e.flush();
-      let d0 = e.stats().dispatches;
-      const u = gruInput(xt, feat, seed, p);
-      e.flush();
-      expect(e.stats().dispatches - d0).toBe(1);
-      d0 = e.stats().dispatches;
-      backward(u, dy);
-      e.flush();
-      expect(e.stats().dispatches - d0).toBe(1);
+      gradScope(e, () => {
+        let d0 = e.stats().dispatches;
+        const u = gruInput(xt, feat, seed, p);
+        e.flush();
+        expect(e.stats().dispatches - d0).toBe(1);
+        d0 = e.stats().dispatches;
+        backward(u, dy);
+        e.flush();
+        expect(e.stats().dispatches - d0).toBe(1);
+      });
     }
   });
 
@@ -247,10 +252,12 @@ describe('gruInput dispatches', () => {
     feat.requireGrad();
     const ones = new Float64Array(c.R * c.T * (c.C + c.F)).fill(1);
     const dy = e.tensor(ones, [c.R, c.T, c.C + c.F]);
-    const program = e.record(() => {
-      const u = gruInput(xt, feat, seed, c.p);
-      return { u, g: backward(u, dy).get(feat)! };
-    });
+    const program = e.record(() =>
+      gradScope(e, () => {
+        const u = gruInput(xt, feat, seed, c.p);
+        return { u, g: backward(u, dy).get(feat)! };
+      }),
+    );
     expect(program.kernelCounts()).toEqual({ gru_input: 1, gru_input_grad: 1 });
     for (const s of [7, 8]) {
       e.write(seed, [s]);

@@ -1,11 +1,12 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import * as ops from '../src/ops/index.js';
 import {
-  gruOptions,
   gruRegionsPerWorkgroup,
   gruSequence,
   gruStepsPerDispatch,
+  type GruOptions,
 } from '../src/ops/gru.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines } from './helpers.js';
 import { TOL } from './tolerances.js';
@@ -91,21 +92,23 @@ const SHAPES = (p: Params): Record<(typeof KEYS)[number], number[]> => ({
   bhh: [3 * p.H],
 });
 
-/** Runs gruSequence on `e`; with `w`, also the gradients of Σ w ⊙ h. */
-async function runGru(e: Engine, p: Params, w?: Float64Array) {
+/** Runs gruSequence on `e` with `opts`; with `w`, also the gradients of Σ w ⊙ h. */
+async function runGru(e: Engine, p: Params, w?: Float64Array, opts: GruOptions = {}) {
   const shapes = SHAPES(p);
   const ts = KEYS.map((k) => {
     const t = e.tensor(p[k], shapes[k]);
     return w ? t.requireGrad() : t;
   });
   const [u, h0, wih, whh, bih, bhh] = ts;
-  const h = gruSequence(u, h0, wih, whh, bih, bhh);
-  const out = { h: await h.toArray(), grads: [] as Float64Array[] };
-  if (w) {
-    backward(ops.sum(ops.mul(h, e.tensor(w, h.shape))));
-    for (const t of ts) out.grads.push(await t.grad!.toArray());
-  }
-  return out;
+  return gradScope(e, async () => {
+    const h = gruSequence(u, h0, wih, whh, bih, bhh, opts);
+    const out = { h: await h.toArray(), grads: [] as Float64Array[] };
+    if (w) {
+      backward(ops.sum(ops.mul(h, e.tensor(w, h.shape))));
+      for (const t of ts) out.grads.push(await t.grad!.toArray());
+    }
+    return out;
+  });
 }
 
 /*
@@ -203,13 +206,15 @@ describe('gruSequence backward', () => {
     const e = E.dev;
     const p = makeParams(3, 8, 4, 6);
     const ts = KEYS.map((k) => e.tensor(p[k], SHAPES(p)[k]).requireGrad());
-    const h = gruSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
-    const loss = ops.sum(h);
-    e.flush();
-    const before = e.stats().dispatches;
-    backward(loss);
-    e.flush();
-    const n = e.stats().dispatches - before;
+    const n = gradScope(e, () => {
+      const h = gruSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+      const loss = ops.sum(h);
+      e.flush();
+      const before = e.stats().dispatches;
+      backward(loss);
+      e.flush();
+      return e.stats().dispatches - before;
+    });
     // sum's backward (1) + BPTT (1) + 3 matmuls (du, dW_ih, dW_hh) + 3 sums (b_ih, b_hh, h0) = 8
     // at this size, independent of T and R (no per-step dispatches).
     expect(n).toBeLessThanOrEqual(8);
@@ -263,22 +268,18 @@ test('regions are processed in chunks when buffers would exceed the binding-size
   }
 });
 
-/** Runs `fn` with RB pinned to `rb` (null: the rule), restoring the setting afterwards. */
-async function withRegions<T>(rb: number | null, fn: () => Promise<T>): Promise<T> {
-  const before = gruOptions.regionsPerWorkgroup;
-  gruOptions.regionsPerWorkgroup = rb;
-  try {
-    return await fn();
-  } finally {
-    gruOptions.regionsPerWorkgroup = before;
-  }
+/** `opts` with RB pinned to `rb` (null: the rule). */
+function withRegions(rb: number | null, opts: GruOptions = {}): GruOptions {
+  return rb === null ? opts : { ...opts, regionsPerWorkgroup: rb };
 }
 
 // Several regions per workgroup (RB): W_hh loaded once per step serves RB regions; the last
 // workgroup of a launch may hold fewer real regions than RB.
 describe('gruSequence regions per workgroup', () => {
-  const rb = (R: number, H: number) => {
-    const { forward, backward } = gruRegionsPerWorkgroup(R, H);
+  /** [forward, backward] RB for R regions at H, at most `pinned` (null or omitted: the rule) */
+  const rb = (R: number, H: number, pinned: number | null = null) => {
+    const most = withRegions(pinned).regionsPerWorkgroup;
+    const { forward, backward } = gruRegionsPerWorkgroup(R, H, undefined, most);
     return [forward, backward];
   };
 
@@ -303,14 +304,12 @@ describe('gruSequence regions per workgroup', () => {
   });
 
   test('a pinned RB is still bounded by workgroup memory; null restores the rule', async () => {
-    await withRegions(8, async () => {
-      expect(rb(3, 280)).toEqual([8, 8]);
-      expect(rb(3, 512)).toEqual([8, 4]);
-      expect(rb(3, 511)).toEqual([4, 2]);
-    });
-    await withRegions(4, async () => expect(rb(3, 280)).toEqual([4, 4]));
-    await withRegions(2, async () => expect(rb(190, 280)).toEqual([2, 2]));
-    await withRegions(1, async () => expect(rb(190, 280)).toEqual([1, 1]));
+    expect(rb(3, 280, 8)).toEqual([8, 8]);
+    expect(rb(3, 512, 8)).toEqual([8, 4]);
+    expect(rb(3, 511, 8)).toEqual([4, 2]);
+    expect(rb(3, 280, 4)).toEqual([4, 4]);
+    expect(rb(190, 280, 2)).toEqual([2, 2]);
+    expect(rb(190, 280, 1)).toEqual([1, 1]);
     expect(rb(3, 280)).toEqual([1, 1]);
     expect(rb(190, 280)).toEqual([8, 8]);
   });
@@ -334,10 +333,8 @@ describe('gruSequence regions per workgroup', () => {
   test.each(cases)('%s (R %i T %i I %i H %i)', async (_n, R, T, I, H, pin, fRb, bRb) => {
     const p = makeParams(R, T, I, H, 31);
     const w = randArray(rng(32), R * T * H);
-    const d = await withRegions(pin, async () => {
-      expect(rb(R, H)).toEqual([fRb, bRb]);
-      return runGru(E.dev, p, w);
-    });
+    expect(rb(R, H, pin)).toEqual([fRb, bRb]);
+    const d = await runGru(E.dev, p, w, withRegions(pin));
     expectClose(d.h, refForward(p), fwdTol, 'h');
     const c = await runGru(E.cpu, p, w);
     KEYS.forEach((k, idx) => expectClose(d.grads[idx], c.grads[idx], gradTol(p), k));
@@ -354,8 +351,8 @@ describe('gruSequence regions per workgroup', () => {
   ])('RB %i equals RB 1 region by region (H %i)', async (n, H) => {
     const p = makeParams(11, 3, 4, H, 41);
     const w = randArray(rng(42), p.R * p.T * H);
-    const one = await withRegions(1, () => runGru(E.dev, p, w));
-    const many = await withRegions(n, () => runGru(E.dev, p, w));
+    const one = await runGru(E.dev, p, w, withRegions(1));
+    const many = await runGru(E.dev, p, w, withRegions(n));
     expectClose(many.h, one.h, { atol: 0, rtol: 0 }, 'h');
     KEYS.forEach((k, idx) => expectClose(many.grads[idx], one.grads[idx], gradTol(p), k));
   });
@@ -363,11 +360,11 @@ describe('gruSequence regions per workgroup', () => {
   test('RB 4 keeps one recurrence dispatch forward and one BPTT dispatch', async () => {
     const e = E.dev;
     const p = makeParams(6, 8, 4, 6);
-    await withRegions(4, async () => {
-      const ts = KEYS.map((k) => e.tensor(p[k], SHAPES(p)[k]).requireGrad());
+    const ts = KEYS.map((k) => e.tensor(p[k], SHAPES(p)[k]).requireGrad());
+    gradScope(e, () => {
       e.flush();
       const before = e.stats().dispatches;
-      const h = gruSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+      const h = gruSequence(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], withRegions(4));
       e.flush();
       expect(e.stats().dispatches - before).toBe(2); // input matmul + recurrence
       const loss = ops.sum(h);
@@ -380,14 +377,9 @@ describe('gruSequence regions per workgroup', () => {
   });
 });
 
-/** Runs `fn` with the steps per recurrence dispatch pinned to `n`, restoring the rule afterwards. */
-async function withSteps<T>(n: number, fn: () => Promise<T>): Promise<T> {
-  gruOptions.stepsPerDispatch = n;
-  try {
-    return await fn();
-  } finally {
-    gruOptions.stepsPerDispatch = null;
-  }
+/** `opts` with the steps per recurrence dispatch pinned to `n`. */
+function withSteps(n: number, opts: GruOptions = {}): GruOptions {
+  return { ...opts, stepsPerDispatch: n };
 }
 
 // Long sequences run as several recurrence dispatches (llvmpipe's loop-iteration limit): the
@@ -412,10 +404,10 @@ describe('gruSequence over several dispatches in time', () => {
     for (const e of [E.cpu, E.dev]) {
       const dispatches = () => (e.flush(), e.stats().dispatches);
       let before = dispatches();
-      const whole = await withRegions(rb, () => runGru(e, p, w));
+      const whole = await runGru(e, p, w, withRegions(rb));
       const wholeCount = dispatches() - before;
       before = dispatches();
-      const split = await withRegions(rb, () => withSteps(n, () => runGru(e, p, w)));
+      const split = await runGru(e, p, w, withSteps(n, withRegions(rb)));
       // forward and backward each ⌈T/n⌉ recurrence dispatches instead of 1
       expect(dispatches() - before).toBe(wholeCount + 2 * (Math.ceil(T / n) - 1));
       expectClose(split.h, whole.h, { atol: 0, rtol: 0 }, 'h');

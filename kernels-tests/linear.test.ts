@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { numel } from '../src/engine/shape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -82,15 +83,17 @@ type Layer = (x: Tensor, w: Tensor, b: Tensor | null) => Tensor;
 
 /** Uploads the values, runs layer(x, W, b) and backward with seed dy; every input wants a grad. */
 async function runLayer(e: Engine, c: Case, v: Values, layer: Layer): Promise<Result> {
-  const [y, dx, dw, db] = e.tidy(() => {
-    const x = e.tensor(v.x, [...c.lead, c.inF]).requireGrad();
-    const w = e.tensor(v.w, [c.outF, c.inF]).requireGrad();
-    const b = v.b ? e.tensor(v.b, [c.outF]).requireGrad() : null;
-    const out = layer(x, w, b);
-    expect(out.shape).toEqual([...c.lead, c.outF]);
-    backward(out, e.tensor(v.dy, out.shape));
-    return [out, x.grad!, w.grad!, b?.grad ?? null];
-  });
+  const [y, dx, dw, db] = e.tidy(() =>
+    gradScope(e, () => {
+      const x = e.tensor(v.x, [...c.lead, c.inF]).requireGrad();
+      const w = e.tensor(v.w, [c.outF, c.inF]).requireGrad();
+      const b = v.b ? e.tensor(v.b, [c.outF]).requireGrad() : null;
+      const out = layer(x, w, b);
+      expect(out.shape).toEqual([...c.lead, c.outF]);
+      backward(out, e.tensor(v.dy, out.shape));
+      return [out, x.grad!, w.grad!, b?.grad ?? null];
+    }),
+  );
   return {
     y: await y.toArray(),
     dx: await dx.toArray(),
@@ -224,8 +227,11 @@ test('relu at exactly 0 passes no gradient (relu′(0) = 0, as PyTorch)', async 
     const x = e.tensor([0, 0, 1, 2, -1, 0], [3, 2]).requireGrad();
     const w = e.tensor([1, 1], [1, 2]).requireGrad();
     const b = e.tensor([0], [1]).requireGrad();
-    const y = linear(x, w, b, 'relu');
-    backward(y, e.tensor([1, 1, 1], [3, 1]));
+    const y = gradScope(e, () => {
+      const y = linear(x, w, b, 'relu');
+      backward(y, e.tensor([1, 1, 1], [3, 1]));
+      return y;
+    });
     expect(Array.from(await y.toArray())).toEqual([0, 3, 0]);
     expect(Array.from(await x.grad!.toArray())).toEqual([0, 0, 1, 1, 0, 0]);
     expect(Array.from(await w.grad!.toArray())).toEqual([1, 2]);
@@ -260,13 +266,15 @@ describe('dispatch counts', () => {
     const x = e.rand([m, 45]).requireGrad(grads[0]);
     const w = e.rand([29, 45]).requireGrad(grads[1]);
     const b = e.rand([29]).requireGrad(grads[2]);
-    const y = linear(x, w, b, 'tanh');
-    const dy = e.rand([m, 29]);
-    e.flush();
-    const before = e.stats().dispatches;
-    backward(y, dy);
-    e.flush();
-    return e.stats().dispatches - before;
+    return gradScope(e, () => {
+      const y = linear(x, w, b, 'tanh');
+      const dy = e.rand([m, 29]);
+      e.flush();
+      const before = e.stats().dispatches;
+      backward(y, dy);
+      e.flush();
+      return e.stats().dispatches - before;
+    });
   }
 
   test('backward is at most three dispatches (dx, split-K dW + db, their sum)', () => {
@@ -338,9 +346,11 @@ test('no rows: empty output and zero weight gradients', async () => {
     const x = e.zeros([0, 4]).requireGrad();
     const w = e.rand([3, 4]).requireGrad();
     const b = e.rand([3]).requireGrad();
-    const y = linear(x, w, b, 'relu');
-    expect(y.shape).toEqual([0, 3]);
-    backward(y, e.zeros([0, 3]));
+    gradScope(e, () => {
+      const y = linear(x, w, b, 'relu');
+      expect(y.shape).toEqual([0, 3]);
+      backward(y, e.zeros([0, 3]));
+    });
     expect(x.grad!.shape).toEqual([0, 4]);
     expect(Array.from(await w.grad!.toArray())).toEqual(new Array(12).fill(0));
     expect(Array.from(await b.grad!.toArray())).toEqual([0, 0, 0]);
@@ -352,7 +362,7 @@ test('only inputs that require a gradient get one', async () => {
   const x = e.rand([5, 4]);
   const w = e.rand([3, 4]).requireGrad();
   const b = e.rand([3]);
-  backward(sum(linear(x, w, b, 'relu')));
+  gradScope(e, () => backward(sum(linear(x, w, b, 'relu'))));
   expect(x.grad).toBeNull();
   expect(b.grad).toBeNull();
   expect(w.grad!.shape).toEqual([3, 4]);
@@ -365,11 +375,13 @@ test('the backward pass keeps y alive after the caller disposes the output', asy
   const x = e.tensor(v.x, [6, 5]).requireGrad();
   const w = e.tensor(v.w, [4, 5]).requireGrad();
   const b = e.tensor(v.b!, [4]).requireGrad();
-  const y = linear(x, w, b, 'tanh');
-  const loss = sum(y);
-  y.dispose();
-  e.full([6, 4], 9).dispose(); // a freed buffer of y's size, ready for reuse
-  backward(loss);
+  gradScope(e, () => {
+    const y = linear(x, w, b, 'tanh');
+    const loss = sum(y);
+    y.dispose();
+    e.full([6, 4], 9).dispose(); // a freed buffer of y's size, ready for reuse
+    backward(loss);
+  });
   const exp = reference(c, 'tanh', { ...v, dy: new Float64Array(24).fill(1) });
   expectClose(await x.grad!.toArray(), exp.dx, matmulTol(4), 'dx');
   expectClose(await w.grad!.toArray(), exp.dw, matmulTol(6), 'dW');

@@ -1,11 +1,12 @@
 /**
- * The loop-iteration cap of Mesa's llvmpipe/lavapipe (src/engine/loop-cap.ts): how adapters report
+ * The loop-iteration cap of Mesa's llvmpipe/lavapipe (src/engine/launch-planner.ts): how adapters report
  * it, the budget check, matmul's split over K, and the ops that refuse inputs past the budget
  * instead of returning silently truncated sums. On the gl adapter the device tests run just past
  * the budget; a CPU backend with a cap (and the float64 reference without one) checks the same
  * paths on every adapter without large device buffers.
  */
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { CpuBackend } from '../src/engine/cpu-backend.js';
 import { loopIterationCapOf } from '../src/engine/device.js';
 import { Engine } from '../src/engine/engine.js';
@@ -14,7 +15,7 @@ import {
   LOOP_BUDGET,
   loopBudget,
   LoopBudgetError,
-} from '../src/engine/loop-cap.js';
+} from '../src/engine/launch-planner.js';
 import type { Tensor } from '../src/engine/tensor.js';
 // Direct imports: the op index also pulls in families other people are still writing.
 import { lossLoopIterations, mseLoss } from '../src/ops/loss.js';
@@ -181,7 +182,7 @@ describe('matmul splits a long K on capped adapters', () => {
     const w = randArray(rng(4), I * O);
     const dy = randArray(rng(5), B * R * O);
     const wt = e.tensor(w, [I, O]).requireGrad();
-    backward(matmul(e.tensor(x, [B, R, I]), wt), e.tensor(dy, [B, R, O]));
+    gradScope(e, () => backward(matmul(e.tensor(x, [B, R, I]), wt), e.tensor(dy, [B, R, O])));
     // dW = Xᵀ·dY with X as [B·R, I]
     const expected = refMatmul(x, dy, I, B * R, O, true, false);
     expectClose(await wt.grad!.toArray(), expected, matmulTol(B * R), 'dW');
@@ -198,8 +199,11 @@ describe('matmul splits a long K on capped adapters', () => {
       // [2, 1, 3, K]·[3, 4, K]ᵀ: broadcast batches, B transposed in storage
       const ta = eng.tensor(a, [2, 1, 3, k]).requireGrad();
       const tb = eng.tensor(b, [3, 4, k]).requireGrad();
-      const c = matmul(ta, tb, { transposeB: true });
-      backward(c, eng.tensor(dy, [2, 3, 3, 4]));
+      const c = gradScope(eng, () => {
+        const c = matmul(ta, tb, { transposeB: true });
+        backward(c, eng.tensor(dy, [2, 3, 3, 4]));
+        return c;
+      });
       return [c, ta.grad!, tb.grad!].map(cpuValues);
     };
     const got = run(e);
@@ -241,7 +245,7 @@ describe('index_select_grad (its loop runs over every index)', () => {
     const idx = indices(59999);
     const dy = randArray(rng(11), idx.length);
     const x = e.tensor([1, 2, 3], [dim]).requireGrad();
-    backward(indexSelect(x, 0, idx), e.tensor(dy, [idx.length]));
+    gradScope(e, () => backward(indexSelect(x, 0, idx), e.tensor(dy, [idx.length])));
     expectClose(await x.grad!.toArray(), refIndexSelectGrad(dim, idx, dy), TOL.sum, 'dx');
   });
 
@@ -250,23 +254,27 @@ describe('index_select_grad (its loop runs over every index)', () => {
     const idx = indices(70000);
     const dy = randArray(rng(12), idx.length);
     const x = e.tensor([1, 2, 3], [dim]).requireGrad();
-    const y = indexSelect(x, 0, idx);
-    // the forward gather has no loop: it works everywhere
-    expect(Array.from((await y.toArray()).slice(0, 4))).toEqual([1, 2, 3, 1]);
-    const seed = e.tensor(dy, [idx.length]);
-    if (Number.isFinite(e.loopIterationCap)) {
-      expect(() => backward(y, seed)).toThrow(LoopBudgetError);
-    } else {
-      backward(y, seed);
-      expectClose(await x.grad!.toArray(), refIndexSelectGrad(dim, idx, dy), TOL.sum, 'dx');
-    }
+    await gradScope(e, async () => {
+      const y = indexSelect(x, 0, idx);
+      // the forward gather has no loop: it works everywhere
+      expect(Array.from((await y.toArray()).slice(0, 4))).toEqual([1, 2, 3, 1]);
+      const seed = e.tensor(dy, [idx.length]);
+      if (Number.isFinite(e.loopIterationCap)) {
+        expect(() => backward(y, seed)).toThrow(LoopBudgetError);
+      } else {
+        backward(y, seed);
+        expectClose(await x.grad!.toArray(), refIndexSelectGrad(dim, idx, dy), TOL.sum, 'dx');
+      }
+    });
   });
 
   test('the message names the op and the index count (capped CPU engine)', () => {
     const { e } = cappedEngine();
     const x = e.tensor([1, 2, 3], [dim]).requireGrad();
-    const y = indexSelect(x, 0, indices(70000));
-    expect(() => backward(sum(y))).toThrow(/index_select_grad .*over 70000 indices/);
+    gradScope(e, () => {
+      const y = indexSelect(x, 0, indices(70000));
+      expect(() => backward(sum(y))).toThrow(/index_select_grad .*over 70000 indices/);
+    });
     e.destroy();
   });
 });
@@ -298,9 +306,11 @@ describe('reduce_wide and the losses refuse inputs past the budget (capped CPU e
     const { e, backend } = cappedEngine(Infinity);
     const n = 125441;
     const p = e.zeros([n]).requireGrad();
-    const loss = mseLoss(p, e.zeros([n]));
-    backend.loopIterationCap = 1000;
-    expect(() => backward(loss)).toThrow(/loss_backward over 125441 elements/);
+    gradScope(e, () => {
+      const loss = mseLoss(p, e.zeros([n]));
+      backend.loopIterationCap = 1000;
+      expect(() => backward(loss)).toThrow(/loss_backward over 125441 elements/);
+    });
     e.destroy();
   });
 });

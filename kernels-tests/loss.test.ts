@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import { numel } from '../src/engine/shape.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -83,11 +84,13 @@ function lossAndGrads(
   m?: Float64Array,
   dy?: number,
 ) {
-  const pt = e.tensor(p, shape).requireGrad();
-  const tt = e.tensor(t, shape).requireGrad();
-  const loss = c.op(pt, tt, m ? e.tensor(m, shape) : undefined);
-  backward(loss, dy === undefined ? undefined : e.scalar(dy));
-  return { loss, gp: pt.grad!, gt: tt.grad! };
+  return gradScope(e, () => {
+    const pt = e.tensor(p, shape).requireGrad();
+    const tt = e.tensor(t, shape).requireGrad();
+    const loss = c.op(pt, tt, m ? e.tensor(m, shape) : undefined);
+    backward(loss, dy === undefined ? undefined : e.scalar(dy));
+    return { loss, gp: pt.grad!, gt: tt.grad! };
+  });
 }
 
 async function expectMatchesReference(
@@ -252,16 +255,18 @@ describe.each(cases)('$name', (c) => {
     const pt = e.tensor(randArray(r, n), [n]).requireGrad();
     const tt = e.tensor(randArray(r, n), [n]).requireGrad();
     const mt = e.tensor(binaryMask(r, n), [n]);
-    e.flush();
-    const before = e.stats().dispatches;
-    const loss = c.op(pt, tt, mt);
-    e.flush();
-    const afterForward = e.stats().dispatches;
-    expect(afterForward - before).toBe(1);
-    backward(loss);
-    e.flush();
-    // both gradients (pred and target) come from the same dispatch
-    expect(e.stats().dispatches - afterForward).toBe(1);
+    gradScope(e, () => {
+      e.flush();
+      const before = e.stats().dispatches;
+      const loss = c.op(pt, tt, mt);
+      e.flush();
+      const afterForward = e.stats().dispatches;
+      expect(afterForward - before).toBe(1);
+      backward(loss);
+      e.flush();
+      // both gradients (pred and target) come from the same dispatch
+      expect(e.stats().dispatches - afterForward).toBe(1);
+    });
     expect(pt.grad).not.toBeNull();
     expect(tt.grad).not.toBeNull();
   });
@@ -314,11 +319,13 @@ test('a recorded program reads new inputs and a new upstream gradient on each ru
   const tt = e.tensor(t, [n]);
   const mt = e.tensor(m, [n]);
   const seed = e.scalar(1);
-  const prog = e.record(() => {
-    const loss = huberLoss(pt, tt, delta, mt);
-    backward(loss, seed);
-    return { loss, g: pt.grad! };
-  });
+  const prog = e.record(() =>
+    gradScope(e, () => {
+      const loss = huberLoss(pt, tt, delta, mt);
+      backward(loss, seed);
+      return { loss, g: pt.grad! };
+    }),
+  );
   try {
     expect(prog.dispatchCount).toBe(2);
     for (const [trial, dy] of [1, -2.5, 0.125].entries()) {

@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import { broadcastShapes, numel } from '../src/engine/shape.js';
 import type { Engine } from '../src/engine/engine.js';
 import * as ops from '../src/ops/index.js';
@@ -90,9 +91,11 @@ function run(
 ) {
   const at = e.tensor(a, as).requireGrad();
   const bt = e.tensor(b, bs).requireGrad();
-  const y = matmul(at, bt, { transposeA: tA, transposeB: tB });
-  backward(ops.sum(ops.mul(y, e.tensor(w, y.shape))));
-  return { y, ga: at.grad!, gb: bt.grad! };
+  return gradScope(e, () => {
+    const y = matmul(at, bt, { transposeA: tA, transposeB: tB });
+    backward(ops.sum(ops.mul(y, e.tensor(w, y.shape))));
+    return { y, ga: at.grad!, gb: bt.grad! };
+  });
 }
 
 const batchOut = (c: Case) => broadcastShapes(c.batchA, c.batchB);
@@ -198,7 +201,7 @@ test('only inputs that require a gradient get one', async () => {
   const e = E.dev;
   const x = e.tensor(randArray(rng(2), 12), [4, 3]);
   const wt = e.tensor(randArray(rng(3), 6), [3, 2]).requireGrad();
-  backward(ops.sum(matmul(x, wt)));
+  gradScope(e, () => backward(ops.sum(matmul(x, wt))));
   expect(x.grad).toBeNull();
   expect(wt.grad!.shape).toEqual([3, 2]);
 });
@@ -209,14 +212,16 @@ test('a weight shared by every batch gets its gradient without a reduction', () 
   const e = E.dev;
   const x = e.tensor(randArray(rng(4), 5 * 3 * 4), [1, 5, 3, 4]);
   const wt = e.tensor(randArray(rng(5), 4 * 2), [4, 2]).requireGrad();
-  const y = matmul(x, wt);
-  const loss = ops.sum(y);
-  e.flush();
-  const before = e.stats().dispatches;
-  backward(loss);
-  e.flush();
-  // sum's backward (1 dispatch) and one matmul for dW; x needs no gradient
-  expect(e.stats().dispatches - before).toBe(2);
+  gradScope(e, () => {
+    const y = matmul(x, wt);
+    const loss = ops.sum(y);
+    e.flush();
+    const before = e.stats().dispatches;
+    backward(loss);
+    e.flush();
+    // sum's backward (1 dispatch) and one matmul for dW; x needs no gradient
+    expect(e.stats().dispatches - before).toBe(2);
+  });
 });
 
 test('shape errors are reported', () => {

@@ -1,9 +1,9 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import {
   mediaBackwardPlan,
   mediaForwardPlan,
-  mediaOptions,
   mediaTransform,
   type MediaTransformOptions,
 } from '../src/ops/media-transform.js';
@@ -93,11 +93,13 @@ function shapes(i: Inputs): number[][] {
 async function run(e: Engine, inp: Inputs, dy: Float64Array, o: MediaTransformOptions = {}) {
   const sh = shapes(inp);
   const ts = KEYS.map((k, n) => e.tensor(inp[k], sh[n]).requireGrad());
-  const y = mediaTransform(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], o);
-  const yv = await y.toArray();
-  backward(y, e.tensor(dy, sh[0]));
-  const grads = await Promise.all(ts.map((t) => t.grad!.toArray()));
-  return { y: Float64Array.from(yv), grads: grads.map((g) => Float64Array.from(g)) };
+  return gradScope(e, async () => {
+    const y = mediaTransform(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], o);
+    const yv = await y.toArray();
+    backward(y, e.tensor(dy, sh[0]));
+    const grads = await Promise.all(ts.map((t) => t.grad!.toArray()));
+    return { y: Float64Array.from(yv), grads: grads.map((g) => Float64Array.from(g)) };
+  });
 }
 
 /** Finite-difference gradients of Σ dy·naive(inp) w.r.t. every input. */
@@ -222,20 +224,15 @@ describe('mediaTransform', () => {
     const dy = f32(randArray(rng(98), inp.R * inp.T * inp.C, -1, 1));
     for (const e of [E.cpu, E.dev]) {
       const whole = await run(e, inp, dy);
-      mediaOptions.stepsPerDispatch = 7;
-      try {
-        e.flush();
-        const d0 = e.stats().dispatches;
-        const split = await run(e, inp, dy);
-        e.flush();
-        // forward 5 (weeks 0–6, …, 28–29); backward: adstock 5 chunks, reverse 5, the last
-        // adstock chunk merged with the first reverse one, and the reduce
-        expect(e.stats().dispatches - d0).toBe(5 + 9 + 1);
-        expect(split.y).toEqual(whole.y);
-        split.grads.forEach((g, n) => expect(g).toEqual(whole.grads[n]));
-      } finally {
-        mediaOptions.stepsPerDispatch = null;
-      }
+      e.flush();
+      const d0 = e.stats().dispatches;
+      const split = await run(e, inp, dy, { weeksPerDispatch: 7 });
+      e.flush();
+      // forward 5 (weeks 0–6, …, 28–29); backward: adstock 5 chunks, reverse 5, the last
+      // adstock chunk merged with the first reverse one, and the reduce
+      expect(e.stats().dispatches - d0).toBe(5 + 9 + 1);
+      expect(split.y).toEqual(whole.y);
+      split.grads.forEach((g, n) => expect(g).toEqual(whole.grads[n]));
     }
   });
 
@@ -274,17 +271,19 @@ describe('mediaTransform', () => {
     const inp = randomInputs(seed, R, T, C);
     const sh = shapes(inp);
     const ts = KEYS.map((k, n) => e.tensor(inp[k], sh[n]).requireGrad());
-    e.flush();
-    let d0 = e.stats().dispatches;
-    const y = mediaTransform(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
-    e.flush();
-    const forward = e.stats().dispatches - d0;
-    const ones = e.tensor(new Float64Array(y.size).fill(1), y.shape);
-    e.flush();
-    d0 = e.stats().dispatches;
-    backward(y, ones);
-    e.flush();
-    const back = e.stats().dispatches - d0;
+    const { forward, back } = gradScope(e, () => {
+      e.flush();
+      let d0 = e.stats().dispatches;
+      const y = mediaTransform(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]);
+      e.flush();
+      const forward = e.stats().dispatches - d0;
+      const ones = e.tensor(new Float64Array(y.size).fill(1), y.shape);
+      e.flush();
+      d0 = e.stats().dispatches;
+      backward(y, ones);
+      e.flush();
+      return { forward, back: e.stats().dispatches - d0 };
+    });
     await ts[1].grad!.toArray();
     return { forward, backward: back };
   }

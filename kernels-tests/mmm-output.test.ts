@@ -1,15 +1,16 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import {
   MMM_OUTPUT_INPUTS,
   MMM_OUTPUT_OPTIONAL_INPUTS,
   mmmOutput,
-  mmmOutputComposed,
   type MmmOutputInputs,
   type MmmOutputOptions,
   type MmmOutputResult,
 } from '../src/ops/mmm-output.js';
+import { mmmOutputComposed } from '../bench/mmm-output-composed.js';
 import { expectClose, finiteDiff, randArray, rng, useEngines, type Tolerance } from './helpers.js';
 import { TOL } from './tolerances.js';
 
@@ -255,58 +256,64 @@ async function run(
   }
   const { R, T, C, K } = c;
   const h = heads ? e.tensor(headsOfCase(c), [R, T, C + K]).requireGrad() : undefined;
-  // no tidy around the forward: the composed op's intermediates are read again by backward
-  let res: Record<string, Tensor>;
-  if (h) {
-    if (op !== mmmOutput && op !== mmmOutputComposed) throw new Error('heads: an op of the module');
-    const given = { ...(ts as Omit<MmmOutputInputs, 'headMedia' | 'headCtrl'>), heads: h };
-    res = (op as typeof mmmOutput)(given, { ...o, outputs: 'all' }) as unknown as Record<
-      string,
-      Tensor
-    >;
-  } else {
-    res = op(ts as MmmOutputInputs, { ...o, outputs: 'all' }) as unknown as Record<string, Tensor>;
-  }
-  const r: Run = {
-    loss: (await res.loss.toArray())[0],
-    parts: await res.parts.toArray(),
-    out: {},
-    grads: {},
-    nullGrads: [],
-  };
-  for (const k of outsOf(c.v.offset !== undefined)) r.out[k] = await res[k].toArray();
-  // no decomposition entry without an offset
-  if (!c.v.offset) expect(res.offsetContrib).toBeUndefined();
-  const dy = e.tensor([seed], [1]);
-  backward(res.loss, dy);
-  dy.dispose();
-  for (const k of Object.keys(ts) as Name[]) {
-    const g = ts[k].grad;
-    if (g) r.grads[k] = await g.toArray();
-    // (the composed op never touches the empty control inputs when K = 0)
-    else if (ts[k].size === 0 && !CONSTANT.includes(k)) r.grads[k] = new Float64Array(0);
-    else r.nullGrads.push(k);
-  }
-  if (h) {
-    const n = R * T;
-    const g = await h.grad!.toArray();
-    const gm = new Float64Array(n * C);
-    const gc = new Float64Array(n * K);
-    for (let i = 0; i < n; i++) {
-      gm.set(g.subarray(i * (C + K), i * (C + K) + C), i * C);
-      gc.set(g.subarray(i * (C + K) + C, (i + 1) * (C + K)), i * K);
+  return gradScope(e, async () => {
+    // no tidy around the forward: the composed op's intermediates are read again by backward
+    let res: Record<string, Tensor>;
+    if (h) {
+      if (op !== mmmOutput && op !== mmmOutputComposed)
+        throw new Error('heads: an op of the module');
+      const given = { ...(ts as Omit<MmmOutputInputs, 'headMedia' | 'headCtrl'>), heads: h };
+      res = (op as typeof mmmOutput)(given, { ...o, outputs: 'all' }) as unknown as Record<
+        string,
+        Tensor
+      >;
+    } else {
+      res = op(ts as MmmOutputInputs, { ...o, outputs: 'all' }) as unknown as Record<
+        string,
+        Tensor
+      >;
     }
-    r.grads.headMedia = gm;
-    r.grads.headCtrl = gc;
-    h.grad!.dispose();
-    h.dispose();
-  }
-  Object.values(res).forEach((t) => t.dispose());
-  Object.values(ts).forEach((t) => {
-    t.grad?.dispose();
-    t.dispose();
+    const r: Run = {
+      loss: (await res.loss.toArray())[0],
+      parts: await res.parts.toArray(),
+      out: {},
+      grads: {},
+      nullGrads: [],
+    };
+    for (const k of outsOf(c.v.offset !== undefined)) r.out[k] = await res[k].toArray();
+    // no decomposition entry without an offset
+    if (!c.v.offset) expect(res.offsetContrib).toBeUndefined();
+    const dy = e.tensor([seed], [1]);
+    backward(res.loss, dy);
+    dy.dispose();
+    for (const k of Object.keys(ts) as Name[]) {
+      const g = ts[k].grad;
+      if (g) r.grads[k] = await g.toArray();
+      // (the composed op never touches the empty control inputs when K = 0)
+      else if (ts[k].size === 0 && !CONSTANT.includes(k)) r.grads[k] = new Float64Array(0);
+      else r.nullGrads.push(k);
+    }
+    if (h) {
+      const n = R * T;
+      const g = await h.grad!.toArray();
+      const gm = new Float64Array(n * C);
+      const gc = new Float64Array(n * K);
+      for (let i = 0; i < n; i++) {
+        gm.set(g.subarray(i * (C + K), i * (C + K) + C), i * C);
+        gc.set(g.subarray(i * (C + K) + C, (i + 1) * (C + K)), i * K);
+      }
+      r.grads.headMedia = gm;
+      r.grads.headCtrl = gc;
+      h.grad!.dispose();
+      h.dispose();
+    }
+    Object.values(res).forEach((t) => t.dispose());
+    Object.values(ts).forEach((t) => {
+      t.grad?.dispose();
+      t.dispose();
+    });
+    return r;
   });
-  return r;
 }
 
 /** Scale-aware tolerance: atol relative to the largest reference magnitude. */
@@ -716,26 +723,30 @@ describe('mmmOutput', () => {
         ts[k] = e.tensor(c.v[k], shapeOf(c, k)).requireGrad(!CONSTANT.includes(k));
       for (const outputs of ['loss', 'all'] as const) {
         e.flush();
-        const d0 = e.stats().dispatches;
-        const res = mmmOutput(ts, { outputs });
-        e.flush();
-        expect(e.stats().dispatches - d0).toBeLessThanOrEqual(2);
-        const seed = e.tensor([1], [1]);
-        e.flush();
-        const d1 = e.stats().dispatches;
-        const grads = backward(res.loss, seed);
-        e.flush();
-        expect(e.stats().dispatches - d0).toBeLessThanOrEqual(4);
-        expect(e.stats().dispatches - d1).toBeLessThanOrEqual(2);
-        grads.forEach((g) => g.dispose());
-        Object.values(res).forEach((t: Tensor) => t.dispose());
-        seed.dispose();
+        gradScope(e, () => {
+          const d0 = e.stats().dispatches;
+          const res = mmmOutput(ts, { outputs });
+          e.flush();
+          expect(e.stats().dispatches - d0).toBeLessThanOrEqual(2);
+          const seed = e.tensor([1], [1]);
+          e.flush();
+          const d1 = e.stats().dispatches;
+          const grads = backward(res.loss, seed);
+          e.flush();
+          expect(e.stats().dispatches - d0).toBeLessThanOrEqual(4);
+          expect(e.stats().dispatches - d1).toBeLessThanOrEqual(2);
+          grads.forEach((g) => g.dispose());
+          Object.values(res).forEach((t: Tensor) => t.dispose());
+          seed.dispose();
+        });
       }
       // a recorded training step: forward + backward in one program
-      const program = e.record(() => {
-        const res = mmmOutput(ts);
-        return [...backward(res.loss).values()];
-      });
+      const program = e.record(() =>
+        gradScope(e, () => {
+          const res = mmmOutput(ts);
+          return [...backward(res.loss).values()];
+        }),
+      );
       expect(program.dispatchCount).toBeLessThanOrEqual(4);
       expect(program.kernelCounts()).toEqual({
         mmm_forward: 1,
@@ -856,26 +867,30 @@ describe('mmmOutput', () => {
             const got: Record<string, unknown> = {};
             for (const outputs of ['loss', 'all'] as const) {
               e.flush();
-              const d0 = e.stats().dispatches;
-              const res = mmmOutput(given(), { outputs });
-              e.flush();
-              got[`${outputs} forward`] = e.stats().dispatches - d0;
-              expect(res.offsetContrib !== undefined).toBe(withOffset && outputs === 'all');
-              const seed = e.tensor([1], [1]);
-              e.flush();
-              const d1 = e.stats().dispatches;
-              const grads = backward(res.loss, seed);
-              e.flush();
-              got[`${outputs} backward`] = e.stats().dispatches - d1;
-              expect(grads.has(ts.offset)).toBe(withOffset);
-              grads.forEach((g) => g.dispose());
-              Object.values(res).forEach((t: Tensor) => t.dispose());
-              seed.dispose();
+              gradScope(e, () => {
+                const d0 = e.stats().dispatches;
+                const res = mmmOutput(given(), { outputs });
+                e.flush();
+                got[`${outputs} forward`] = e.stats().dispatches - d0;
+                expect(res.offsetContrib !== undefined).toBe(withOffset && outputs === 'all');
+                const seed = e.tensor([1], [1]);
+                e.flush();
+                const d1 = e.stats().dispatches;
+                const grads = backward(res.loss, seed);
+                e.flush();
+                got[`${outputs} backward`] = e.stats().dispatches - d1;
+                expect(grads.has(ts.offset)).toBe(withOffset);
+                grads.forEach((g) => g.dispose());
+                Object.values(res).forEach((t: Tensor) => t.dispose());
+                seed.dispose();
+              });
             }
-            const program = e.record(() => {
-              const res = mmmOutput(given());
-              return [...backward(res.loss).values()];
-            });
+            const program = e.record(() =>
+              gradScope(e, () => {
+                const res = mmmOutput(given());
+                return [...backward(res.loss).values()];
+              }),
+            );
             got.recorded = program.dispatchCount;
             got.kernels = program.kernelCounts();
             program.dispose();

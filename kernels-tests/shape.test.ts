@@ -1,4 +1,5 @@
 import { backward } from '../src/autograd/backward.js';
+import { gradScope } from '../src/autograd/tape.js';
 import type { Engine } from '../src/engine/engine.js';
 import { numel } from '../src/engine/shape.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -134,17 +135,19 @@ async function checkOp(
 ): Promise<void> {
   const r = rng(seed);
   const data = shapes.map((s) => randArray(r, numel(s), -2, 2));
-  const xs = data.map((d, k) => e.tensor(d, shapes[k]).requireGrad());
-  const y = op(xs);
-  expect(y.shape).toEqual(ref.shape);
-  expectClose(await y.toArray(), refForward(ref, data), TOL.exact, 'forward');
-  const w = randArray(r, numel(ref.shape));
-  backward(y, e.tensor(w, ref.shape));
-  const want = refGrads(ref, data, w);
-  for (let k = 0; k < xs.length; k++) {
-    expect(xs[k].grad!.shape).toEqual(shapes[k]);
-    expectClose(await xs[k].grad!.toArray(), want[k], gradTol, `gradient of input ${k}`);
-  }
+  await gradScope(e, async () => {
+    const xs = data.map((d, k) => e.tensor(d, shapes[k]).requireGrad());
+    const y = op(xs);
+    expect(y.shape).toEqual(ref.shape);
+    expectClose(await y.toArray(), refForward(ref, data), TOL.exact, 'forward');
+    const w = randArray(r, numel(ref.shape));
+    backward(y, e.tensor(w, ref.shape));
+    const want = refGrads(ref, data, w);
+    for (let k = 0; k < xs.length; k++) {
+      expect(xs[k].grad!.shape).toEqual(shapes[k]);
+      expectClose(await xs[k].grad!.toArray(), want[k], gradTol, `gradient of input ${k}`);
+    }
+  });
 }
 
 /** Finite differences of Σ w ⊙ op(xs) w.r.t. every input, on the float64 CPU engine. */
@@ -153,10 +156,13 @@ function fdCheck(shapes: number[][], op: (xs: Tensor[]) => Tensor): void {
   const r = rng(19);
   const data = shapes.map((s) => randArray(r, numel(s), -2, 2));
   const xs = data.map((d, k) => e.tensor(d, shapes[k]).requireGrad());
-  const y = op(xs);
-  const w = randArray(r, y.size);
-  const wt = e.tensor(w, y.shape);
-  backward(sum(mul(y, wt)));
+  const wt = gradScope(e, () => {
+    const y = op(xs);
+    const w = randArray(r, y.size);
+    const wt = e.tensor(w, y.shape);
+    backward(sum(mul(y, wt)));
+    return wt;
+  });
   data.forEach((d, k) => {
     const f = (v: Float64Array) =>
       e.tidy(() => {
@@ -336,13 +342,15 @@ describe('slice', () => {
     const x = e.tensor(randArray(r, 54), shape).requireGrad();
     const seed = e.tensor(randArray(r, 8), [2, 4]);
     // Garbage-filled buffers freed inside the recording are what its later allocations reuse.
-    const prog = e.record(() => {
-      const junk = [addScalar(x, 1234), addScalar(x, 5678)];
-      junk.forEach((t) => t.dispose());
-      const y = slice(mulScalar(x, 3), [2, 4], [2, 4]);
-      backward(y, seed);
-      return { y, g: x.grad! };
-    });
+    const prog = e.record(() =>
+      gradScope(e, () => {
+        const junk = [addScalar(x, 1234), addScalar(x, 5678)];
+        junk.forEach((t) => t.dispose());
+        const y = slice(mulScalar(x, 3), [2, 4], [2, 4]);
+        backward(y, seed);
+        return { y, g: x.grad! };
+      }),
+    );
     const ref = refSlice(shape, [2, 4], [2, 4]);
     for (let run = 0; run < 2; run++) {
       const xv = randArray(r, 54);
@@ -432,9 +440,11 @@ describe('concat', () => {
   test('the same tensor twice accumulates both gradients', async () => {
     const e = E.dev;
     const a = e.tensor([1, 2, 3], [3]).requireGrad();
-    const y = concat([a, a, neg(a)], 0);
-    expect(Array.from(await y.toArray())).toEqual([1, 2, 3, 1, 2, 3, -1, -2, -3]);
-    backward(y, e.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [9]));
+    await gradScope(e, async () => {
+      const y = concat([a, a, neg(a)], 0);
+      expect(Array.from(await y.toArray())).toEqual([1, 2, 3, 1, 2, 3, -1, -2, -3]);
+      backward(y, e.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [9]));
+    });
     expectClose(await a.grad!.toArray(), [1 + 4 - 7, 2 + 5 - 8, 3 + 6 - 9], TOL.exact, 'grad');
   });
 
@@ -442,7 +452,7 @@ describe('concat', () => {
     const e = E.dev;
     const a = e.tensor([1, 2], [2]).requireGrad();
     const b = e.tensor([3], [1]);
-    const grads = backward(concat([b, a], 0), e.tensor([5, 6, 7], [3]));
+    const grads = gradScope(e, () => backward(concat([b, a], 0), e.tensor([5, 6, 7], [3])));
     expect(b.grad).toBeNull();
     expect([...grads.keys()]).toEqual([a]);
     expect(Array.from(await a.grad!.toArray())).toEqual([6, 7]);
@@ -542,7 +552,7 @@ describe('indexSelect', () => {
     const e = E.dev;
     const x = e.tensor([1, 2, 3], [3]).requireGrad();
     const idx = e.tensor([2, 2, 0], [3], 'int32');
-    backward(sum(indexSelect(x, 0, idx)));
+    gradScope(e, () => backward(sum(indexSelect(x, 0, idx))));
     expect(idx.isDisposed).toBe(false);
     expect(Array.from(await idx.toArray())).toEqual([2, 2, 0]);
     expect(Array.from(await x.grad!.toArray())).toEqual([1, 0, 2]);
@@ -551,9 +561,11 @@ describe('indexSelect', () => {
   test('out-of-range indices in a device tensor select 0 and get no gradient', async () => {
     const e = E.dev;
     const x = e.tensor([1, 2, 3, 4, 5, 6], [3, 2]).requireGrad();
-    const y = indexSelect(x, 0, e.tensor([0, -1, 3, 2], [4], 'int32'));
-    expect(Array.from(await y.toArray())).toEqual([1, 2, 0, 0, 0, 0, 5, 6]);
-    backward(y, e.tensor([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]));
+    await gradScope(e, async () => {
+      const y = indexSelect(x, 0, e.tensor([0, -1, 3, 2], [4], 'int32'));
+      expect(Array.from(await y.toArray())).toEqual([1, 2, 0, 0, 0, 0, 5, 6]);
+      backward(y, e.tensor([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]));
+    });
     expect(Array.from(await x.grad!.toArray())).toEqual([1, 2, 0, 0, 7, 8]);
   });
 
@@ -650,12 +662,17 @@ test('device and CPU agree on random shapes and chains of shape ops', async () =
       const y = broadcastTo(reshape(g, [1, -1]), [3, g.size]);
       return { xt, y };
     };
-    const d = chain(E.dev);
-    const c = chain(E.cpu);
-    expect(d.y.shape).toEqual(c.y.shape);
-    const w = randArray(r, d.y.size);
-    backward(d.y, E.dev.tensor(w, d.y.shape));
-    backward(c.y, E.cpu.tensor(w, c.y.shape));
+    const { d, c } = gradScope(E.dev, () =>
+      gradScope(E.cpu, () => {
+        const d = chain(E.dev);
+        const c = chain(E.cpu);
+        expect(d.y.shape).toEqual(c.y.shape);
+        const w = randArray(r, d.y.size);
+        backward(d.y, E.dev.tensor(w, d.y.shape));
+        backward(c.y, E.cpu.tensor(w, c.y.shape));
+        return { d, c };
+      }),
+    );
     const label = `trial ${trial} ${JSON.stringify({ shape, perm, begin, size, axis, pick, idx })}`;
     expectClose(await d.y.toArray(), await c.y.toArray(), TOL.exact, `${label} value`);
     expectClose(
@@ -674,9 +691,12 @@ test('launches past 65,535 workgroups (grid spread over y)', async () => {
   const x = new Float64Array(2 * n);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 10007) / 10007 - 0.5;
   const xt = e.tensor(x, [2, n]).requireGrad();
-  const y = indexSelect(xt, 0, [1, 0, 1]);
-  const z = slice(y, [1, n - 100], [2, 100]);
-  backward(z, e.tensor(new Float64Array(200).fill(1), [2, 100]));
+  const y = gradScope(e, () => {
+    const y = indexSelect(xt, 0, [1, 0, 1]);
+    const z = slice(y, [1, n - 100], [2, 100]);
+    backward(z, e.tensor(new Float64Array(200).fill(1), [2, 100]));
+    return y;
+  });
   const yv = await y.toArray();
   // Row k of y is row [1, 0, 1][k] of x.
   const at = [0, n - 1, n, 2 * n - 1, 2 * n, 3 * n - 1];
@@ -698,21 +718,23 @@ test('forward and backward free every intermediate buffer', () => {
   const e = E.dev;
   e.flush();
   const before = e.stats().liveBuffers;
-  e.tidy(() => {
-    const x = e.tensor(randArray(rng(3), 24), [2, 3, 4]).requireGrad();
-    const y = indexSelect(
-      concat(
-        [
-          slice(transpose(x), [1, 0, 0], [-1, -1, 2]),
-          broadcastTo(reshape(x, [3, 8, 1]), [3, 8, 2]),
-        ],
-        1,
-      ),
-      2,
-      [1, 1, 0],
-    );
-    backward(sum(y));
-  });
+  e.tidy(() =>
+    gradScope(e, () => {
+      const x = e.tensor(randArray(rng(3), 24), [2, 3, 4]).requireGrad();
+      const y = indexSelect(
+        concat(
+          [
+            slice(transpose(x), [1, 0, 0], [-1, -1, 2]),
+            broadcastTo(reshape(x, [3, 8, 1]), [3, 8, 2]),
+          ],
+          1,
+        ),
+        2,
+        [1, 1, 0],
+      );
+      backward(sum(y));
+    }),
+  );
   e.flush();
   expect(e.stats().liveBuffers).toBe(before);
 });

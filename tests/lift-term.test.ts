@@ -6,7 +6,7 @@
  * of that channel moves towards the truth.
  */
 import { backward } from '../src/autograd/backward.js';
-import { noGrad } from '../src/autograd/tape.js';
+import { gradScope, noGrad } from '../src/autograd/tape.js';
 import { resolveLiftTests, type LiftTest } from '../src/calibration/lift-tests.js';
 import { UnifiedDataPipeline, type PreparedData } from '../src/data/pipeline.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
@@ -94,7 +94,7 @@ test('the lift is the full prediction difference, and its gradient equals finite
 
   // gradient of the penalty against central differences, for parameters all along the path
   const penalty = () => calib.penalty(calib.lifts(model.encode(batch), batch, false));
-  model.arena.setGrads(backward(penalty()));
+  gradScope(cpu, () => model.arena.setGrads(backward(penalty())));
   const value = async () => (await noGrad(cpu, penalty).toArray())[0];
   for (const name of [
     'mediaCoeffMaxRaw',

@@ -55,7 +55,7 @@ export interface Backend {
   /**
    * Most loop iterations one shader invocation may run in total before the driver silently ends
    * every loop (Mesa's llvmpipe/lavapipe: 65,535); Infinity where there is no such cap. Ops check
-   * their budget against it (see loop-cap.ts).
+   * their budget against it (see launch-planner.ts).
    */
   readonly loopIterationCap: number;
   /** the adapter runs on the CPU (llvmpipe, lavapipe, SwiftShader, the float64 reference) */

@@ -223,7 +223,7 @@ function fromK(o: Operand, k0: number, kStride: number): { op: Operand; view: Te
 
 /**
  * A fresh tensor of `shape` holding a[z]·b[z] per batch z. Mesa's llvmpipe silently stops the k
- * loop past its loop cap (see engine/loop-cap.ts), so there a long K is cut into slices that each
+ * loop past its loop cap (see engine/launch-planner.ts), so there a long K is cut into slices that each
  * fit the budget and their products are added: op(A)·op(B) = Σ_s op(A)[:, s]·op(B)[s, :].
  */
 function product(

@@ -34,25 +34,8 @@ import { shaderConstants, uniformLayout, type UniformValues } from '../engine/ke
 import { formatShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { defineGradient } from '../autograd/registry.js';
-import { noGrad } from '../autograd/tape.js';
-import {
-  add,
-  addScalar,
-  clamp,
-  div,
-  mul,
-  mulScalar,
-  sigmoid,
-  softplus,
-  square,
-  sub,
-  tanh,
-} from './elementwise.js';
-import { huberLoss, mseLoss } from './loss.js';
-import { sum } from './reduce.js';
-import { concat, reshape, slice } from './shape.js';
 import { sigmoid as sigmoid64, softplus as softplus64 } from '../maths/functions.js';
-import { COEFFICIENT_MAX_OFFSET, coefficientMax } from '../maths/constraints.js';
+import { coefficientMax } from '../maths/constraints.js';
 
 export interface MmmOutputInputs {
   /** pre-activation media coefficient head output [R, T, C] (or `heads`) */
