@@ -145,32 +145,12 @@ fn media_backward(
   let b0 = u.b0;
   let b1 = u.b1;
 
-  // Pass 1: recompute the adstock and park it in dx's slots (overwritten in reverse below),
-  // resuming from week a0 − 1 parked by an earlier dispatch.
-  var st: array<f32, MAXC>;
-  if (a0 > 0u && a1 > a0) {
-    for (var c = 0u; c < C; c++) { st[c] = mwork[(r * T + a0 - 1u) * C + c]; }
-  }
-  for (var t = a0; t < a1; t++) {
-    let base = (r * T + t) * C;
-    for (var c = 0u; c < C; c++) {
-      let xv = mx[base + c];
-      if (t == 0u) {
-        st[c] = xv;
-      } else {
-        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
-      }
-      mwork[base + c] = st[c];
-    }
-  }
+  // Pass 1: the adstock of weeks a0 .. a1 − 1, parked in dx's slots (overwritten in reverse).
+  recompute_adstock(r, a0, a1);
   if (b1 <= b0) { return; }
-  if (b1 == T) {
-    for (var k = 0u; k < C * C; k++) { mwork[pbase + 4u * C + k] = 0.0; }
-  }
 
-  // Pass 2: reverse time over weeks b1 − 1 down to b0. After an earlier dispatch (b1 < T) the
-  // partial sums are resumed from the region's slots, and the carried adjoint is α·dx at week b1
-  // (dx = da there when the clamp was inactive, else 0: both give the carry).
+  // Pass 2: reverse time over weeks b1 − 1 down to b0.
+  var st: array<f32, MAXC>;
   var h: array<f32, MAXC>;
   var q: array<f32, MAXC>;
   var carry: array<f32, MAXC>;
@@ -178,17 +158,7 @@ fn media_backward(
   var gs: array<f32, MAXC>;
   var gg: array<f32, MAXC>;
   var gm: array<f32, MAXC>;
-  for (var c = 0u; c < C; c++) {
-    if (b1 == T) {
-      carry[c] = 0.0; gal[c] = 0.0; gs[c] = 0.0; gg[c] = 0.0; gm[c] = 0.0;
-    } else {
-      carry[c] = alpha_of(c) * mwork[(r * T + b1) * C + c];
-      gal[c] = mwork[pbase + c];
-      gs[c] = mwork[pbase + C + c];
-      gg[c] = mwork[pbase + 2u * C + c];
-      gm[c] = mwork[pbase + 3u * C + c];
-    }
-  }
+  resume_reverse(r, pbase, b1, &carry, &gal, &gs, &gg, &gm);
   for (var tt = b0; tt < b1; tt++) {
     let t = b1 - 1u - (tt - b0);
     let base = (r * T + t) * C;
@@ -238,14 +208,69 @@ fn media_backward(
     }
   }
 
-  // Per-region partials, already chained through the raw parameterisations; raw sums while later
-  // dispatches still have weeks to run.
+  store_partials(pbase, b0, &gal, &gs, &gg, &gm);
+}
+
+// The adstock of weeks a0 .. a1 − 1 of region r into dx's slots of the work buffer, resuming from
+// week a0 − 1 parked there by an earlier dispatch.
+fn recompute_adstock(r: u32, a0: u32, a1: u32) {
+  let T = u.weeks;
+  let C = u.channels;
+  var st: array<f32, MAXC>;
+  if (a0 > 0u && a1 > a0) {
+    for (var c = 0u; c < C; c++) { st[c] = mwork[(r * T + a0 - 1u) * C + c]; }
+  }
+  for (var t = a0; t < a1; t++) {
+    let base = (r * T + t) * C;
+    for (var c = 0u; c < C; c++) {
+      let xv = mx[base + c];
+      if (t == 0u) {
+        st[c] = xv;
+      } else {
+        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
+      }
+      mwork[base + c] = st[c];
+    }
+  }
+}
+
+// The reverse pass's state before week b1 − 1: zeros at the last week (and the DAG partials
+// zeroed); after an earlier dispatch (b1 < T) the partial sums from the region's slots and the
+// carried adjoint α·dx at week b1 (dx = da there when the clamp was inactive, else 0: both give
+// the carry).
+fn resume_reverse(r: u32, pbase: u32, b1: u32, carry: ptr<function, array<f32, MAXC>>,
+                  gal: ptr<function, array<f32, MAXC>>, gs: ptr<function, array<f32, MAXC>>,
+                  gg: ptr<function, array<f32, MAXC>>, gm: ptr<function, array<f32, MAXC>>) {
+  let T = u.weeks;
+  let C = u.channels;
+  if (b1 == T) {
+    for (var k = 0u; k < C * C; k++) { mwork[pbase + 4u * C + k] = 0.0; }
+  }
+  for (var c = 0u; c < C; c++) {
+    if (b1 == T) {
+      (*carry)[c] = 0.0; (*gal)[c] = 0.0; (*gs)[c] = 0.0; (*gg)[c] = 0.0; (*gm)[c] = 0.0;
+    } else {
+      (*carry)[c] = alpha_of(c) * mwork[(r * T + b1) * C + c];
+      (*gal)[c] = mwork[pbase + c];
+      (*gs)[c] = mwork[pbase + C + c];
+      (*gg)[c] = mwork[pbase + 2u * C + c];
+      (*gm)[c] = mwork[pbase + 3u * C + c];
+    }
+  }
+}
+
+// Per-region partials: raw sums while later dispatches still have weeks to run (b0 > 0), else
+// chained through the raw parameterisations.
+fn store_partials(pbase: u32, b0: u32, gal: ptr<function, array<f32, MAXC>>,
+                  gs: ptr<function, array<f32, MAXC>>, gg: ptr<function, array<f32, MAXC>>,
+                  gm: ptr<function, array<f32, MAXC>>) {
+  let C = u.channels;
   if (b0 > 0u) {
     for (var c = 0u; c < C; c++) {
-      mwork[pbase + c] = gal[c];
-      mwork[pbase + C + c] = gs[c];
-      mwork[pbase + 2u * C + c] = gg[c];
-      mwork[pbase + 3u * C + c] = gm[c];
+      mwork[pbase + c] = (*gal)[c];
+      mwork[pbase + C + c] = (*gs)[c];
+      mwork[pbase + 2u * C + c] = (*gg)[c];
+      mwork[pbase + 3u * C + c] = (*gm)[c];
     }
     return;
   }
@@ -257,10 +282,10 @@ fn media_backward(
     let shp = softplus_safe(mhalf[c]);
     let kh = select(0.0, sigmoid_safe(mhalf[c]), shp >= HALF_SAT_MIN && shp <= HALF_SAT_MAX);
     let sm = sigmoid_safe(mmix[c]);
-    mwork[pbase + c] = gal[c] * ka;
-    mwork[pbase + C + c] = gs[c] * ks;
-    mwork[pbase + 2u * C + c] = gg[c] * kh;
-    mwork[pbase + 3u * C + c] = gm[c] * sm * (1.0 - sm);
+    mwork[pbase + c] = (*gal)[c] * ka;
+    mwork[pbase + C + c] = (*gs)[c] * ks;
+    mwork[pbase + 2u * C + c] = (*gg)[c] * kh;
+    mwork[pbase + 3u * C + c] = (*gm)[c] * sm * (1.0 - sm);
   }
 }
 
