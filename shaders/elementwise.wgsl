@@ -12,46 +12,21 @@
 @group(0) @binding(4) var<storage, read_write> eda: array<f32>;
 @group(0) @binding(5) var<storage, read_write> edb: array<f32>;
 
-// Offsets of element i in a, b and out (row-major over u.shape, under each operand's strides).
-// The shape and strides are read in place through the generated accessors: a helper taking the
-// arrays by value copies them on every call (measured 8–15 % slower on llvmpipe).
+// Offsets of element i in a, b and out: strided_a/b/out are generated from the declaration
+// (row-major over u.shape under each operand's strides, src/ops/elementwise.ts).
 fn off_a(i: u32) -> u32 {
   if (u.contiguous == 1u) { return u.off_a + i; }
-  var rem = i;
-  var off = 0u;
-  for (var d = 5i; d >= 0; d--) {
-    let k = u32(d);
-    let n = u_shape(k);
-    off += (rem % n) * u_stride_a(k);
-    rem = rem / n;
-  }
-  return u.off_a + off;
+  return u.off_a + strided_a(i);
 }
 
 fn off_b(i: u32) -> u32 {
   if (u.contiguous == 1u) { return u.off_b + i; }
-  var rem = i;
-  var off = 0u;
-  for (var d = 5i; d >= 0; d--) {
-    let k = u32(d);
-    let n = u_shape(k);
-    off += (rem % n) * u_stride_b(k);
-    rem = rem / n;
-  }
-  return u.off_b + off;
+  return u.off_b + strided_b(i);
 }
 
 fn off_out(i: u32) -> u32 {
   if (u.contiguous == 1u) { return u.off_out + i; }
-  var rem = i;
-  var off = 0u;
-  for (var d = 5i; d >= 0; d--) {
-    let k = u32(d);
-    let n = u_shape(k);
-    off += (rem % n) * u_stride_out(k);
-    rem = rem / n;
-  }
-  return u.off_out + off;
+  return u.off_out + strided_out(i);
 }
 
 fn unary_f(code: u32, x: f32) -> f32 {

@@ -4,32 +4,8 @@
 @group(0) @binding(1) var<storage, read> rx: array<f32>;
 @group(0) @binding(2) var<storage, read_write> rout: array<f32>;
 
-// Offsets in x of output o (over the kept dims) and of its j-th reduced value. The shapes and
-// strides are read in place through the generated accessors: a helper taking the arrays by value
-// copies them on every call (measured ≈ 15 % slower on llvmpipe).
-fn kept_offset(o: u32) -> u32 {
-  var rem = o;
-  var off = 0u;
-  for (var d = 5i; d >= 0; d--) {
-    let k = u32(d);
-    let n = u_kept_shape(k);
-    off += (rem % n) * u_kept_strides(k);
-    rem = rem / n;
-  }
-  return off;
-}
-
-fn red_offset(j: u32) -> u32 {
-  var rem = j;
-  var off = 0u;
-  for (var d = 5i; d >= 0; d--) {
-    let k = u32(d);
-    let n = u_red_shape(k);
-    off += (rem % n) * u_red_strides(k);
-    rem = rem / n;
-  }
-  return off;
-}
+// kept_offset(o) and red_offset(j), the offsets in x of output o (over the kept dims) and of its
+// j-th reduced value, are generated from the declaration (src/ops/reduce.ts).
 
 fn term(v: f32) -> f32 {
   return select(v, v * v, u.square == 1u);

@@ -43,6 +43,21 @@ describe('uniform layouts', () => {
     expect(wgsl).toContain('fn u_shape(i: u32) -> u32 { return u.shape[i >> 2u][i & 3u]; }');
   });
 
+  test('generates strided offset functions over declared u32[n] fields', () => {
+    uniformLayout('test-offsets', 'OffsetUniforms', { shape: 'u32[6]', st: 'u32[6]' }, 'u', {
+      at_st: ['shape', 'st'],
+    });
+    const wgsl = interfaceWgsl('test-offsets');
+    expect(wgsl).toContain('fn at_st(i: u32) -> u32 {');
+    expect(wgsl).toContain('for (var d = 5i; d >= 0; d--) {');
+    expect(wgsl).toContain('off += (rem % n) * u_st(k);');
+    expect(() =>
+      uniformLayout('test-offsets-bad', 'Bad', { n: 'u32', st: 'u32[6]' }, 'u', {
+        at_n: ['n', 'st'],
+      }),
+    ).toThrow(/offset at_n needs u32\[n\] fields, not "n"/);
+  });
+
   test('packs named values at their offsets', () => {
     const buf = packUniformValues(layout, {
       n: 7,

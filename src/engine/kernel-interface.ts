@@ -42,6 +42,8 @@ export interface UniformLayout<F extends UniformFields = UniformFields> {
   readonly layout: readonly FieldLayout[];
   /** bytes the struct occupies */
   readonly size: number;
+  /** generated offset functions: name → [shape field, strides field] */
+  readonly stridedOffsets: Readonly<Record<string, readonly [string, string]>>;
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -101,11 +103,24 @@ export function uniformLayout<F extends UniformFields>(
   struct: string,
   fields: F,
   variable = 'u',
+  stridedOffsets: Record<string, readonly [keyof F & string, keyof F & string]> = {},
 ): UniformLayout<F> {
   const { layout, size } = layOut(fields);
+  for (const [name, pair] of Object.entries(stridedOffsets))
+    for (const field of pair)
+      if (!(arrayLength(fields[field] ?? 'u32') > 0))
+        throw new Error(`causalmix: ${struct}: offset ${name} needs u32[n] fields, not "${field}"`);
   if (size > UNIFORM_BYTES)
     throw new Error(`causalmix: uniforms ${struct} need ${size} bytes (at most ${UNIFORM_BYTES})`);
-  const decl: UniformLayout<F> = { shader, struct, variable, fields, layout, size };
+  const decl: UniformLayout<F> = {
+    shader,
+    struct,
+    variable,
+    fields,
+    layout,
+    size,
+    stridedOffsets,
+  };
   const iface = interfaceOf(shader);
   const same = (l: UniformLayout) =>
     l.struct === struct && l.variable === variable && sameFields(l.fields, fields);
@@ -172,8 +187,33 @@ export function interfaceWgsl(shader: string): string {
         out.push(
           `fn ${l.variable}_${f.name}(i: u32) -> u32 { return ${l.variable}.${f.name}[i >> 2u][i & 3u]; }`,
         );
+    for (const [name, [shape, strides]] of Object.entries(l.stridedOffsets))
+      out.push(stridedOffsetWgsl(name, `${l.variable}_${shape}`, `${l.variable}_${strides}`, l));
   }
   return out.join('\n');
+}
+
+/**
+ * `fn name(i: u32) -> u32`: the offset of element i of the row-major iteration space `shape` under
+ * `strides` (both u32[n] fields, read in place: a helper taking the arrays by value copies them on
+ * every call, measured 8–15 % slower on llvmpipe).
+ */
+function stridedOffsetWgsl(name: string, shape: string, strides: string, l: UniformLayout): string {
+  const field = l.stridedOffsets[name][0];
+  const n = l.layout.find((f) => f.name === field)!.length;
+  return [
+    `fn ${name}(i: u32) -> u32 {`,
+    '  var rem = i;',
+    '  var off = 0u;',
+    `  for (var d = ${n - 1}i; d >= 0; d--) {`,
+    '    let k = u32(d);',
+    `    let n = ${shape}(k);`,
+    `    off += (rem % n) * ${strides}(k);`,
+    '    rem = rem / n;',
+    '  }',
+    '  return off;',
+    '}',
+  ].join('\n');
 }
 
 /** Every shader file with a declared interface (for tests). */

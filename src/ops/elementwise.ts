@@ -214,32 +214,42 @@ export function binaryGrad64(code: number, a: number, b: number): [number, numbe
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-const uniforms = uniformLayout('elementwise', 'ElementwiseUniforms', {
-  /** elements of the iteration space */
-  n: 'u32',
-  /** the UNARY_* or BINARY_* op code */
-  code: 'u32',
-  /** element offset of a in its buffer */
-  off_a: 'u32',
-  /** element offset of b (unary_grad: dy) */
-  off_b: 'u32',
-  /** element offset of out */
-  off_out: 'u32',
-  /** 1 when a, b and out are all contiguous at offset 0 over `shape` (no stride decoding) */
-  contiguous: 'u32',
-  /** the op's scalars: clamp's lo, powScalar's exponent, affine's scale */
-  arg0: 'f32',
-  /** clamp's hi, affine's shift */
-  arg1: 'f32',
-  /** the iteration shape, left-padded to 6-D with 1s */
-  shape: 'u32[6]',
-  /** a's strides over `shape` (0 on broadcast axes), left-padded with 0s */
-  stride_a: 'u32[6]',
-  /** b's strides, the same way */
-  stride_b: 'u32[6]',
-  /** out's strides, the same way */
-  stride_out: 'u32[6]',
-});
+const uniforms = uniformLayout(
+  'elementwise',
+  'ElementwiseUniforms',
+  {
+    /** elements of the iteration space */
+    n: 'u32',
+    /** the UNARY_* or BINARY_* op code */
+    code: 'u32',
+    /** element offset of a in its buffer */
+    off_a: 'u32',
+    /** element offset of b (unary_grad: dy) */
+    off_b: 'u32',
+    /** element offset of out */
+    off_out: 'u32',
+    /** 1 when a, b and out are all contiguous at offset 0 over `shape` (no stride decoding) */
+    contiguous: 'u32',
+    /** the op's scalars: clamp's lo, powScalar's exponent, affine's scale */
+    arg0: 'f32',
+    /** clamp's hi, affine's shift */
+    arg1: 'f32',
+    /** the iteration shape, left-padded to 6-D with 1s */
+    shape: 'u32[6]',
+    /** a's strides over `shape` (0 on broadcast axes), left-padded with 0s */
+    stride_a: 'u32[6]',
+    /** b's strides, the same way */
+    stride_b: 'u32[6]',
+    /** out's strides, the same way */
+    stride_out: 'u32[6]',
+  },
+  'u',
+  {
+    strided_a: ['shape', 'stride_a'],
+    strided_b: ['shape', 'stride_b'],
+    strided_out: ['shape', 'stride_out'],
+  },
+);
 type ElementwiseParams = UniformValues<typeof uniforms.fields>;
 
 /**

@@ -18,24 +18,30 @@ import type { Tensor } from '../engine/tensor.js';
 import { defineGradient } from '../autograd/registry.js';
 import { stridedMap, stridedOffset64, UNARY } from './elementwise.js';
 
-const uniforms = uniformLayout('reduce', 'ReduceUniforms', {
-  /** outputs (elements of the kept dims) */
-  n_out: 'u32',
-  /** values summed per output (elements of the reduced dims) */
-  n_red: 'u32',
-  /** 1: sum of squares, 0: sum */
-  square: 'u32',
-  /** factor applied to each sum (1/count for a mean) */
-  scale: 'f32',
-  /** the kept dims' shape, left-padded to 6-D with 1s */
-  kept_shape: 'u32[6]',
-  /** their strides in x, left-padded with 0s */
-  kept_strides: 'u32[6]',
-  /** the reduced dims' shape, left-padded with 1s */
-  red_shape: 'u32[6]',
-  /** their strides in x, left-padded with 0s */
-  red_strides: 'u32[6]',
-});
+const uniforms = uniformLayout(
+  'reduce',
+  'ReduceUniforms',
+  {
+    /** outputs (elements of the kept dims) */
+    n_out: 'u32',
+    /** values summed per output (elements of the reduced dims) */
+    n_red: 'u32',
+    /** 1: sum of squares, 0: sum */
+    square: 'u32',
+    /** factor applied to each sum (1/count for a mean) */
+    scale: 'f32',
+    /** the kept dims' shape, left-padded to 6-D with 1s */
+    kept_shape: 'u32[6]',
+    /** their strides in x, left-padded with 0s */
+    kept_strides: 'u32[6]',
+    /** the reduced dims' shape, left-padded with 1s */
+    red_shape: 'u32[6]',
+    /** their strides in x, left-padded with 0s */
+    red_strides: 'u32[6]',
+  },
+  'u',
+  { kept_offset: ['kept_shape', 'kept_strides'], red_offset: ['red_shape', 'red_strides'] },
+);
 type ReduceParams = UniformValues<typeof uniforms.fields>;
 
 /** Reductions at least this long use the workgroup-per-output kernel. */
