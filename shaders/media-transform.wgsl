@@ -40,6 +40,12 @@ fn alpha_of(c: u32) -> f32 { return min(sigmoid_safe(malpha[c]), ADSTOCK_MAX); }
 fn slope_of(c: u32) -> f32 { return clamp(softplus_safe(mslope[c]), u.slopeMin, SLOPE_MAX); }
 fn half_of(c: u32) -> f32 { return clamp(softplus_safe(mhalf[c]), HALF_SAT_MIN, HALF_SAT_MAX); }
 
+// The adstock at week t of channel c from its input xv and the previous week's adstock.
+fn adstock_step(t: u32, c: u32, xv: f32, prev: f32) -> f32 {
+  if (t == 0u) { return xv; }
+  return clamp(xv + alpha_of(c) * prev, 0.0, ADSTOCK_STATE_MAX);
+}
+
 fn mask_of(i: u32, j: u32) -> f32 {
   if (u.mask == MASK_TRIANGULAR) { return select(0.0, 1.0, i < j); }
   return select(0.0, 1.0, i != j);
@@ -104,11 +110,7 @@ fn media_forward(
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       let xv = mx[base + c];
-      if (t == 0u) {
-        st[c] = xv;
-      } else {
-        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
-      }
+      st[c] = adstock_step(t, c, xv, st[c]);
       h[c] = hill(st[c], slope_of(c), half_of(c));
     }
     for (var j = 0u; j < C; j++) {
@@ -224,11 +226,7 @@ fn recompute_adstock(r: u32, a0: u32, a1: u32) {
     let base = (r * T + t) * C;
     for (var c = 0u; c < C; c++) {
       let xv = mx[base + c];
-      if (t == 0u) {
-        st[c] = xv;
-      } else {
-        st[c] = clamp(xv + alpha_of(c) * st[c], 0.0, ADSTOCK_STATE_MAX);
-      }
+      st[c] = adstock_step(t, c, xv, st[c]);
       mwork[base + c] = st[c];
     }
   }

@@ -237,6 +237,19 @@ export function gruStepsPerDispatch(
   return stepsPerDispatch(budget, loopIterationsPerStep(H, rb, vec4, dir));
 }
 
+/** One recurrence dispatch's uniforms: `steps` timesteps from `t0` of regions r0 .. r0 + rc − 1. */
+function gruParams(rc: number, T: number, H: number, r0: number, t0: number, steps: number) {
+  const p: GruParams = {
+    regions: rc,
+    timesteps: T,
+    hidden: H,
+    first_region: r0,
+    first_step: t0,
+    steps,
+  };
+  return p;
+}
+
 const variants = new Map<string, KernelDef<GruParams>>();
 /** `base` (an RB = 1 kernel) for RB regions per workgroup: entry point `<base>_rb<RB>`. */
 function withRegions(base: KernelDef<GruParams>, rb: number): KernelDef<GruParams> {
@@ -296,14 +309,7 @@ export function gruSequence(
       const kernel = withRegions(v4 ? gruForwardKernelV4 : gruForwardKernel, rb);
       const steps = gruStepsPerDispatch(H, rb, v4, 'forward', loopBudget(e), opts.stepsPerDispatch);
       for (let t0 = 0; t0 < T; t0 += steps) {
-        const p: GruParams = {
-          regions: rc,
-          timesteps: T,
-          hidden: H,
-          first_region: r0,
-          first_step: t0,
-          steps: Math.min(steps, T - t0),
-        };
+        const p = gruParams(rc, T, H, r0, t0, Math.min(steps, T - t0));
         e.run(kernel, [gi, h0, whh, bih, bhh], [h, s], p, [Math.ceil(rc / rb), 1, 1]);
       }
       uc.dispose();
@@ -382,14 +388,7 @@ const recordGru = defineGradient<GruAttrs>({
       );
       for (let end = T; end > 0; end -= steps) {
         const t0 = Math.max(0, end - steps);
-        const p: GruParams = {
-          regions: rc,
-          timesteps: T,
-          hidden: H,
-          first_region: r0,
-          first_step: t0,
-          steps: end - t0,
-        };
+        const p = gruParams(rc, T, H, r0, t0, end - t0);
         e.run(kernel, [dy, h, h0, saved[c], whh], [dgi, dgh, hprev, dh0r], p, grid);
       }
       const uc = regionRows(u, r0, rc);
