@@ -404,11 +404,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return new Engine(await acquireBackend(options), options);
 }
 
-/** A declared kernel gets exactly the storage buffers it declares. */
+/** A kernel gets exactly the storage buffers it declares. */
 function checkBindings<P>(k: KernelDef<P>, inputs: number, outputs: number): void {
-  if (k.inputs && k.inputs.length !== inputs)
+  if (k.inputs.length !== inputs)
     throw new Error(`causalmix: kernel ${k.name} takes ${k.inputs.length} inputs, got ${inputs}`);
-  if (k.outputs && k.outputs.length !== outputs)
+  if (k.outputs.length !== outputs)
     throw new Error(
       `causalmix: kernel ${k.name} writes ${k.outputs.length} outputs, got ${outputs}`,
     );
