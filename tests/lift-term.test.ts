@@ -68,15 +68,17 @@ test('the lift is the full prediction difference, and its gradient equals finite
   const calib = new LiftCalibration(cpu, model, prepared, host, tests, config);
   calib.weight.write([1]);
 
-  // the model's own counterfactual: full forward passes with and without search in the cells
+  // the model's own counterfactual: full forward passes with and without search in the cells,
+  // both around the media centre of the actual media (a lift moves no region's level)
+  model.freezeMediaCenter(batch);
   const t = tests[0];
-  const cfHost = { ...host, media: Float32Array.from(host.media) };
+  const cfHost = { ...host, media: Float32Array.from(host.media), centerWeights: undefined };
   for (const r of t.regionIndex)
     for (let w = t.from; w <= t.testTo; w++)
       cfHost.media[(r * host.T + prepared.B + w) * prepared.C + t.c] = 0;
   const cfBatch = toDevice(cpu, cfHost, prepared.C, prepared.K, model.dims.path);
   const [pred, predCf] = await Promise.all(
-    [batch, cfBatch].map((b) =>
+    [{ ...batch, centerWeights: undefined }, cfBatch].map((b) =>
       noGrad(cpu, () => model.forward(b, { outputs: 'all' }).prediction!).toArray(),
     ),
   );
@@ -86,14 +88,19 @@ test('the lift is the full prediction difference, and its gradient equals finite
       const i = r * host.T + prepared.B + w;
       want += prepared.yMean[r] * (pred[i] - predCf[i]);
     }
-  const [got] = await noGrad(cpu, () => calib.lifts(model.encode(batch), batch, false)).toArray();
+  // the actual pass as the training step has it: x̃, the heads and the centre its output subtracts
+  const actual = () => {
+    const enc = model.encode(batch);
+    return { ...enc, center: model.mediaCenterFor(enc.xt, batch) };
+  };
+  const [got] = await noGrad(cpu, () => calib.lifts(actual(), batch, false)).toArray();
   expect(want).toBeGreaterThan(0);
   // float64 both ways; the fused output kernel's reference and the generic ops differ in their
   // softplus forms and summation order, which leaves ~1e-9 of the lift (measured 2e-9)
   expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-7 * Math.abs(want));
 
   // gradient of the penalty against central differences, for parameters all along the path
-  const penalty = () => calib.penalty(calib.lifts(model.encode(batch), batch, false));
+  const penalty = () => calib.penalty(calib.lifts(actual(), batch, false));
   gradScope(cpu, () => model.arena.setGrads(backward(penalty())));
   const value = async () => (await noGrad(cpu, penalty).toArray())[0];
   for (const name of [

@@ -114,12 +114,20 @@ test('a correlated pair is named, forecasts hold; a demand-following channel is 
   ]);
 }, 900_000);
 
-// Known failure (issue 12, docs/defaults.md): the correlated pair, whose inputs move together,
-// gets too little credit (29 % of media against 40 % here, 32 % with the benchmark's 20 regions);
-// tv and search take it. Jest reports this test once the bar holds, so it cannot pass unnoticed.
-test.failing("the correlated pair's combined share is within 8 points of the truth", () => {
+test("the correlated pair's combined share is within 8 points of the truth", () => {
   expect(Math.abs(pair.model - pair.truth)).toBeLessThanOrEqual(0.08);
 });
+
+test('always-on channels: the media share of the KPI lands within 5 points (media centring)', async () => {
+  // before media centring this landed at about half the truth (17.7 % for 30 % with 20 regions);
+  // the channel split of always-on channels needs the benchmark's 20 regions (6.1 points there,
+  // 22.6 here with 10), so only the level and the forecast are asserted at this size
+  const rp = panelOf('b', 0.3, 1);
+  const s = await fitAndScore(e, rp, configFor(rp));
+  console.log(`scenario b: ${describe1(s)}; media ${s.mediaShare.toFixed(3)}`);
+  expect(Math.abs(s.mediaShare - s.trueMediaShare)).toBeLessThanOrEqual(0.05);
+  expect(s.holdoutRmse).toBeLessThan(s.naiveRecentRmse);
+}, 900_000);
 
 test('one region and no controls fit end to end within the bars', async () => {
   for (const [id, regions] of [

@@ -471,6 +471,12 @@ export class ScenarioRunner {
           );
       }
       model.arena.write(tiled);
+      const center = await f.model.mediaCenter();
+      if (center) {
+        const out = new Float64Array(center.length * copies);
+        for (let k = 0; k < copies; k++) out.set(center, k * center.length);
+        model.setMediaCenter(out);
+      }
       return model;
     })();
   }

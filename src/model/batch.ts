@@ -23,6 +23,22 @@ export interface HostBatch {
   target: Float32Array;
   lossMask: Float32Array;
   seasonal: Float32Array;
+  /**
+   * [R, T] weights of the media centre (the training cells, each region's summing to 1): a batch
+   * with them centres its own media (training), one without uses the model's frozen centre
+   */
+  centerWeights?: Float32Array;
+}
+
+/** Each region's mask scaled to sum to 1 (a region without cells gets zeros). */
+export function centerWeightsOf(mask: Float32Array, R: number, T: number): Float32Array {
+  const out = new Float32Array(R * T);
+  for (let r = 0; r < R; r++) {
+    let n = 0;
+    for (let t = 0; t < T; t++) n += mask[r * T + t];
+    if (n > 0) for (let t = 0; t < T; t++) out[r * T + t] = mask[r * T + t] / n;
+  }
+  return out;
 }
 
 /**
@@ -52,14 +68,17 @@ export function trainingBatch(
 ): HostBatch {
   const T = p.B + p.wTrain;
   const cut = (a: Float32Array, D: number) => leadingWeeks(a, p.R, p.T, D, T);
+  const lossMask = trainingMasks(p, validationWeeks, compat).train;
   return {
     R: p.R,
     T,
     media: cut(p.media, p.C),
     controls: cut(p.controls, p.K),
     target: cut(p.target, 1),
-    lossMask: trainingMasks(p, validationWeeks, compat).train,
+    lossMask,
     seasonal: cut(p.seasonal, 1),
+    // the centre is taken over the cells the loss counts
+    centerWeights: centerWeightsOf(lossMask, p.R, T),
   };
 }
 
@@ -96,6 +115,7 @@ export function toDevice(
     lossMask: keep(e.tensor(b.lossMask, [b.R, b.T])),
     seasonal: keep(fourier ? e.zeros([b.R, b.T]) : e.tensor(b.seasonal, [b.R, b.T])),
   };
+  if (b.centerWeights) batch.centerWeights = keep(e.tensor(b.centerWeights, [b.R, b.T, 1]));
   if (path) {
     const { M, F } = pathRows(path);
     if (M + F > 0) batch.pathBasis = keep(e.tensor(pathBasis(path, b.T), [M + F, b.T]));

@@ -83,6 +83,13 @@ export interface MMMConfig {
    * does
    */
   mediaCoefficientPenalty: boolean;
+  /**
+   * media enter the prediction as deviations from each region's training mean of the
+   * transformed media, the region's level taking the mean (the decomposition still reports
+   * β·x̃): the same model, but a coefficient can move without moving the region's level, which
+   * the optimizer otherwise follows only slowly for always-on channels (docs/defaults.md)
+   */
+  mediaCentering: boolean;
   /** lower clamp of the Hill slope: 2 in the reference (S-shaped curves only); below 1 concave too */
   hillSlopeMin: number;
   dagMode: DagMode;
@@ -139,8 +146,9 @@ const DEFAULTS: MMMConfig = {
   fourierOrder: 2,
   coefficientSmoothing: 0,
   liftTestWeight: 1,
-  mediaShapePenalty: true,
+  mediaShapePenalty: false,
   mediaCoefficientPenalty: false,
+  mediaCentering: true,
   hillSlopeMin: 1,
   dagMode: 'media',
   dagTemperature: 0.5,
@@ -190,6 +198,7 @@ export const REFERENCE_VALUES = {
   coefficientSmoothing: 0,
   mediaShapePenalty: true,
   mediaCoefficientPenalty: true,
+  mediaCentering: false,
   hillSlopeMin: 2,
 } as const satisfies Partial<MMMConfig>;
 

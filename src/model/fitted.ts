@@ -64,6 +64,32 @@ export class FittedMMM {
     return this.prepared.channels;
   }
 
+  /**
+   * With media centring the model's output reports β·(x̃ − centre) and a level that holds β·centre:
+   * back to β·x̃ for the media and the level less it, so contributions keep their meaning (the sum,
+   * and so the prediction, is unchanged).
+   */
+  private async uncenter(
+    media: Float64Array,
+    baseline: Float64Array,
+    beta: Float64Array,
+    R: number,
+    T: number,
+  ): Promise<void> {
+    const center = await this.model.mediaCenter();
+    if (!center) return;
+    const C = this.prepared.C;
+    for (let r = 0; r < R; r++)
+      for (let t = 0; t < T; t++) {
+        const i = r * T + t;
+        for (let c = 0; c < C; c++) {
+          const shift = beta[i * C + c] * center[r * C + c];
+          media[i * C + c] += shift;
+          baseline[i] -= shift;
+        }
+      }
+  }
+
   /** Runs the model over a host batch (eval mode) and returns the raw outputs on the host. */
   private async run(b: HostBatch) {
     const e = this.engine;
@@ -80,6 +106,7 @@ export class FittedMMM {
       'ctrlCoeffs',
     ] as const;
     const values = await Promise.all(names.map((n) => out[n]!.toArray()));
+    await this.uncenter(values[1], values[3], values[5], b.R, b.T);
     // the learned path: its Fourier part is the seasonality, the rest (the trend) joins the
     // baseline, a region's level now changing over time
     if (out.offsetContrib) {

@@ -36,6 +36,8 @@ import type { DeepCausalMMM, ModelBatch } from './model.js';
 interface Encoded {
   xt: Tensor;
   heads: Tensor;
+  /** the media centre the model's output subtracts [R, 1, C] (mediaCentering), kept for the counterfactual */
+  center?: Tensor | null;
 }
 
 export class LiftCalibration {
@@ -105,7 +107,11 @@ export class LiftCalibration {
     const base = this.mediaPart(actual, batch.controls);
     const scale = softplus(this.model.param('predictionScaleRaw'));
     const lifts = this.tests.map((_, j) => {
-      const cf = this.model.encode({ ...batch, media: this.cfMedia[j] }, training);
+      // around the actual media's centre: a go-dark moves no region's level
+      const cf = {
+        ...this.model.encode({ ...batch, media: this.cfMedia[j] }, training),
+        center: actual.center,
+      };
       const diff = mul(scale, sub(base, this.mediaPart(cf, batch.controls)));
       return reshape(sum(mul(diff, this.cells[j])), [1]);
     });
@@ -119,10 +125,10 @@ export class LiftCalibration {
   }
 
   /**
-   * Σ_c β_c x̃_c + Σ_k γ_k z_k [R, T]: the part of the unscaled prediction that media can move
+   * Σ_c β_c (x̃_c − centre_c) + Σ_k γ_k z_k [R, T]: the part of the unscaled prediction that media can move
    * (coefficients as the output head forms them, mmm-output.ts).
    */
-  private mediaPart({ xt, heads }: Encoded, controls: Tensor): Tensor {
+  private mediaPart({ xt, heads, center }: Encoded, controls: Tensor): Tensor {
     const [R, T, C] = xt.shape;
     const K = controls.shape[2];
     const p = (n: string) => this.model.param(n);
@@ -133,7 +139,7 @@ export class LiftCalibration {
       );
     const head = (from: number, n: number) => slice(heads, [0, 0, from], [R, T, n]);
     const beta = coef(sigmoid(head(0, C)), p('mediaCoeffMaxRaw'), p('stableMediaCoeff'));
-    const media = sum(mul(xt, beta), 2);
+    const media = sum(mul(center ? sub(xt, center) : xt, beta), 2);
     if (K === 0) return media;
     const gamma = coef(tanh(head(C, K)), p('ctrlCoeffMaxRaw'), p('stableCtrlCoeff'));
     return add(media, sum(mul(controls, gamma), 2));

@@ -29,6 +29,8 @@ export function mediaStartInit(
   slopeMin: number,
   /** each region's start level (the path's fit); default its mean scaled KPI */
   level?: ArrayLike<number>,
+  /** media centring: the level holds the media's mean, so it starts at the region's whole level */
+  centered = false,
 ): { mediaHeadBias: Float64Array; baselineRaw: Float64Array } {
   const { R, T, B, W, C, wTrain } = p;
   const params = {
@@ -65,7 +67,7 @@ export function mediaStartInit(
       k++;
     }
     const start = level ? level[r] : k > 0 ? s / k : 1;
-    baselineRaw[r] = inverseSoftplus(Math.max(start - START_MEDIA_SHARE, 0.1));
+    baselineRaw[r] = inverseSoftplus(Math.max(start - (centered ? 0 : START_MEDIA_SHARE), 0.1));
   }
   return { mediaHeadBias, baselineRaw };
 }

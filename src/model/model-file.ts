@@ -11,6 +11,7 @@ import { verifyChecksum, withChecksum } from './file-checksum.js';
 import { getDefaultConfig, REFERENCE_VALUES, updateConfig, type MMMConfig } from './config.js';
 import { FittedMMM, type TrainingSummary } from './fitted.js';
 import { DeepCausalMMM } from './model.js';
+import { disposeBatch, toDevice, trainingBatch } from './batch.js';
 import type { ModelDims } from './parameters.js';
 
 export const MODEL_FORMAT = 'causalmix-model';
@@ -106,5 +107,12 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     rawTarget: Float64Array.from(fp.rawTarget),
     observed: Uint8Array.from(fp.observed),
   };
+  // the media centre is a function of the weights and the training data: taken again here
+  if (config.mediaCentering) {
+    const host = trainingBatch(prepared, config.validationWeeks, config.upstreamCompat);
+    const batch = toDevice(engine, host, prepared.C, prepared.K, model.dims.path);
+    model.freezeMediaCenter(batch);
+    disposeBatch(batch);
+  }
   return new FittedMMM(engine, model, prepared, config, { history: [], ...f.training });
 }

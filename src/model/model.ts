@@ -3,6 +3,7 @@
  * from the fused ops (media transform, GRU sequence, fused linear layers, model output + loss, DAG
  * penalty), so a whole training step records into one program.
  */
+import { noGrad } from '../autograd/tape.js';
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import {
@@ -45,6 +46,8 @@ export interface ModelBatch {
   seasonal: Tensor;
   /** the baseline path's basis [M + 2F, T] (src/model/trend.ts); absent without one */
   pathBasis?: Tensor;
+  /** [R, T, 1] weights of the media centre (training); absent: the model's frozen centre */
+  centerWeights?: Tensor;
 }
 
 export interface ForwardOptions {
@@ -64,12 +67,17 @@ export interface ForwardResult extends MmmOutputResult {
   h?: Tensor;
   /** transformed media [R, T, C] */
   mediaTransformed: Tensor;
+  /** the centre this pass took from its batch's centre weights [R, 1, C]; null where it used the
+   * frozen centre or without centring */
+  mediaCenter: Tensor | null;
   /** both coefficient heads' output [R, T, C + K] (media columns first) */
   heads: Tensor;
 }
 
 export class DeepCausalMMM {
   readonly arena: ParameterArena;
+  /** [R, 1, C] the media centre after training (mediaCentering), for every other forward pass */
+  private frozenCenter: Tensor | null = null;
   /** int32 [1]: the dropout mask's seed, rewritten before each training step */
   readonly dropoutSeed: Tensor;
   /** [λ1, λg]·dagWeight of NOTEARS (zero before the warm-up) */
@@ -199,12 +207,68 @@ export class DeepCausalMMM {
     return { xt, heads };
   }
 
+  /**
+   * Each region's weighted mean of the transformed media over time [R, 1, C] (weights: the
+   * batch's training cells, summing to 1 per region); differentiable, so the shape parameters'
+   * gradients see that a changed mean moves to the region's level.
+   */
+  private centerOf(xt: Tensor, weights: Tensor): Tensor {
+    return sum(mul(xt, weights), 1, true);
+  }
+
+  /**
+   * Fixes the media centre at the current parameters from a batch with centre weights (the
+   * training sequence): evaluation, counterfactual and forecast passes subtract this one, so a
+   * changed input moves the prediction by β·Δx̃ alone.
+   */
+  freezeMediaCenter(batch: ModelBatch): void {
+    if (!this.config.mediaCentering) return;
+    if (!batch.centerWeights)
+      throw new Error('causalmix: freezeMediaCenter needs a batch with centre weights');
+    const e = this.engine;
+    const weights = batch.centerWeights;
+    const center = noGrad(e, () =>
+      e.tidy(() => e.keep(this.centerOf(this.encode(batch).xt, weights))),
+    );
+    this.frozenCenter?.dispose();
+    this.frozenCenter = center;
+  }
+
+  /** Sets the frozen centre from host values [R·C] (a model copy for stacked scenarios). */
+  setMediaCenter(values: ArrayLike<number>): void {
+    const { R, C } = this.dims;
+    if (values.length !== R * C)
+      throw new Error(`causalmix: a media centre has R×C = ${R * C} values, got ${values.length}`);
+    this.frozenCenter?.dispose();
+    this.frozenCenter = this.engine.keep(this.engine.tensor(values, [R, 1, C]));
+  }
+
+  /** The frozen media centre on the host [R·C] (null without centring). */
+  async mediaCenter(): Promise<Float64Array | null> {
+    return this.frozenCenter ? this.frozenCenter.toArray() : null;
+  }
+
+  /**
+   * The centre a forward pass over `batch` subtracts from x̃: the batch's own (training: centre
+   * weights) or the frozen one; null without centring.
+   */
+  mediaCenterFor(xt: Tensor, batch: ModelBatch): Tensor | null {
+    if (!this.config.mediaCentering) return null;
+    if (batch.centerWeights) return this.centerOf(xt, batch.centerWeights);
+    if (!this.frozenCenter)
+      throw new Error(
+        'causalmix: the media centre is not set (a forward pass without centre weights needs freezeMediaCenter first)',
+      );
+    return this.frozenCenter;
+  }
+
   /** The forward pass and the loss (model-spec §6–7). */
   forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
     const cfg = this.config;
     const p = (n: string) => this.arena.param(n);
     const graph = this.noGraph;
     const { xt, heads } = this.encode(batch, opts.training ?? false);
+    const center = this.mediaCenterFor(xt, batch);
     const offset = batch.pathBasis ? this.path(batch.pathBasis) : undefined;
     const out = mmmOutput(
       {
@@ -214,7 +278,7 @@ export class DeepCausalMMM {
         ctrlMaxRaw: p('ctrlCoeffMaxRaw'),
         stableMedia: p('stableMediaCoeff'),
         stableCtrl: p('stableCtrlCoeff'),
-        xt,
+        xt: center ? sub(xt, center) : xt,
         z: batch.controls,
         baselineRaw: p('regionBaselineRaw'),
         globalBiasRaw: p('globalBiasRaw'),
@@ -259,7 +323,9 @@ export class DeepCausalMMM {
       hValue = notearsH(A);
       total = add(total, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
     }
-    return { ...out, total, h: hValue, mediaTransformed: xt, heads };
+    // the frozen centre is the model's own tensor: only a centre this pass computed goes out
+    const ownCenter = center && center !== this.frozenCenter ? center : null;
+    return { ...out, total, h: hValue, mediaTransformed: xt, mediaCenter: ownCenter, heads };
   }
 
   /** Sets NOTEARS' dual variables and weights (all zero before the warm-up). */
@@ -281,6 +347,7 @@ export class DeepCausalMMM {
       this.dagMask,
       this.noGraph?.logits,
       this.noGraph?.mix,
+      this.frozenCenter,
       ...this.featureZeros.values(),
     ].forEach((t) => t?.dispose());
   }

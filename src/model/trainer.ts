@@ -136,7 +136,13 @@ export class ModelTrainer {
       const start = path ? pathStart(prepared, path) : undefined;
       Object.assign(
         init,
-        mediaStartInit(prepared, init.halfSatRaw!, this.config.hillSlopeMin, start?.level),
+        mediaStartInit(
+          prepared,
+          init.halfSatRaw!,
+          this.config.hillSlopeMin,
+          start?.level,
+          this.config.mediaCentering,
+        ),
       );
       if (start) init.path = start;
     }
@@ -165,7 +171,11 @@ export class ModelTrainer {
           ? add(
               f.total,
               calibration.penalty(
-                calibration.lifts({ xt: f.mediaTransformed, heads: f.heads }, batch, true),
+                calibration.lifts(
+                  { xt: f.mediaTransformed, heads: f.heads, center: f.mediaCenter },
+                  batch,
+                  true,
+                ),
               ),
             )
           : f.total;
@@ -180,7 +190,11 @@ export class ModelTrainer {
   recordLiftProbe(model: DeepCausalMMM, batch: ModelBatch, calib: LiftCalibration): LiftProbe {
     const e = this.engine;
     const program = e.record(() =>
-      noGrad(e, () => ({ lifts: calib.lifts(model.encode(batch), batch, false) })),
+      noGrad(e, () => {
+        const actual = model.encode(batch);
+        const center = model.mediaCenterFor(actual.xt, batch);
+        return { lifts: calib.lifts({ ...actual, center }, batch, false) };
+      }),
     );
     return {
       program,
@@ -449,9 +463,10 @@ class TrainingRun {
   /** The last checkpoint, the best weights back, the lifts after; frees what the fit recorded. */
   async finish(): Promise<FittedMMM> {
     const { cfg, early, epoch } = this;
-    const { model, calib, liftProbe, main } = this.run;
+    const { model, calib, liftProbe, main, batch } = this.run;
     await this.checkpoint();
     if (this.best) model.arena.write(this.best);
+    model.freezeMediaCenter(batch);
     const liftTests =
       calib && liftProbe && this.lift
         ? liftResults(calib.tests, this.lift.before, await liftProbe.read())
