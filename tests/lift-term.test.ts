@@ -5,8 +5,7 @@
  * unchanged bit for bit; with a test on a channel whose spend follows demand, the model's share
  * of that channel moves towards the truth.
  */
-import { backward } from '../src/autograd/backward.js';
-import { gradScope, noGrad } from '../src/autograd/tape.js';
+import { noGrad } from '../src/autograd/tape.js';
 import { resolveLiftTests, type LiftTest } from '../src/calibration/lift-tests.js';
 import { UnifiedDataPipeline, type PreparedData } from '../src/data/pipeline.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
@@ -18,6 +17,7 @@ import { generateRecoveryPanel, type RecoveryPanel } from '../src/recovery/gener
 import { designGoDarkTest } from '../src/recovery/lift-truth.js';
 import { scenarioById } from '../src/recovery/scenarios.js';
 import { fitAndScore } from '../src/recovery/score.js';
+import { gradientVsDifferences } from './model-gradient-check.js';
 
 let cpu: Engine;
 let dev: Engine;
@@ -101,32 +101,22 @@ test('the lift is the full prediction difference, and its gradient equals finite
 
   // gradient of the penalty against central differences, for parameters all along the path
   const penalty = () => calib.penalty(calib.lifts(actual(), batch, false));
-  gradScope(cpu, () => model.arena.setGrads(backward(penalty())));
-  const value = async () => (await noGrad(cpu, penalty).toArray())[0];
-  for (const name of [
-    'mediaCoeffMaxRaw',
-    'predictionScaleRaw',
-    'hillHalfSatRaw',
-    'adstockRaw',
-    'gru.biasHh',
-    'ctrlCoeffMaxRaw',
-  ]) {
-    const p = model.param(name);
-    const grad = await model.arena.grad(name).toArray();
-    const x = await p.toArray();
-    const eps = 1e-6;
-    for (let i = 0; i < Math.min(x.length, 4); i++) {
-      const at = (v: number) => {
-        const y = Float64Array.from(x);
-        y[i] = v;
-        p.write(y);
-        return value();
-      };
-      const fd = ((await at(x[i] + eps)) - (await at(x[i] - eps))) / (2 * eps);
-      p.write(x);
-      expect(Math.abs(grad[i] - fd)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(fd)));
-    }
-  }
+  const points = await gradientVsDifferences(
+    cpu,
+    model,
+    penalty,
+    [
+      'mediaCoeffMaxRaw',
+      'predictionScaleRaw',
+      'hillHalfSatRaw',
+      'adstockRaw',
+      'gru.biasHh',
+      'ctrlCoeffMaxRaw',
+    ],
+    4,
+  );
+  for (const { grad, fd } of points)
+    expect(Math.abs(grad - fd)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(fd)));
   calib.dispose();
   model.dispose();
 });

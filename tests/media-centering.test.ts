@@ -5,8 +5,7 @@
  * the centre is frozen, so evaluation reproduces the training function, a changed input moves the
  * prediction by β·Δx̃ alone, and the decomposition still reports β·x̃.
  */
-import { noGrad, gradScope } from '../src/autograd/tape.js';
-import { backward } from '../src/autograd/backward.js';
+import { noGrad } from '../src/autograd/tape.js';
 import { mediaPathways } from '../src/analysis/contributions.js';
 import { UnifiedDataPipeline, type PreparedData } from '../src/data/pipeline.js';
 import { generateSyntheticPanel } from '../src/data/synthetic.js';
@@ -15,6 +14,7 @@ import { softplus } from '../src/maths/functions.js';
 import { disposeBatch, toDevice, trainingBatch, type HostBatch } from '../src/model/batch.js';
 import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../src/model/config.js';
 import { ModelTrainer } from '../src/model/trainer.js';
+import { gradientVsDifferences } from './model-gradient-check.js';
 
 let cpu: Engine;
 let dev: Engine;
@@ -66,32 +66,17 @@ test("the centred loss's gradient equals central finite differences (float64)", 
     model.dims.path,
   );
   const loss = () => model.forward(batch, { loss: 'huber' }).total;
-  gradScope(cpu, () => model.arena.setGrads(backward(loss())));
-  const value = async () => (await noGrad(cpu, loss).toArray())[0];
-  for (const name of [
-    'adstockRaw',
-    'hillHalfSatRaw',
-    'mediaCoeffMaxRaw',
-    'mediaHead.2.bias',
-    'regionBaselineRaw',
-  ]) {
-    const p = model.param(name);
-    const grad = await model.arena.grad(name).toArray();
-    const x = await p.toArray();
-    const eps = 1e-6;
-    for (let i = 0; i < Math.min(x.length, 3); i++) {
-      const at = (v: number) => {
-        const y = Float64Array.from(x);
-        y[i] = v;
-        p.write(y);
-        return value();
-      };
-      const fd = ((await at(x[i] + eps)) - (await at(x[i] - eps))) / (2 * eps);
-      p.write(x);
-      expect(Math.abs(grad[i] - fd)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
-      // a channel's coefficient and its level are not one direction: the mean is taken out
-      if (name === 'mediaCoeffMaxRaw') expect(Math.abs(fd)).toBeGreaterThan(0);
-    }
+  const points = await gradientVsDifferences(
+    cpu,
+    model,
+    loss,
+    ['adstockRaw', 'hillHalfSatRaw', 'mediaCoeffMaxRaw', 'mediaHead.2.bias', 'regionBaselineRaw'],
+    3,
+  );
+  for (const { name, grad, fd } of points) {
+    expect(Math.abs(grad - fd)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
+    // a channel's coefficient and its level are not one direction: the mean is taken out
+    if (name === 'mediaCoeffMaxRaw') expect(Math.abs(fd)).toBeGreaterThan(0);
   }
   disposeBatch(batch);
   model.dispose();
