@@ -4,7 +4,8 @@
  * (190 × 109 × 13 × 7), hidden 280 by default: median step (= epoch) time, dispatches and submits
  * per step, on the adapter and on the float64 CPU backend in the same run.
  * Options: --adapter NAME, --hidden N, --size small|paper|both, --steps N, --skip-cpu, --json FILE,
- * --profile (also time one step kernel by kernel on the adapter, one submit per dispatch).
+ * --profile (also time one step kernel by kernel on the adapter, one submit per dispatch),
+ * --config JSON (config overrides, e.g. '{"mediaCentering": false}').
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { generateSyntheticPanel } from '../src/data/synthetic.js';
 import type { AdapterChoice } from '../src/engine/device.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { toDevice, trainingBatch } from '../src/model/batch.js';
-import { getDefaultConfig, updateConfig } from '../src/model/config.js';
+import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../src/model/config.js';
 import { ModelTrainer } from '../src/model/trainer.js';
 
 const { values: a } = parseArgs({
@@ -25,6 +26,7 @@ const { values: a } = parseArgs({
     'skip-cpu': { type: 'boolean', default: false },
     json: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    config: { type: 'string' },
   },
 });
 const H = Number(a.hidden);
@@ -45,7 +47,11 @@ interface Row {
 async function measure(e: Engine, size: keyof typeof SIZES, steps: number): Promise<Row> {
   const s = SIZES[size];
   const { panel } = generateSyntheticPanel({ ...s, seed: 1 });
-  const config = updateConfig(getDefaultConfig(), { hiddenDim: H, minTrainWeeks: 40 });
+  const config = updateConfig(getDefaultConfig(), {
+    hiddenDim: H,
+    minTrainWeeks: 40,
+    ...(a.config ? (JSON.parse(a.config) as ConfigOverrides) : {}),
+  });
   const prepared = new UnifiedDataPipeline(config).fit(panel);
   const trainer = new ModelTrainer(e, config);
   const model = trainer.createModel(prepared);
@@ -94,6 +100,7 @@ function printProfile(ms: Record<string, number>): void {
 const dev = await createEngine({ adapter: a.adapter as AdapterChoice });
 const cpu = await createEngine({ adapter: 'cpu' });
 console.log(`device: ${dev.describe()}`);
+if (a.config) console.log(`config overrides: ${a.config}`);
 const rows: Row[] = [];
 for (const size of sizes) {
   rows.push(await measure(dev, size, Number(a.steps)));

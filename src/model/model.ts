@@ -8,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import {
   add,
+  centerRows,
   dagPenalty,
   groupedLinear,
   gruInput,
@@ -65,11 +66,8 @@ export interface ForwardResult extends MmmOutputResult {
   total: Tensor;
   /** NOTEARS h(A) [1] (notears mode only) */
   h?: Tensor;
-  /** transformed media [R, T, C] */
+  /** transformed media [R, T, C] (before centring) */
   mediaTransformed: Tensor;
-  /** the centre this pass took from its batch's centre weights [R, 1, C]; null where it used the
-   * frozen centre or without centring */
-  mediaCenter: Tensor | null;
   /** both coefficient heads' output [R, T, C + K] (media columns first) */
   heads: Tensor;
 }
@@ -262,13 +260,23 @@ export class DeepCausalMMM {
     return this.frozenCenter;
   }
 
+  /**
+   * x̃ as the output takes it: minus the batch's own centre (one fused op: training), minus the
+   * frozen centre, or unchanged without centring.
+   */
+  private centered(xt: Tensor, batch: ModelBatch): Tensor {
+    if (this.config.mediaCentering && batch.centerWeights)
+      return centerRows(xt, batch.centerWeights);
+    const center = this.mediaCenterFor(xt, batch);
+    return center ? sub(xt, center) : xt;
+  }
+
   /** The forward pass and the loss (model-spec §6–7). */
   forward(batch: ModelBatch, opts: ForwardOptions = {}): ForwardResult {
     const cfg = this.config;
     const p = (n: string) => this.arena.param(n);
     const graph = this.noGraph;
     const { xt, heads } = this.encode(batch, opts.training ?? false);
-    const center = this.mediaCenterFor(xt, batch);
     const offset = batch.pathBasis ? this.path(batch.pathBasis) : undefined;
     const out = mmmOutput(
       {
@@ -278,7 +286,7 @@ export class DeepCausalMMM {
         ctrlMaxRaw: p('ctrlCoeffMaxRaw'),
         stableMedia: p('stableMediaCoeff'),
         stableCtrl: p('stableCtrlCoeff'),
-        xt: center ? sub(xt, center) : xt,
+        xt: this.centered(xt, batch),
         z: batch.controls,
         baselineRaw: p('regionBaselineRaw'),
         globalBiasRaw: p('globalBiasRaw'),
@@ -323,9 +331,7 @@ export class DeepCausalMMM {
       hValue = notearsH(A);
       total = add(total, mul(hValue, add(mul(hValue, this.halfRho), this.alpha)));
     }
-    // the frozen centre is the model's own tensor: only a centre this pass computed goes out
-    const ownCenter = center && center !== this.frozenCenter ? center : null;
-    return { ...out, total, h: hValue, mediaTransformed: xt, mediaCenter: ownCenter, heads };
+    return { ...out, total, h: hValue, mediaTransformed: xt, heads };
   }
 
   /** Sets NOTEARS' dual variables and weights (all zero before the warm-up). */

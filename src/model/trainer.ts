@@ -172,7 +172,12 @@ export class ModelTrainer {
               f.total,
               calibration.penalty(
                 calibration.lifts(
-                  { xt: f.mediaTransformed, heads: f.heads, center: f.mediaCenter },
+                  {
+                    xt: f.mediaTransformed,
+                    heads: f.heads,
+                    // the same centre as the pass's (computed apart: the pass fused it away)
+                    center: model.mediaCenterFor(f.mediaTransformed, batch),
+                  },
                   batch,
                   true,
                 ),

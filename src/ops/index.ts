@@ -14,3 +14,4 @@ export * from './linear.js';
 export * from './grouped-linear.js';
 export * from './gru-input.js';
 export * from './mmm-output.js';
+export * from './center.js';
