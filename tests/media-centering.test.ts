@@ -12,7 +12,7 @@ import { generateSyntheticPanel } from '../src/data/synthetic.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { softplus } from '../src/maths/functions.js';
 import { disposeBatch, toDevice, trainingBatch, type HostBatch } from '../src/model/batch.js';
-import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../src/model/config.js';
+import { smallConfig } from './small-config.js';
 import { ModelTrainer } from '../src/model/trainer.js';
 import { gradientVsDifferences } from './model-gradient-check.js';
 
@@ -31,15 +31,7 @@ afterAll(() => {
   dev?.destroy();
 });
 
-const config = (o: ConfigOverrides = {}) =>
-  updateConfig(getDefaultConfig(), {
-    hiddenDim: 8,
-    epochs: 40,
-    warmStartEpochs: 5,
-    logEvery: 10,
-    minTrainWeeks: 40,
-    ...o,
-  });
+const config = smallConfig;
 
 test('the training batch carries centre weights: each region sums to 1 over the loss cells', () => {
   const host = trainingBatch(prepared, 0, false);

@@ -6,8 +6,9 @@
 import { UnifiedDataPipeline, type PreparedData } from '../src/data/pipeline.js';
 import { generateSyntheticPanel } from '../src/data/synthetic.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
-import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../src/model/config.js';
+import { getDefaultConfig, updateConfig } from '../src/model/config.js';
 import { fromModelFile, toModelFile } from '../src/model/model-file.js';
+import { smallConfig } from './small-config.js';
 import { ModelTrainer, type TrainerCheckpoint, type TrainProgress } from '../src/model/trainer.js';
 import { toDevice, trainingBatch } from '../src/model/batch.js';
 import { checkTrainingMemory } from '../src/model/memory.js';
@@ -27,15 +28,7 @@ afterAll(() => {
   cpu?.destroy();
 });
 
-const small = (o: ConfigOverrides = {}) =>
-  updateConfig(getDefaultConfig(), {
-    hiddenDim: 8,
-    epochs: 40,
-    warmStartEpochs: 5,
-    logEvery: 10,
-    minTrainWeeks: 40,
-    ...o,
-  });
+const small = smallConfig;
 
 async function params(f: { model: { arena: { read(): Promise<Map<string, Float64Array>> } } }) {
   return [...(await f.model.arena.read()).values()].flatMap((a) => Array.from(a));
