@@ -9,6 +9,7 @@
  *   npm run bench:recovery -- --scenarios a,d --seeds 1 --shares 0.3
  *   npm run bench:recovery -- --config '{"hiddenDim": 16}'   # a candidate default
  *   npm run bench:recovery -- --reverse                      # also fit with the channels reversed
+ *   npm run bench:recovery -- --members 8                    # ensembles: interval coverage, width
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     reverse: { type: 'boolean', default: false },
     adapter: { type: 'string', default: 'auto' },
     json: { type: 'string' },
+    /** ensemble members per fit (issue 14): prints the 90 % intervals' coverage and width */
+    members: { type: 'string', default: '1' },
     quiet: { type: 'boolean', default: false },
     /** diagnostic: carry-over kinds of the generated channels, e.g. 'geometric' */
     carry: { type: 'string' },
@@ -52,8 +55,18 @@ const k = (x: number) => (Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.to
 function printRun(r: Run): void {
   const s = r.score;
   const ch = s.channels
-    .map((c) => `${c.channel} ${fmt(100 * c.share)}/${fmt(100 * c.trueShare)}`)
+    .map(
+      (c) =>
+        `${c.channel} ${fmt(100 * c.share)}/${fmt(100 * c.trueShare)}` +
+        (c.shareLo !== undefined
+          ? ` [${fmt(100 * c.shareLo)}, ${fmt(100 * c.shareHi!)}]${c.shareCovered ? '' : ' MISS'}`
+          : ''),
+    )
     .join(', ');
+  const pi =
+    s.holdoutPredictionCoverage !== undefined
+      ? `, holdout in 90 % PI ${fmt(100 * s.holdoutPredictionCoverage, 0)} %`
+      : '';
   const edges = [
     ...s.trueEdges.map(
       (e) => `${e.from}→${e.to} ${fmt(e.strength, 2)} ${e.found ? 'found' : 'MISSED'}`,
@@ -65,7 +78,7 @@ function printRun(r: Run): void {
       `max share err ${fmt(s.maxShareErrorPts)} pts (mean ${fmt(s.meanShareErrorPts)}), ` +
       `max ROAS err ${fmt(s.maxAbsRoasErrorPct, 0)} %, media share ${fmt(100 * s.mediaShare)} % ` +
       `(truth ${fmt(100 * s.trueMediaShare)}), holdout RMSE ${k(s.holdoutRmse)} vs recent ` +
-      `${k(s.naiveRecentRmse)} / mean ${k(s.naiveTrainingMeanRmse)}, ${s.epochs} epochs ` +
+      `${k(s.naiveRecentRmse)} / mean ${k(s.naiveTrainingMeanRmse)}${pi}, ${s.epochs} epochs ` +
       `${fmt(s.fitSeconds, 0)} s\n    model/truth %: ${ch}${edges ? `\n    edges: ${edges}` : ''}`,
   );
 }
@@ -96,6 +109,7 @@ async function main() {
     for (const channelOrder of orders) {
       const score = await fitAndScore(engine, rp, config, {
         channelOrder,
+        members: Number(args.members),
         onProgress: args.quiet
           ? undefined
           : (p) => {
@@ -158,6 +172,20 @@ async function main() {
           mean((s) => s.fitSeconds),
           0,
         )} |`,
+    );
+  }
+  const scored = runs.flatMap((r) => r.score.channels).filter((c) => c.shareLo !== undefined);
+  if (scored.length > 0) {
+    const widths = scored.map((c) => 100 * (c.shareHi! - c.shareLo!)).sort((a, b) => a - b);
+    const mid = widths.length >> 1;
+    const median = widths.length % 2 ? widths[mid] : (widths[mid - 1] + widths[mid]) / 2;
+    const covered = scored.filter((c) => c.shareCovered).length;
+    const pis = runs.map((r) => r.score.holdoutPredictionCoverage!);
+    console.log(
+      `\nintervals (${args.members} members, 90 %): true share inside in ${covered} of ` +
+        `${scored.length} channel-runs (${fmt((100 * covered) / scored.length, 0)} %; bar 80, ` +
+        `goal 88), median width ${fmt(median)} pts (bar 15); holdout KPI inside its 90 % ` +
+        `prediction interval: ${pis.map((v) => `${fmt(100 * v, 0)} %`).join(', ')}`,
     );
   }
   if (args.reverse) {

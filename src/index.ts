@@ -70,7 +70,30 @@ export {
   type FitOptions,
 } from './model/trainer.js';
 export { FittedMMM, type Decomposition, type TrainingSummary } from './model/fitted.js';
-export { toModelFile, fromModelFile, type ModelFile } from './model/model-file.js';
+export {
+  toModelFile,
+  fromModelFile,
+  fromModelFileMembers,
+  type ModelFile,
+} from './model/model-file.js';
+export {
+  fitEnsemble,
+  bootstrapWeights,
+  BOOTSTRAP_BLOCK_WEEKS,
+  type EnsembleOptions,
+  type MemberResampling,
+} from './model/ensemble.js';
+export {
+  memberInterval,
+  memberIntervals,
+  INTERVAL_LEVEL,
+  type MemberInterval,
+} from './analysis/intervals.js';
+export {
+  meanDecomposition,
+  predictionIntervals,
+  type PredictionIntervals,
+} from './analysis/ensemble-forecast.js';
 export {
   parseLiftTestsCsv,
   parseLiftTestsJson,
@@ -138,7 +161,12 @@ export {
 } from './analysis/model-response.js';
 export { MonotoneCurve, type CurvePoints } from './analysis/monotone-curve.js';
 export { TrueBudgetProcess, budgetTruthCheck } from './recovery/budget-truth.js';
-export { channelEffects, type ChannelEffects } from './analysis/channel-effects.js';
+export {
+  channelEffects,
+  ensembleChannelEffects,
+  type ChannelEffects,
+  type ChannelIntervals,
+} from './analysis/channel-effects.js';
 export { learnMediaGraph, type MediaGraph, type MediaEdge } from './analysis/media-graph.js';
 export { fitWarnings, type FitWarning } from './analysis/warnings.js';
 export { autoConfig, isSoftwareAdapter, type AutoConfig } from './model/auto-config.js';

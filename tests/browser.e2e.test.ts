@@ -26,6 +26,8 @@ import { getDefaultConfig, updateConfig, type MMMConfig } from '../src/model/con
 import type { FittedMMM } from '../src/model/fitted.js';
 import { fromModelFile, toModelFile } from '../src/model/model-file.js';
 import { ModelTrainer } from '../src/model/trainer.js';
+import { fitEnsemble } from '../src/model/ensemble.js';
+import { meanDecomposition } from '../src/analysis/ensemble-forecast.js';
 import type { PageState } from '../examples/browser/main.js';
 import {
   CHROMIUM,
@@ -283,6 +285,41 @@ suite('causalmix example page in headless chromium (WebGPU on SwiftShader)', () 
       expect(rel).toBeLessThan(F32_REL);
     } finally {
       fitted?.dispose();
+    }
+  }, 180_000);
+
+  test("an ensemble's model file loads in the page with every member and its intervals", async () => {
+    const config = tinyConfig();
+    let members: FittedMMM[] = [];
+    try {
+      members = await fitEnsemble(nodeEngine, config, demoPrepared(config), { members: 2 });
+      const decs = [];
+      for (const m of members) decs.push(await m.decompose());
+      const nodePred = meanDecomposition(decs).prediction;
+      const text = JSON.stringify(await toModelFile(members[0], {}, members.slice(1)));
+      const before = (await pageState(page)).results;
+      await page.setInputFiles('#model-file', {
+        name: 'ensemble-model.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(text),
+      });
+      const s = await waitForResult(page, before + 1, 120_000);
+      expect(s.summary?.source).toBe('loaded');
+      // the page predicts with the members' mean and draws the share intervals
+      const pagePred = await page.evaluate(() =>
+        (window as unknown as HookWindow).__causalmix.predictions(),
+      );
+      expect(maxRelativeDiff(pagePred, nodePred)).toBeLessThan(F32_REL);
+      await expect(page.content()).resolves.toContain(
+        "90 % intervals across the ensemble's members",
+      );
+      // and a model file saved from the page keeps both members
+      const saved = JSON.parse(
+        await page.evaluate(() => (window as unknown as HookWindow).__causalmix.modelFileText()),
+      );
+      expect(saved.members).toHaveLength(1);
+    } finally {
+      members.forEach((m) => m.dispose());
     }
   }, 180_000);
 

@@ -62,9 +62,12 @@ test('totals equal the media components over the training cells; direct + mediat
   // channels.csv: one row per channel with the issue's columns
   const csv = eff.toCsv().trim().split('\n');
   expect(csv[0]).toBe(
-    'channel,direct_contribution,mediated_contribution,total_contribution,share_of_media,roas',
+    'channel,direct_contribution,mediated_contribution,total_contribution,share_of_media,roas,' +
+      'total_contribution_lo,total_contribution_hi,share_of_media_lo,share_of_media_hi,roas_lo,roas_hi',
   );
   expect(csv).toHaveLength(1 + p.C);
+  // one model: the interval columns are empty
+  for (const row of csv.slice(1)) expect(row.split(',').slice(6)).toEqual(['', '', '', '', '', '']);
 }, 120_000);
 
 test('without costs ROAS is empty', async () => {

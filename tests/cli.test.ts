@@ -92,6 +92,8 @@ describe('causalmix fit', () => {
     expect(run.stdout).toMatch(/^train 10\/10 /m);
     expect(run.stdout).toContain('naive: last 13 training weeks');
     expect(run.stdout).toContain('x is impressions, not spend');
+    // one model: no intervals, and the report says how to get them
+    expect(run.stdout).toContain('one model, so no intervals: --members 8');
   });
 
   test('writes model.json, metrics.json, the CSVs, the dashboard and its charts', async () => {
@@ -281,6 +283,68 @@ describe('causalmix fit', () => {
         /cannot read model file '.*nope\.json': ENOENT/,
       );
     });
+  });
+});
+
+describe('causalmix fit --members', () => {
+  test('an ensemble writes intervals to channels.csv, metrics.json and the report', async () => {
+    const out = join(dir, 'out-members');
+    const run = await cli(['fit', csv, ...TINY, '--members', '2', '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^member 2 of 2$/m);
+    expect(run.stdout).toContain('mean of 2 members; channels.csv');
+    expect(run.stdout).toMatch(
+      /impressions_tv: [\d.]+ % of media \(90 % interval -?[\d.]+–[\d.]+ %\)/,
+    );
+    expect(run.stdout).toMatch(
+      /^holdout: \d+ % of 28 region-weeks inside the 90 % prediction interval$/m,
+    );
+    const rows = (await readFile(join(out, 'channels.csv'), 'utf8')).trim().split('\n');
+    const head = rows[0].split(',');
+    for (const row of rows.slice(1)) {
+      const v = (name: string) => Number(row.split(',')[head.indexOf(name)]);
+      expect(v('share_of_media_lo')).toBeLessThan(v('share_of_media'));
+      expect(v('share_of_media_hi')).toBeGreaterThan(v('share_of_media'));
+      expect(v('total_contribution_lo')).toBeLessThan(v('total_contribution_hi'));
+    }
+    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.ensemble.members).toBe(2);
+    expect(metrics.ensemble.holdoutCells).toBe(28);
+    expect(metrics.channels[0].shareOfMediaLo).toBeLessThan(metrics.channels[0].shareOfMediaHi);
+    const model = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+    expect(model.members).toHaveLength(1);
+    expect(model.extras.memberResponseCurves).toHaveLength(2);
+    // the curves are the members' mean with bounds; the report gives the recommendation's spread
+    const curves = (await readFile(join(out, 'response-curves.csv'), 'utf8')).trim().split('\n');
+    expect(curves[0].endsWith(',response_lo,response_hi')).toBe(true);
+    const [lo, hi] = curves[3].split(',').slice(-2).map(Number);
+    expect(lo).toBeLessThanOrEqual(hi);
+    expect(run.stdout).toContain(
+      "each member's own optimal mix (impressions, mean and 90 % interval",
+    );
+    // optimize on the ensemble's file: the mean curves, each member's optimum, all members' check
+    const opt = await cli([
+      'optimize',
+      join(out, 'model.json'),
+      '--budget',
+      '1e6',
+      '--weeks',
+      '13',
+    ]);
+    expect(opt.stderr).toBe('');
+    expect(opt.code).toBe(0);
+    expect(opt.stdout).toMatch(/^ {2}impressions_tv: [\d,]+ \([\d,]+–[\d,]+\)$/m);
+    expect(opt.stdout).toMatch(/Media response of the plan: curves/);
+  }, 180_000);
+
+  test('--members 0 and --resume with an ensemble are refused', async () => {
+    expectOneLineError(await cli(['fit', csv, '--members', '0']), /--members <k>/);
+    const out = join(dir, 'out-members');
+    expectOneLineError(
+      await cli(['fit', csv, ...TINY, '--members', '2', '--resume', out]),
+      /--resume continues a single model; an ensemble \(--members\) keeps no checkpoint yet/,
+    );
   });
 });
 

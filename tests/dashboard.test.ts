@@ -437,6 +437,68 @@ describe('total effects, warnings and media scaling', () => {
     expect(svg).toContain('Mediated (through other channels)');
   });
 
+  test("an ensemble's intervals: a line per channel over the share and ROAS bars", async () => {
+    const bounded = effects().map((e, i) => ({
+      ...e,
+      shareOfMediaLo: e.shareOfMedia - 0.05 * (i + 1),
+      shareOfMediaHi: e.shareOfMedia + 0.05,
+      roasLo: e.roas! / 2,
+      roasHi: e.roas! * 2,
+    }));
+    for (const [id, lo, hi] of [
+      ['channel-contributions', 'shareOfMediaLo', 'shareOfMediaHi'],
+      ['channel-roas', 'roasLo', 'roasHi'],
+    ] as const) {
+      const c = chart(withEffects(bounded), id)!;
+      expect(c.spec.title).toMatchObject({ subtitle: expect.stringMatching(/90 % intervals/) });
+      const layers = (c.spec as { layer: { data?: { values: Record<string, unknown>[] } }[] })
+        .layer;
+      expect(layers).toHaveLength(2);
+      const lines = layers[1].data!.values;
+      expect(lines.map((r) => r.channel)).toEqual(['TV', 'Search', 'Social']);
+      lines.forEach((r, i) => {
+        expect(r.lo).toBeCloseTo(bounded[i][lo], 6);
+        expect(r.hi).toBeCloseTo(bounded[i][hi], 6);
+      });
+      const marks = await markItems(compileChart(c.spec));
+      expect(marks.get('rule')).toBe(3);
+      expect(await renderChartSvg(c.spec)).toMatch(/^<svg/);
+      // one model: no lines
+      expect((chart(withEffects(), id)!.spec as { layer?: unknown }).layer).toBeUndefined();
+    }
+    // bounds must come in pairs, lower first
+    const bad = effects({ shareOfMediaLo: 0.6, shareOfMediaHi: 0.4 });
+    expect(() => buildChartSpecs(withEffects(bad))).toThrow(/shareOfMediaLo\/shareOfMediaHi/);
+    const half = effects({ roasLo: 0.01 });
+    expect(() => buildChartSpecs(withEffects(half))).toThrow(/roasLo\/roasHi/);
+  });
+
+  test("an ensemble's response bands: a shaded area per banded curve, checked bounds", async () => {
+    const d = makeData();
+    d.responseCurves = d.responseCurves!.map((c, i) => ({
+      ...c,
+      source: 'simulated' as const,
+      points: [0, 1, 2, 3].map((k) => ({ x: 1000 * k, y: 100 * k })),
+      ...(i < 2
+        ? { band: [0, 1, 2, 3].map((k) => ({ x: 1000 * k, lo: 80 * k, hi: 120 * k })) }
+        : {}),
+    }));
+    const c = chart(d, 'response-curves')!;
+    expect(JSON.stringify(c.spec.title)).toContain(
+      "shaded: 90 % intervals across the ensemble's members",
+    );
+    const band = dataOf(c.spec).filter((r) => r.kind === 'band');
+    expect(band).toHaveLength(8);
+    expect(band[2]).toMatchObject({ x: 2000, lo: 160, hi: 240 });
+    const marks = await markItems(compileChart(c.spec));
+    expect(marks.get('area')).toBeGreaterThan(0);
+    // without bands: no area layer
+    const plain = chart(makeData(), 'response-curves')!;
+    expect((await markItems(compileChart(plain.spec))).get('area')).toBeUndefined();
+    d.responseCurves![0].band![1].lo = 500;
+    expect(() => buildChartSpecs(d)).toThrow(/band point \(1000, 500, 120\)/);
+  });
+
   test('effectShareRows: parts add up to each share, a zero media total gives zeros', () => {
     const rows = effectShareRows(effects());
     expect(rows).toHaveLength(6);

@@ -22,7 +22,10 @@ import type { WebGpuBackend } from '../../src/engine/webgpu-backend.js';
 import { decodeF32, encodeF32 } from '../../src/model/codec.js';
 import { getDefaultConfig, updateConfig } from '../../src/model/config.js';
 import type { FittedMMM } from '../../src/model/fitted.js';
-import { fromModelFile, toModelFile } from '../../src/model/model-file.js';
+import { fromModelFileMembers, toModelFile } from '../../src/model/model-file.js';
+import { ensembleChannelEffects } from '../../src/analysis/channel-effects.js';
+import { meanDecomposition } from '../../src/analysis/ensemble-forecast.js';
+import type { Decomposition } from '../../src/model/fitted.js';
 import {
   ModelTrainer,
   type TrainerCheckpoint,
@@ -115,6 +118,8 @@ const post = (m: FromWorker) => scope.postMessage(m);
 /** What the last trained or loaded model brings along for the analyses. */
 interface Current {
   fitted: FittedMMM;
+  /** an ensemble's other members (a loaded model file from `fit --members`); empty for one model */
+  others: FittedMMM[];
   rawMedia: Float64Array | null;
   curves: HillCurve[];
   curveUnit: CurveUnit;
@@ -215,8 +220,14 @@ async function analyse(
 ): Promise<{ summary: ResultSummary; dashboard: DashboardData }> {
   const { fitted } = c;
   const p: PreparedData = fitted.prepared;
-  const dec = await fitted.decompose();
+  // an ensemble shows its members' mean, and its intervals in the channel charts
+  const decs = await decompositions(c);
+  const dec = meanDecomposition(decs);
   const report = await fitted.evaluate(dec);
+  const effects = await ensembleChannelEffects([fitted, ...c.others], {
+    decompositions: decs,
+    rawMedia: c.rawMedia ?? undefined,
+  });
   const fittedCurves = c.rawMedia ? modelResponseCurves(p, dec, c.rawMedia) : undefined;
   if (fittedCurves) {
     c.curves = fittedCurves.curves;
@@ -233,6 +244,7 @@ async function analyse(
     budget: table?.rows,
     rawMedia: c.rawMedia ?? undefined,
     title,
+    channelEffects: effects,
   });
   // a loaded file without the raw media still has its saved curves (no observed points)
   if (!fittedCurves && c.curves.length > 0)
@@ -265,6 +277,12 @@ async function analyse(
       budgetDefault: table ? { budget: sumWeekly(c.currentWeekly!) * weeks, weeks } : null,
     },
   };
+}
+
+async function decompositions(c: Current): Promise<Decomposition[]> {
+  const out: Decomposition[] = [];
+  for (const m of [c.fitted, ...c.others]) out.push(await m.decompose());
+  return out;
 }
 
 const sumWeekly = (w: Record<string, number>) => Object.values(w).reduce((a, b) => a + b, 0);
@@ -365,6 +383,7 @@ async function train(id: number, run: SavedRun, resume?: TrainerCheckpoint): Pro
   fitted.training.adapter = engine.adapterName;
   replaceCurrent({
     fitted,
+    others: [],
     rawMedia: panel.media,
     curves: [],
     curveUnit: 'impressions',
@@ -376,6 +395,7 @@ async function train(id: number, run: SavedRun, resume?: TrainerCheckpoint): Pro
 
 function replaceCurrent(next: Current): void {
   current?.fitted.dispose();
+  current?.others.forEach((m) => m.dispose());
   current = next;
 }
 
@@ -390,16 +410,16 @@ async function loadModel(id: number, text: string, choice: EngineChoice): Promis
     );
   }
   const engine = await engineFor(choice);
-  let fitted: FittedMMM;
   let curves: HillCurve[] = [];
   try {
-    fitted = fromModelFile(engine, json);
+    const [fitted, ...others] = fromModelFileMembers(engine, json);
     const extras = (json.extras ?? {}) as Record<string, unknown>;
     if (Array.isArray(extras.responseCurves)) curves = extras.responseCurves.map(reviveHillCurve);
     const rawMedia = typeof extras.rawMedia === 'string' ? decodeF32(extras.rawMedia) : null;
     const weekly = extras.currentWeekly as { perChannel?: Record<string, number> } | undefined;
     replaceCurrent({
       fitted,
+      others,
       rawMedia: rawMedia ? Float64Array.from(rawMedia) : null,
       curves,
       curveUnit: curves[0]?.unit ?? 'impressions',
@@ -433,26 +453,30 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'model-file': {
       const c = need();
-      const file = await toModelFile(c.fitted, {
-        responseCurves: c.curves,
-        curveUnit: c.curveUnit,
-        ...(c.currentWeekly
-          ? {
-              currentWeekly: {
-                weeks: CURRENT_WEEKS,
-                unit: c.curveUnit,
-                perChannel: c.currentWeekly,
-              },
-            }
-          : {}),
-        // the raw media lets a reloaded model redraw its response curves with their points
-        ...(c.rawMedia ? { rawMedia: encodeF32(c.rawMedia) } : {}),
-      });
+      const file = await toModelFile(
+        c.fitted,
+        {
+          responseCurves: c.curves,
+          curveUnit: c.curveUnit,
+          ...(c.currentWeekly
+            ? {
+                currentWeekly: {
+                  weeks: CURRENT_WEEKS,
+                  unit: c.curveUnit,
+                  perChannel: c.currentWeekly,
+                },
+              }
+            : {}),
+          // the raw media lets a reloaded model redraw its response curves with their points
+          ...(c.rawMedia ? { rawMedia: encodeF32(c.rawMedia) } : {}),
+        },
+        c.others,
+      );
       post({ type: 'model-file', id: m.id, text: JSON.stringify(file) });
       return;
     }
     case 'predictions': {
-      const dec = await need().fitted.decompose();
+      const dec = meanDecomposition(await decompositions(need()));
       post({ type: 'predictions', id: m.id, values: dec.prediction });
       return;
     }

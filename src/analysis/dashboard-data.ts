@@ -67,13 +67,16 @@ export async function buildDashboardData(
       slope: c.slope,
       r2: c.r2,
     };
-    if (c.samples)
+    if (c.samples) {
+      const band = curveBand(opts.curves!, c.channel);
       return {
         ...base,
         source: c.source ?? 'simulated',
         use: c.use ?? 'hill',
         points: c.samples.x.map((x, i) => ({ x, y: c.samples!.y[i] })),
+        ...(band ? { band } : {}),
       };
+    }
     const scatter = 'points' in opts.curves! ? opts.curves.points : [];
     const pts = scatter.find((q) => q.channel === c.channel);
     return {
@@ -152,8 +155,24 @@ function mediaScalingOf(fitted: FittedMMM): MediaScaling {
   return fitted.prepared.scalers.media?.scaling ?? 'shareOfVoice';
 }
 
+/** An ensemble's band around a simulated curve, in the curve's weekly units (none otherwise). */
+function curveBand(curves: ModelCurves | ModelResponseCurves, channel: string) {
+  if (!('channels' in curves)) return undefined;
+  const s = curves.channels.find((x) => x.channel === channel);
+  if (!s?.responseLo || !s.responseHi) return undefined;
+  const Nw = curves.windowWeeks;
+  return s.input.map((v, k) => ({
+    x: v / Nw,
+    lo: s.responseLo![k] / Nw,
+    hi: s.responseHi![k] / Nw,
+  }));
+}
+
 /** The analysis' columns as rows; NaN (no costs, or no media at all) becomes null or 0. */
 function effectRows(e: ChannelEffects): ChannelEffectRow[] {
+  const iv = e.intervals;
+  const bounds = (b: { lo: number; hi: number } | undefined, lo: string, hi: string) =>
+    b && Number.isFinite(b.lo) && Number.isFinite(b.hi) ? { [lo]: b.lo, [hi]: b.hi } : {};
   return e.channels.map((channel, c) => ({
     channel,
     direct: e.direct[c],
@@ -161,6 +180,8 @@ function effectRows(e: ChannelEffects): ChannelEffectRow[] {
     total: e.total[c],
     shareOfMedia: Number.isFinite(e.shareOfMedia[c]) ? e.shareOfMedia[c] : 0,
     roas: Number.isFinite(e.roas[c]) ? e.roas[c] : null,
+    ...bounds(iv?.shareOfMedia[c], 'shareOfMediaLo', 'shareOfMediaHi'),
+    ...(Number.isFinite(e.roas[c]) ? bounds(iv?.roas[c], 'roasLo', 'roasHi') : {}),
   }));
 }
 

@@ -696,6 +696,9 @@ export interface SimulatedCurve {
   equation: string;
   /** the simulated response fell somewhere with more input (the interpolation levels it) */
   nonMonotone: boolean;
+  /** an ensemble's 90 % interval of `response` at each multiplier (src/analysis/ensemble-curves.ts) */
+  responseLo?: number[];
+  responseHi?: number[];
 }
 
 export interface ModelCurves {
@@ -738,6 +741,8 @@ const CSV_COLUMNS = [
   'saturation',
   'slope',
   'equation',
+  'response_lo',
+  'response_hi',
 ] as const;
 
 /**
@@ -773,49 +778,93 @@ export async function modelImpliedCurves(
       ? await rn.run(scenarios, { maxBytes: opts.maxBytes })
       : { weekly: [], stats: emptyStats() };
   const Nw = rn.windowWeeks;
-  const channels: SimulatedCurve[] = [];
-  active.forEach((c, a) => {
-    const channel = rn.channels[c];
+  const channels = active.map((c, a) => {
     const weeks = rn.countedWeeks(c);
     const totals = mults.map((_, k) =>
       ScenarioRunner.total(run.weekly[a * mults.length + k], weeks),
     );
-    const response = totals.map((v) => v - totals[0]);
-    const input = mults.map((m) => m * rn.windowInput[c]);
-    const x = input.map((v) => v / Nw);
-    const y = response.map((v) => v / Nw);
-    const samples = { x, y };
-    let fit: ResponseCurveFit | null = null;
-    try {
-      fit = new ResponseCurveFit({ x, y, channel, unit: rn.unit, bottom: 'zero' }).fit();
-    } catch (err) {
-      if (!(err instanceof DataError)) throw err;
-    }
-    const r2 = fit && Number.isFinite(fit.r2) ? fit.r2 : 0;
-    const curve: HillCurve = {
-      channel,
-      top: fit ? fit.top : Math.max(...y, 0),
-      bottom: 0,
-      saturation: fit ? fit.saturation : Math.max(...x) / 2,
-      slope: fit ? fit.slope : 1,
-      r2,
-      unit: rn.unit,
-      source: 'simulated',
-      use: r2 >= MIN_CURVE_R2 ? 'hill' : 'interpolation',
-      samples,
-    };
-    channels.push({
-      channel,
+    return simulatedCurve({
+      channel: rn.channels[c],
       multipliers: mults,
-      input,
-      response,
+      input: mults.map((m) => m * rn.windowInput[c]),
+      response: totals.map((v) => v - totals[0]),
+      windowWeeks: Nw,
+      unit: rn.unit,
       tailWeeks: rn.tailWeeks[c],
       pattern: rn.pattern[c] as 'data' | 'flat',
-      curve,
-      equation: fit ? fit.equation : '(no Hill fit)',
-      nonMonotone: monotoneCurve(samples).adjusted,
     });
   });
+  return curvesResult(channels, {
+    unit: rn.unit,
+    window: rn.window,
+    windowWeeks: Nw,
+    multipliers: mults,
+    skipped,
+    graphEdges: rn.edges.map((e) => `${rn.channels[e.from]} → ${rn.channels[e.to]}`),
+    absoluteScaling: !rn.needsRawMedia,
+    run: run.stats,
+  });
+}
+
+/** What a channel's curve is made from: its input and incremental response at each multiplier. */
+export interface CurvePointsInput {
+  channel: string;
+  multipliers: number[];
+  input: number[];
+  response: number[];
+  windowWeeks: number;
+  unit: CurveUnit;
+  tailWeeks: number;
+  pattern: 'data' | 'flat';
+}
+
+/**
+ * One channel's curve from its simulated points: a Hill fit in weekly units with its R², used by
+ * the optimizer where R² ≥ 0.99, else the monotone interpolation of the points.
+ */
+export function simulatedCurve(pts: CurvePointsInput): SimulatedCurve {
+  const { channel, unit, windowWeeks: Nw } = pts;
+  const x = pts.input.map((v) => v / Nw);
+  const y = pts.response.map((v) => v / Nw);
+  const samples = { x, y };
+  let fit: ResponseCurveFit | null = null;
+  try {
+    fit = new ResponseCurveFit({ x, y, channel, unit, bottom: 'zero' }).fit();
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+  }
+  const r2 = fit && Number.isFinite(fit.r2) ? fit.r2 : 0;
+  const curve: HillCurve = {
+    channel,
+    top: fit ? fit.top : Math.max(...y, 0),
+    bottom: 0,
+    saturation: fit ? fit.saturation : Math.max(...x) / 2,
+    slope: fit ? fit.slope : 1,
+    r2,
+    unit,
+    source: 'simulated',
+    use: r2 >= MIN_CURVE_R2 ? 'hill' : 'interpolation',
+    samples,
+  };
+  return {
+    channel,
+    multipliers: pts.multipliers,
+    input: pts.input,
+    response: pts.response,
+    tailWeeks: pts.tailWeeks,
+    pattern: pts.pattern,
+    curve,
+    equation: fit ? fit.equation : '(no Hill fit)',
+    nonMonotone: monotoneCurve(samples).adjusted,
+  };
+}
+
+/** ModelCurves from its simulated channels: the optimizer's curves and the CSV table. */
+export function curvesResult(
+  channels: SimulatedCurve[],
+  rest: Omit<ModelCurves, 'channels' | 'curves' | 'toCsv'>,
+): ModelCurves {
+  const num = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : '');
   const rows = channels.flatMap((s) =>
     s.multipliers.map((m, k) => ({
       channel: s.channel,
@@ -827,27 +876,22 @@ export async function modelImpliedCurves(
       response: s.response[k],
       weekly_input: s.curve.samples!.x[k],
       weekly_response: s.curve.samples!.y[k],
-      window_weeks: Nw,
+      window_weeks: rest.windowWeeks,
       tail_weeks: s.tailWeeks,
       pattern: s.pattern,
-      unit: rn.unit,
+      unit: rest.unit,
       top: s.curve.top,
       saturation: s.curve.saturation,
       slope: s.curve.slope,
       equation: s.equation,
+      response_lo: num(s.responseLo?.[k]),
+      response_hi: num(s.responseHi?.[k]),
     })),
   );
   return {
-    unit: rn.unit,
-    window: rn.window,
-    windowWeeks: Nw,
-    multipliers: mults,
+    ...rest,
     channels,
     curves: channels.map((s) => s.curve),
-    skipped,
-    graphEdges: rn.edges.map((e) => `${rn.channels[e.from]} → ${rn.channels[e.to]}`),
-    absoluteScaling: !rn.needsRawMedia,
-    run: run.stats,
     toCsv: () => rowsToCsv(rows, CSV_COLUMNS),
   };
 }
@@ -917,13 +961,33 @@ export async function checkPlanWithModel(
   curveResponse: number,
 ): Promise<PlanCheck> {
   const Nw = runner.windowWeeks;
-  const m = runner.channels.map((ch, c) =>
+  const m = planMultipliers(runner, allocation, numWeeks);
+  const { response, stats } = await runner.planResponse(m);
+  return planCheckOf(runner, m, (response * numWeeks) / Nw, curveResponse, stats);
+}
+
+/** The plan's multiplier of each channel's window input (its weekly plan ÷ weekly window input). */
+export function planMultipliers(
+  runner: ScenarioRunner,
+  allocation: Record<string, number>,
+  numWeeks: number,
+): number[] {
+  const Nw = runner.windowWeeks;
+  return runner.channels.map((ch, c) =>
     runner.windowInput[c] > 0
       ? ((allocation[ch] ?? 0) / numWeeks) * (Nw / runner.windowInput[c])
       : 0,
   );
-  const { response, stats } = await runner.planResponse(m);
-  const modelResponse = (response * numWeeks) / Nw;
+}
+
+/** The check's figures and, past MAX_PLAN_GAP_PCT, its warning (the model's response given). */
+export function planCheckOf(
+  runner: ScenarioRunner,
+  m: number[],
+  modelResponse: number,
+  curveResponse: number,
+  stats: ScenarioRunStats,
+): PlanCheck {
   const gapPct =
     modelResponse !== 0 ? ((curveResponse - modelResponse) / Math.abs(modelResponse)) * 100 : 0;
   const out: PlanCheck = {

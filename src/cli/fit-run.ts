@@ -12,10 +12,8 @@ import { adjacencyToCsv, thresholdDag } from '../analysis/dag-analysis.js';
 import { buildDashboardData } from '../analysis/dashboard-data.js';
 import { formatEvaluationReport } from '../analysis/metrics.js';
 import {
-  checkPlanWithModel,
   formatCurveSummary,
   formatPlanCheck,
-  modelImpliedCurves,
   ScenarioRunner,
   type PlanCheck,
 } from '../analysis/model-response.js';
@@ -28,17 +26,33 @@ import { createEngine } from '../engine/engine.js';
 import { saveModel } from '../model/checkpoint-file.js';
 import { ModelTrainer } from '../model/trainer.js';
 import { CliError, plainJson, progressReporter, toJson } from './common.js';
-import { channelEffects, type ChannelEffects } from '../analysis/channel-effects.js';
+import { ensembleChannelEffects, type ChannelEffects } from '../analysis/channel-effects.js';
+import { meanDecomposition, predictionIntervals } from '../analysis/ensemble-forecast.js';
+import {
+  allocationSpread,
+  checkPlanWithMembers,
+  ensembleModelCurves,
+  formatAllocationSpread,
+  type AllocationSpread,
+} from '../analysis/ensemble-curves.js';
+import { fitEnsemble } from '../model/ensemble.js';
+import type { Decomposition, FittedMMM } from '../model/fitted.js';
+import type { Engine } from '../engine/engine.js';
 import { fitWarnings } from '../analysis/warnings.js';
 import { autoConfig } from '../model/auto-config.js';
-import { getDefaultConfig, updateConfig, type ConfigOverrides } from '../model/config.js';
+import {
+  getDefaultConfig,
+  updateConfig,
+  type ConfigOverrides,
+  type MMMConfig,
+} from '../model/config.js';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import type {
   FitOptions as TrainOptions,
   LiftTestResult,
   TrainerCheckpoint,
 } from '../model/trainer.js';
-import { resolveLiftTests, type LiftTestInput } from '../calibration/lift-tests.js';
+import { resolveLiftTests, type LiftTest, type LiftTestInput } from '../calibration/lift-tests.js';
 import type { Interruption } from './interrupt.js';
 import {
   checkpointPath,
@@ -64,6 +78,8 @@ export interface FitRunOptions {
   liftTestsSource?: string;
   /** checkpoints in `outDir`, resume and clean interruption (`fit`; `demo` has none) */
   checkpoints?: CheckpointOptions;
+  /** ensemble members (default 1): K ≥ 2 gives every channel figure a 90 % interval */
+  members?: number;
 }
 
 export interface CheckpointOptions {
@@ -117,25 +133,59 @@ export function mediaShareOfKpi(p: PreparedData, mediaTotal: number): number {
 
 /** channels.csv's rows as JSON (metrics.json). */
 function channelRows(e: ChannelEffects) {
+  const num = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+  const iv = e.intervals;
   return e.channels.map((channel, c) => ({
     channel,
     directContribution: e.direct[c],
     mediatedContribution: e.mediated[c],
     totalContribution: e.total[c],
     shareOfMedia: e.shareOfMedia[c],
-    roas: Number.isFinite(e.roas[c]) ? e.roas[c] : null,
+    roas: num(e.roas[c]),
+    ...(iv
+      ? {
+          totalContributionLo: iv.total[c].lo,
+          totalContributionHi: iv.total[c].hi,
+          shareOfMediaLo: iv.shareOfMedia[c].lo,
+          shareOfMediaHi: iv.shareOfMedia[c].hi,
+          roasLo: num(iv.roas[c].lo),
+          roasHi: num(iv.roas[c].hi),
+        }
+      : {}),
   }));
 }
+
+/** How the intervals are made, for metrics.json. */
+const ENSEMBLE_METHOD =
+  'members trained on Bayesian-bootstrap weights of region × 13-week blocks, seeds seed + k; ' +
+  'channel figures: mean ± t(K−1)·sd·√(1 + 1/K); KPI: mean ± z·√(sd²(1 + 1/K) + training RMSE²)';
+
+export const ENSEMBLE_NO_RESUME =
+  '--resume continues a single model; an ensemble (--members) keeps no checkpoint yet';
+
+/** Printed after a single model's summary: how to get intervals. */
+export const SINGLE_MODEL_NOTE =
+  'one model, so no intervals: --members 8 trains an ensemble whose channel figures and ' +
+  'forecasts carry 90 % intervals (8× the training time)';
 
 /** The per-channel summary: total effects (own + through other channels), share, ROAS. */
 export function formatChannelEffects(e: ChannelEffects, withCosts: boolean): string[] {
   const f = (v: number) => new Intl.NumberFormat('en', { maximumSignificantDigits: 3 }).format(v);
-  const lines = ['channels (total effects over the training weeks; channels.csv):'];
+  const lines = [
+    e.intervals
+      ? `channels (total effects over the training weeks, mean of ${e.intervals.members} members; channels.csv):`
+      : 'channels (total effects over the training weeks; channels.csv):',
+  ];
   e.channels.forEach((ch, c) => {
     const via = e.mediated[c] !== 0 ? `, of which ${f(e.mediated[c])} through other channels` : '';
     const roas = withCosts && Number.isFinite(e.roas[c]) ? `, ROAS ${e.roas[c].toFixed(2)}` : '';
+    const iv = e.intervals;
+    const range = iv
+      ? ` (${Math.round(100 * iv.level)} % interval ${(100 * iv.shareOfMedia[c].lo).toFixed(1)}–` +
+        `${(100 * iv.shareOfMedia[c].hi).toFixed(1)} %)`
+      : '';
     lines.push(
-      `  ${ch}: ${(100 * e.shareOfMedia[c]).toFixed(1)} % of media, ${f(e.total[c])}${via}${roas}`,
+      `  ${ch}: ${(100 * e.shareOfMedia[c]).toFixed(1)} % of media${range}, ${f(e.total[c])}${via}${roas}`,
     );
   });
   return lines;
@@ -263,56 +313,82 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       `${shapeLine(prepared)}; hidden ${config.hiddenDim}, ` +
         `${config.warmStartEpochs} warm-start + ${config.epochs} epochs`,
     );
-    const progress = progressReporter(log, {
-      warmStart: config.warmStartEpochs,
-      train: config.epochs,
-    });
-    const trainer = new ModelTrainer(engine, config);
-    let last: TrainerCheckpoint | undefined;
-    const fitted = ck
-      ? await ck.interruption.whileTraining((signal) =>
-          trainer.fit(prepared, {
-            onProgress: progress.onProgress,
-            signal,
-            liftTests,
-            resume: ck.resume,
-            ...checkpointCadence(ck.every),
-            onCheckpoint: (c) => {
-              const identity: RunIdentity = {
-                ...runParts(ck, overrides, opts),
-                config,
-                adapter: engine.adapterName,
-                argv: ck.argv,
-              };
-              writeRunCheckpoint(opts.outDir, c, identity);
-              last = c;
-            },
-          }),
-        )
-      : await trainer.fit(prepared, { onProgress: progress.onProgress, liftTests });
-    progress.stop();
-    if (ck && last) {
-      const resume = resumeCommand(ck.argv, opts.outDir);
-      if (fitted.training.cancelled) {
-        say(
-          `interrupted at ${checkpointWhere(last, config)}: checkpoint saved in ` +
-            `${checkpointPath(opts.outDir)}; resume with: ${resume}`,
-        );
-        fitted.dispose();
-        return undefined;
+    const trainSingle = async (): Promise<FittedMMM | undefined> => {
+      const progress = progressReporter(log, {
+        warmStart: config.warmStartEpochs,
+        train: config.epochs,
+      });
+      const trainer = new ModelTrainer(engine, config);
+      let last: TrainerCheckpoint | undefined;
+      const fitted = ck
+        ? await ck.interruption.whileTraining((signal) =>
+            trainer.fit(prepared, {
+              onProgress: progress.onProgress,
+              signal,
+              liftTests,
+              resume: ck.resume,
+              ...checkpointCadence(ck.every),
+              onCheckpoint: (c) => {
+                const identity: RunIdentity = {
+                  ...runParts(ck, overrides, opts),
+                  config,
+                  adapter: engine.adapterName,
+                  argv: ck.argv,
+                };
+                writeRunCheckpoint(opts.outDir, c, identity);
+                last = c;
+              },
+            }),
+          )
+        : await trainer.fit(prepared, { onProgress: progress.onProgress, liftTests });
+      progress.stop();
+      if (ck && last) {
+        const resume = resumeCommand(ck.argv, opts.outDir);
+        if (fitted.training.cancelled) {
+          say(
+            `interrupted at ${checkpointWhere(last, config)}: checkpoint saved in ` +
+              `${checkpointPath(opts.outDir)}; resume with: ${resume}`,
+          );
+          fitted.dispose();
+          return undefined;
+        }
+        // from here on a signal ends the process; the finished training is in the checkpoint
+        ck.interruption.exitNote = () =>
+          `causalmix: interrupted while writing the results; training had finished and is saved ` +
+          `in ${checkpointPath(opts.outDir)}: resume with: ${resume}`;
       }
-      // from here on a signal ends the process; the finished training is in the checkpoint
-      ck.interruption.exitNote = () =>
-        `causalmix: interrupted while writing the results; training had finished and is saved ` +
-        `in ${checkpointPath(opts.outDir)}: resume with: ${resume}`;
+      return fitted;
+    };
+    const members = opts.members ?? 1;
+    let ensemble: FittedMMM[];
+    if (members > 1) {
+      if (ck?.resume) throw new CliError(ENSEMBLE_NO_RESUME);
+      const trained = await trainEnsemble(engine, config, prepared, members, liftTests, log, ck);
+      if (!trained) return undefined;
+      ensemble = trained;
+    } else {
+      const single = await trainSingle();
+      if (!single) return undefined;
+      ensemble = [single];
     }
-    fitted.training.adapter = engine.adapterName;
-    say(`trained ${fitted.training.epochs} epochs in ${fitted.training.seconds.toFixed(1)} s`);
+    const fitted = ensemble[0];
+    for (const m of ensemble) m.training.adapter = engine.adapterName;
+    const seconds = ensemble.reduce((a, m) => a + m.training.seconds, 0);
+    say(
+      ensemble.length > 1
+        ? `trained ${ensemble.length} members (${ensemble.map((m) => m.training.epochs).join(', ')} epochs) in ${seconds.toFixed(1)} s`
+        : `trained ${fitted.training.epochs} epochs in ${seconds.toFixed(1)} s`,
+    );
 
-    const dec = await fitted.decompose();
+    // an ensemble reports its members' mean, with intervals (src/model/ensemble.ts)
+    const decs: Decomposition[] = [];
+    for (const m of ensemble) decs.push(await m.decompose());
+    const dec = meanDecomposition(decs);
     const report = await fitted.evaluate(dec);
+    const intervals = ensemble.length > 1 ? predictionIntervals(decs, prepared) : undefined;
     const contributions = await modelContributions(fitted, dec);
-    const effects = await channelEffects(fitted, dec, {
+    const effects = await ensembleChannelEffects(ensemble, {
+      decompositions: decs,
       rawMedia: panel.media,
       costPerImpression: opts.costPerImpression,
     });
@@ -323,11 +399,18 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       report,
     });
     // model-implied response curves: the last 13 weeks' input × 0…3 run through the model
-    const runner = await ScenarioRunner.create(fitted, {
-      rawMedia: panel.media,
-      costPerImpression: opts.costPerImpression,
-    });
-    const curves = await modelImpliedCurves(fitted, {}, runner);
+    const runners: ScenarioRunner[] = [];
+    for (const m of ensemble)
+      runners.push(
+        await ScenarioRunner.create(m, {
+          rawMedia: panel.media,
+          costPerImpression: opts.costPerImpression,
+        }),
+      );
+    const runner = runners[0];
+    // an ensemble's curves are its members' mean, with bands (src/analysis/ensemble-curves.ts)
+    const memberCurves = await ensembleModelCurves(ensemble, {}, runners);
+    const curves = memberCurves.curves;
     for (const s of curves.skipped) say(`response curve skipped: ${s.reason}`);
     const adjacency = await fitted.dagAdjacency();
     const Nw = runner.windowWeeks;
@@ -338,6 +421,7 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     // the planning window's mix against the optimal one for the same budget, checked by the model
     let budget;
     let planCheck: PlanCheck | undefined;
+    let spread: AllocationSpread[] | undefined;
     const current = Object.fromEntries(
       prepared.channels.map((ch, c) => [ch, runner.windowInput[c]]),
     );
@@ -348,42 +432,73 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       });
       const result = optimizer.optimize();
       budget = optimizer.compareWithCurrent(current, result);
-      planCheck = await checkPlanWithModel(runner, result.allocation, Nw, result.predictedResponse);
+      planCheck = await checkPlanWithMembers(
+        runners,
+        result.allocation,
+        Nw,
+        result.predictedResponse,
+      );
+      if (ensemble.length > 1)
+        spread = allocationSpread(
+          memberCurves.members.map((m) => m.curves),
+          total,
+          Nw,
+        );
     }
 
     const out = (name: string) => join(opts.outDir, name);
     const metricsJson = plainJson(report);
-    await saveModel(out('model.json'), fitted, {
-      responseCurves: curves.curves,
-      curveUnit: curves.unit,
-      metrics: metricsJson,
-      costPerImpression: opts.costPerImpression ?? null,
-      currentWeekly: { weeks: Nw, unit: curves.unit, perChannel: currentWeekly },
-      modelCurves: {
-        windowWeeks: Nw,
-        window: {
-          from: prepared.weeks[curves.window.from],
-          to: prepared.weeks[curves.window.to - 1],
+    await saveModel(
+      out('model.json'),
+      fitted,
+      {
+        responseCurves: curves.curves,
+        // an ensemble's members' own curves: `optimize` reports the spread of its recommendation
+        ...(ensemble.length > 1
+          ? { memberResponseCurves: memberCurves.members.map((m) => m.curves) }
+          : {}),
+        curveUnit: curves.unit,
+        metrics: metricsJson,
+        costPerImpression: opts.costPerImpression ?? null,
+        currentWeekly: { weeks: Nw, unit: curves.unit, perChannel: currentWeekly },
+        modelCurves: {
+          windowWeeks: Nw,
+          window: {
+            from: prepared.weeks[curves.window.from],
+            to: prepared.weeks[curves.window.to - 1],
+          },
+          multipliers: curves.multipliers,
+          unit: curves.unit,
+          channels: curves.channels.map((s) => ({
+            channel: s.channel,
+            windowInput: s.input[s.multipliers.indexOf(1)],
+            pattern: s.pattern,
+            tailWeeks: s.tailWeeks,
+          })),
+          graphEdges: curves.graphEdges,
+          // share-of-voice scaling: what `optimize` needs to run a plan through the model
+          rawWindowMedia: runner.rawWindowMedia(),
         },
-        multipliers: curves.multipliers,
-        unit: curves.unit,
-        channels: curves.channels.map((s) => ({
-          channel: s.channel,
-          windowInput: s.input[s.multipliers.indexOf(1)],
-          pattern: s.pattern,
-          tailWeeks: s.tailWeeks,
-        })),
-        graphEdges: curves.graphEdges,
-        // share-of-voice scaling: what `optimize` needs to run a plan through the model
-        rawWindowMedia: runner.rawWindowMedia(),
+        whatIf: whatIfBaseFromPanel(panel, prepared),
       },
-      whatIf: whatIfBaseFromPanel(panel, prepared),
-    });
+      ensemble.slice(1),
+    );
     writeFileAtomic(
       out('metrics.json'),
       toJson({
         ...report,
         channels: channelRows(effects),
+        ...(intervals
+          ? {
+              ensemble: {
+                members: ensemble.length,
+                level: intervals.level,
+                method: ENSEMBLE_METHOD,
+                holdoutPredictionCoverage: intervals.holdoutCoverage,
+                holdoutCells: intervals.holdoutCells,
+              },
+            }
+          : {}),
         warnings,
         ...(fitted.training.liftTests ? { liftTests: fitted.training.liftTests } : {}),
       }) + '\n',
@@ -416,6 +531,12 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     );
     for (const line of formatChannelEffects(effects, opts.costPerImpression !== undefined))
       say(line);
+    if (intervals)
+      say(
+        `holdout: ${(100 * intervals.holdoutCoverage).toFixed(0)} % of ${intervals.holdoutCells} ` +
+          `region-weeks inside the ${Math.round(100 * intervals.level)} % prediction interval`,
+      );
+    else say(SINGLE_MODEL_NOTE);
     say(describeGraph(config.dagMode, adjacency, prepared.channels));
     if (fitted.training.liftTests)
       for (const line of formatLiftTests(fitted.training.liftTests)) say(line);
@@ -431,13 +552,55 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
       say(`optimal mix of the last ${Nw} weeks' budget, run through the model:`);
       for (const line of formatPlanCheck(planCheck)) say(`  ${line}`);
     }
+    if (spread) for (const line of formatAllocationSpread(spread, curves.unit)) say(`  ${line}`);
     say(`wrote ${opts.outDir}: model.json, metrics.json, channels.csv, contributions.csv,`);
     say(`  response-curves.csv, dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
     // every result is written: the checkpoint has nothing left to resume
     if (ck) removeRunCheckpoint(opts.outDir);
-    fitted.dispose();
-    return { prepared, report, curves, contributions, effects, warnings };
+    for (const m of ensemble) m.dispose();
+    return { prepared, report, curves, contributions, effects, warnings, intervals };
   } finally {
     engine.destroy();
   }
+}
+
+/** The K members of an ensemble, one after another (no checkpoints); undefined when interrupted. */
+async function trainEnsemble(
+  engine: Engine,
+  config: MMMConfig,
+  prepared: PreparedData,
+  members: number,
+  liftTests: LiftTest[] | undefined,
+  log: NodeJS.WriteStream,
+  ck: CheckpointOptions | undefined,
+): Promise<FittedMMM[] | undefined> {
+  const say = (s: string) => log.write(s + '\n');
+  say(
+    `ensemble: ${members} members one after another, each on a Bayesian bootstrap of the ` +
+      `region-quarters (no checkpoints while an ensemble trains)`,
+  );
+  let progress: ReturnType<typeof progressReporter> | undefined;
+  const run = (signal?: AbortSignal) =>
+    fitEnsemble(engine, config, prepared, {
+      members,
+      signal,
+      liftTests,
+      onMember: (k, K) => {
+        progress?.stop();
+        say(`member ${k + 1} of ${K}`);
+        progress = progressReporter(log, {
+          warmStart: config.warmStartEpochs,
+          train: config.epochs,
+        });
+      },
+      onProgress: (p) => progress?.onProgress(p),
+    });
+  const trained = ck ? await ck.interruption.whileTraining(run) : await run();
+  progress?.stop();
+  if (trained.length < members || trained.some((m) => m.training.cancelled)) {
+    say(`interrupted after ${trained.length} of ${members} members: nothing written`);
+    for (const m of trained) m.dispose();
+    return undefined;
+  }
+  return trained;
 }

@@ -16,7 +16,7 @@ import {
   positiveInt,
   readJsonObject,
 } from './common.js';
-import { CHECKPOINT_SECONDS, fitAndWrite, shapeLine } from './fit-run.js';
+import { CHECKPOINT_SECONDS, ENSEMBLE_NO_RESUME, fitAndWrite, shapeLine } from './fit-run.js';
 import { panelFingerprint, readRunCheckpoint } from './fit-checkpoint.js';
 import { Interruption } from './interrupt.js';
 import type { LiftTestInput } from '../calibration/lift-tests.js';
@@ -45,6 +45,7 @@ interface FitOptions {
   checkpointEvery?: number;
   resume?: string;
   liftTests?: string;
+  members?: number;
   dryRun?: boolean;
   verbose?: boolean;
 }
@@ -86,6 +87,11 @@ export function registerFit(program: Command): void {
     .option(
       '--lift-tests <file>',
       'geo experiments to calibrate on: CSV or JSON with channel, regions, start_week, end_week, [post_weeks], lift, se',
+    )
+    .option(
+      '--members <k>',
+      'ensemble members (default 1): K ≥ 2 trains K models and gives channel shares, ROAS and forecasts 90 % intervals',
+      positiveInt,
     )
     .option('--epochs <n>', 'training epochs (overrides the config)', nonNegativeInt)
     .option('--warm-start <n>', 'warm-start epochs (overrides the config)', nonNegativeInt)
@@ -132,6 +138,7 @@ export function registerFit(program: Command): void {
         console.log(`${shapeLine(p)}: ready to fit (--dry-run: stopping here)`);
         return;
       }
+      if (o.resume !== undefined && (o.members ?? 1) > 1) throw new CliError(ENSEMBLE_NO_RESUME);
       const resume = o.resume !== undefined ? readRunCheckpoint(o.resume) : undefined;
       const interruption = new Interruption().install();
       try {
@@ -142,6 +149,7 @@ export function registerFit(program: Command): void {
           verbose: o.verbose,
           liftTests,
           liftTestsSource: o.liftTests,
+          members: o.members,
           checkpoints: {
             every: o.checkpointEvery,
             resume,

@@ -14,9 +14,9 @@ import {
   formatOptimizationReport,
   type ChannelConstraint,
   type OptimizationResult,
+  type OptimizerMethod,
 } from '../analysis/budget-optimizer.js';
 import {
-  checkPlanWithModel,
   formatPlanCheck,
   optimizeWithModel,
   ScenarioRunner,
@@ -26,7 +26,13 @@ import {
 import { reviveHillCurve, type HillCurve } from '../analysis/response-curves.js';
 import type { AdapterChoice } from '../engine/device.js';
 import { createEngine } from '../engine/engine.js';
-import { fromModelFile } from '../model/model-file.js';
+import { fromModelFileMembers } from '../model/model-file.js';
+import {
+  allocationSpread,
+  checkPlanWithMembers,
+  formatAllocationSpread,
+  type AllocationSpread,
+} from '../analysis/ensemble-curves.js';
 import { readJsonDocument } from '../model/checkpoint-file.js';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import {
@@ -75,6 +81,24 @@ export function curvesFromModelFile(file: Record<string, unknown>, path: string)
       `model file '${path}' has no saved response curves (extras.responseCurves); write it with 'causalmix fit'`,
     );
   return raw.map((c) => reviveHillCurve(c));
+}
+
+/**
+ * An ensemble's model file also holds each member's curves: the same budget, horizon and
+ * constraints optimised on each give the spread of the recommendation (undefined otherwise).
+ */
+function memberSpread(
+  extras: Record<string, unknown>,
+  result: OptimizationResult,
+  o: OptimizeOptions,
+): AllocationSpread[] | undefined {
+  const raw = extras.memberResponseCurves;
+  if (!result.success || !Array.isArray(raw) || raw.length < 2) return undefined;
+  const curves = raw.map((m) => (m as unknown[]).map((c) => reviveHillCurve(c)));
+  return allocationSpread(curves, o.budget, o.weeks, {
+    constraints: o.constraints ? readConstraints(o.constraints) : undefined,
+    method: (o.method === 'model' ? 'global' : o.method) as OptimizerMethod,
+  });
 }
 
 function readConstraints(path: string): Record<string, ChannelConstraint> {
@@ -150,25 +174,31 @@ export function registerOptimize(program: Command): void {
       if (o.check && simulated && result.success) {
         const engine = await createEngine({ adapter: o.adapter });
         try {
-          const fitted = fromModelFile(engine, file);
+          // every member of an ensemble: the check takes their mean response
+          const members = fromModelFileMembers(engine, file);
           const extras = (file.extras ?? {}) as Record<string, unknown>;
           const costs = (extras.costPerImpression ?? null) as Record<string, number> | null;
           const mc = (extras.modelCurves ?? {}) as { rawWindowMedia?: number[] | null };
-          const runner = await ScenarioRunner.create(fitted, {
-            costPerImpression: costs,
-            rawWindowMedia: mc.rawWindowMedia ?? undefined,
-          });
+          const runners: ScenarioRunner[] = [];
+          for (const m of members)
+            runners.push(
+              await ScenarioRunner.create(m, {
+                costPerImpression: costs,
+                rawWindowMedia: mc.rawWindowMedia ?? undefined,
+              }),
+            );
           if (o.method === 'model') {
-            modelMethod = await optimizeWithModel(runner, optimizer);
+            // gradient ascent runs through the first member
+            modelMethod = await optimizeWithModel(runners[0], optimizer);
             result = modelMethod.result;
           }
-          check = await checkPlanWithModel(
-            runner,
+          check = await checkPlanWithMembers(
+            runners,
             result.allocation,
             result.numWeeks,
             result.predictedResponse,
           );
-          fitted.dispose();
+          members.forEach((m) => m.dispose());
         } catch (e) {
           if (o.method === 'model') throw e;
           checkNote = `the plan was not run through the model: ${(e as Error).message}`;
@@ -178,6 +208,7 @@ export function registerOptimize(program: Command): void {
       }
 
       const extras = (file.extras ?? {}) as Record<string, unknown>;
+      const spread = memberSpread(extras, result, o);
       const cur = extras.currentWeekly as { perChannel?: Record<string, number> } | undefined;
       let comparison;
       const weekly = cur?.perChannel;
@@ -203,6 +234,7 @@ export function registerOptimize(program: Command): void {
             `${Math.round(modelMethod.ascent.response).toLocaleString('en-US')} over the planning window ` +
             `(global optimum of the curves → gradient ascent through the model)`,
         );
+      if (spread) for (const line of formatAllocationSpread(spread, result.unit)) console.log(line);
       if (check) for (const line of formatPlanCheck(check)) console.log(line);
       else if (checkNote) console.log(`Note: ${checkNote}`);
       else if (!simulated)
@@ -222,6 +254,13 @@ export function registerOptimize(program: Command): void {
               multipliers: check.multipliers,
               warning: check.warning ?? null,
             },
+            memberSpread: spread?.map((x) => ({
+              channel: x.channel,
+              mean: x.interval.mean,
+              lo: x.interval.lo,
+              hi: x.interval.hi,
+              perMember: x.perMember,
+            })),
             modelMethod: modelMethod && {
               start: modelMethod.start.allocation,
               startResponse: modelMethod.ascent.startResponse,

@@ -31,6 +31,8 @@ export interface ResponseCurveData {
   source?: 'simulated' | 'scatter';
   /** what the optimizer uses: the Hill equation, or the monotone interpolation of the points */
   use?: 'hill' | 'interpolation';
+  /** an ensemble's 90 % interval of the simulated response at each point's x (weekly units) */
+  band?: { x: number; lo: number; hi: number }[];
 }
 
 export interface BudgetRow {
@@ -63,6 +65,11 @@ export interface ChannelEffectRow {
   shareOfMedia: number;
   /** total per unit of spend; null when costs are unknown */
   roas: number | null;
+  /** an ensemble's 90 % interval of the share and of ROAS (absent for one model) */
+  shareOfMediaLo?: number;
+  shareOfMediaHi?: number;
+  roasLo?: number;
+  roasHi?: number;
 }
 
 /**
@@ -236,6 +243,11 @@ export function validateDashboardData(d: DashboardData): DashboardDims {
           `dashboard: responseCurves '${curve.channel}' ${key} ${curve[key]} is not finite`,
         );
     }
+    for (const b of curve.band ?? [])
+      if (![b.x, b.lo, b.hi].every(Number.isFinite) || b.lo > b.hi)
+        throw new DataError(
+          `dashboard: responseCurves '${curve.channel}' band point (${b.x}, ${b.lo}, ${b.hi}) needs finite x and bounds, lower first`,
+        );
   }
   for (const row of d.budget ?? []) {
     checkChannelRef(row.channel, d.channels, 'budget');
@@ -287,6 +299,18 @@ function checkChannelEffects(rows: ChannelEffectRow[] | undefined, channels: str
       throw new DataError(
         `dashboard: channelEffects '${row.channel}' roas ${row.roas} must be finite or null`,
       );
+    for (const [lo, hi] of [
+      ['shareOfMediaLo', 'shareOfMediaHi'],
+      ['roasLo', 'roasHi'],
+    ] as const) {
+      const a = row[lo];
+      const b = row[hi];
+      if (a === undefined && b === undefined) continue;
+      if (!Number.isFinite(a) || !Number.isFinite(b) || a! > b!)
+        throw new DataError(
+          `dashboard: channelEffects '${row.channel}' ${lo}/${hi} (${a}, ${b}) must be two finite bounds, lower first`,
+        );
+    }
   }
 }
 

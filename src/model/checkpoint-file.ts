@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../data/atomic-write.js';
 import type { Engine } from '../engine/engine.js';
 import { parseCheckedJson, withChecksum } from './file-checksum.js';
 import type { FittedMMM } from './fitted.js';
-import { fromModelFile, toModelFile } from './model-file.js';
+import { fromModelFile, fromModelFileMembers, toModelFile } from './model-file.js';
 import type { TrainerCheckpoint } from './trainer.js';
 
 export function writeCheckpoint(path: string, c: TrainerCheckpoint): void {
@@ -27,8 +27,14 @@ export async function saveModel(
   path: string,
   fitted: FittedMMM,
   extras: Record<string, unknown> = {},
+  others: readonly FittedMMM[] = [],
 ) {
-  writeFileAtomic(path, JSON.stringify(await toModelFile(fitted, extras)));
+  writeFileAtomic(path, JSON.stringify(await toModelFile(fitted, extras, others)));
+}
+
+/** Every member of the model file at `path` (one for a single model). */
+export function loadModelMembers(engine: Engine, path: string): FittedMMM[] {
+  return fromModelFileMembers(engine, readJsonDocument(path, 'model file'));
 }
 
 export function loadModel(engine: Engine, path: string): FittedMMM {

@@ -39,17 +39,29 @@ export interface ModelFile {
   training: Omit<TrainingSummary, 'history'> & { history?: TrainingSummary['history'] };
   /** analysis results saved with the model (e.g. `responseCurves`), free-form JSON */
   extras: Record<string, unknown>;
+  /**
+   * An ensemble's other members (src/model/ensemble.ts), member k + 1 seeded `config.seed + k + 1`
+   * with the same data and configuration; the weights above are member 0's. Absent: one model.
+   */
+  members?: { weights: Record<string, string>; training: ModelFile['training'] }[];
   /** over the rest of the document (file-checksum.ts); absent in files from before it existed */
   checksum?: string;
 }
 
+/** The arena's weights as base64 (float64 on the CPU backend, so a reload is exact). */
+async function encodedWeights(fitted: FittedMMM): Promise<Record<string, string>> {
+  const weights = await fitted.model.arena.read();
+  const enc = fitted.engine.isGpu ? encodeF32 : encodeF64;
+  return Object.fromEntries([...weights].map(([k, v]) => [k, enc(v)]));
+}
+
+/** The model file of `fitted`, and of an ensemble's `others` members (trained on the same data). */
 export async function toModelFile(
   fitted: FittedMMM,
   extras: Record<string, unknown> = {},
+  others: readonly FittedMMM[] = [],
 ): Promise<ModelFile> {
   const p = fitted.prepared;
-  const weights = await fitted.model.arena.read();
-  const enc = fitted.engine.isGpu ? encodeF32 : encodeF64;
   const prepared = {
     ...p,
     ...Object.fromEntries(F32_FIELDS.map((f) => [f, encodeF32(p[f])])),
@@ -65,16 +77,27 @@ export async function toModelFile(
     config: fitted.config,
     dims: fitted.model.dims,
     prepared,
-    // the CPU backend trains in float64: its weights are kept whole, so a reload is exact
-    weights: Object.fromEntries([...weights].map(([k, v]) => [k, enc(v)])),
+    weights: await encodedWeights(fitted),
     weightsDtype: fitted.engine.isGpu ? 'f32' : 'f64',
     training: fitted.training,
     extras,
+    ...(others.length > 0
+      ? {
+          members: await Promise.all(
+            others.map(async (m) => ({ weights: await encodedWeights(m), training: m.training })),
+          ),
+        }
+      : {}),
   });
 }
 
-/** Rebuilds a fitted model from a model file (parsed JSON) on `engine`. */
+/** Rebuilds a fitted model from a model file (parsed JSON) on `engine` (an ensemble's member 0). */
 export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
+  return fromModelFileMembers(engine, file, 'first')[0];
+}
+
+/** Every member a model file holds (one for a single model; 'first': member 0 only), on `engine`. */
+export function fromModelFileMembers(engine: Engine, file: unknown, only?: 'first'): FittedMMM[] {
   const f = file as ModelFile;
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT)
     throw new Error(`causalmix: not a causalmix model file (format '${String(f?.format)}')`);
@@ -88,14 +111,6 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     Object.entries(REFERENCE_VALUES).filter(([k]) => !(k in (f.config ?? {}))),
   );
   const config = updateConfig({ ...getDefaultConfig(), ...before }, f.config);
-  const model = new DeepCausalMMM(engine, f.dims, config);
-  const values = new Map<string, Float32Array | Float64Array>();
-  for (const name of model.arena.names) {
-    const w = f.weights[name];
-    if (w === undefined) throw new Error(`causalmix: model file lacks weights for '${name}'`);
-    values.set(name, f.weightsDtype === 'f64' ? decodeF64(w) : decodeF32(w));
-  }
-  model.arena.write(values);
   const fp = f.prepared;
   const prepared: PreparedData = {
     ...fp,
@@ -107,6 +122,39 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     rawTarget: Float64Array.from(fp.rawTarget),
     observed: Uint8Array.from(fp.observed),
   };
+  const all = [{ weights: f.weights, training: f.training }, ...(only ? [] : (f.members ?? []))];
+  const built: FittedMMM[] = [];
+  try {
+    all.forEach((m, k) =>
+      built.push(memberFromFile(engine, f, { ...config, seed: config.seed + k }, prepared, m, k)),
+    );
+  } catch (e) {
+    built.forEach((b) => b.dispose());
+    throw e;
+  }
+  return built;
+}
+
+function memberFromFile(
+  engine: Engine,
+  f: ModelFile,
+  config: MMMConfig,
+  prepared: PreparedData,
+  m: { weights: Record<string, string>; training: ModelFile['training'] },
+  k: number,
+): FittedMMM {
+  const model = new DeepCausalMMM(engine, f.dims, config);
+  const values = new Map<string, Float32Array | Float64Array>();
+  for (const name of model.arena.names) {
+    const w = m.weights?.[name];
+    if (w === undefined) {
+      model.dispose();
+      const who = k === 0 ? '' : ` (ensemble member ${k})`;
+      throw new Error(`causalmix: model file lacks weights for '${name}'${who}`);
+    }
+    values.set(name, f.weightsDtype === 'f64' ? decodeF64(w) : decodeF32(w));
+  }
+  model.arena.write(values);
   // the media centre is a function of the weights and the training data: taken again here
   if (config.mediaCentering) {
     const host = trainingBatch(prepared, config.validationWeeks, config.upstreamCompat);
@@ -114,5 +162,5 @@ export function fromModelFile(engine: Engine, file: unknown): FittedMMM {
     model.freezeMediaCenter(batch);
     disposeBatch(batch);
   }
-  return new FittedMMM(engine, model, prepared, config, { history: [], ...f.training });
+  return new FittedMMM(engine, model, prepared, config, { history: [], ...m.training });
 }

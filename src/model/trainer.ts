@@ -98,6 +98,11 @@ export interface FitOptions {
    * tests the training step is exactly the one without calibration.
    */
   liftTests?: readonly LiftTest[];
+  /**
+   * [R, B + wTrain] weights multiplying the training loss's cells (an ensemble member's
+   * resampling, src/model/ensemble.ts); the media centre and the reported R² keep the plain cells
+   */
+  lossWeights?: ArrayLike<number>;
 }
 
 /** A lift test's outcome: the model's lift where the calibration started and at the end. */
@@ -248,6 +253,7 @@ export class ModelTrainer {
     const e = this.engine;
     const model = this.createModel(prepared);
     const host = trainingBatch(prepared, cfg.validationWeeks, cfg.upstreamCompat);
+    if (opts.lossWeights) host.lossMask = weightedMask(host, opts.lossWeights);
     const batch = toDevice(e, host, prepared.C, prepared.K, model.dims.path);
     const masks = trainingMasks(prepared, cfg.validationWeeks, cfg.upstreamCompat);
     // evaluation of the training sequence: predictions (for R²) and the loss over the validation window
@@ -269,6 +275,20 @@ export class ModelTrainer {
     const liftProbe = calib && this.recordLiftProbe(model, batch, calib);
     return { model, host, batch, masks, evalBatch, evalProgram, warm, calib, main, liftProbe };
   }
+}
+
+/** The training loss mask times per-cell weights (which must match its shape and be ≥ 0). */
+function weightedMask(host: HostBatch, weights: ArrayLike<number>): Float32Array {
+  if (weights.length !== host.lossMask.length)
+    throw new Error(
+      `causalmix: lossWeights has ${weights.length} values, expected ${host.R} × ${host.T} = ${host.lossMask.length}`,
+    );
+  return host.lossMask.map((m, i) => {
+    const w = weights[i];
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new Error(`causalmix: lossWeights[${i}] is ${w}; weights must be finite and ≥ 0`);
+    return m * w;
+  });
 }
 
 /** What ModelTrainer.recordRun prepares for one fit. */

@@ -3,12 +3,15 @@
  * channel's share of media (total effects) and ROAS, the media share of the KPI, the holdout error
  * next to the naive forecasts, the channel graph's edges, and the fit time.
  */
-import { channelEffects } from '../analysis/channel-effects.js';
+import { ensembleChannelEffects, type ChannelIntervals } from '../analysis/channel-effects.js';
+import { meanDecomposition, predictionIntervals } from '../analysis/ensemble-forecast.js';
+import { fitEnsemble } from '../model/ensemble.js';
+import type { Decomposition } from '../model/fitted.js';
 import { UnifiedDataPipeline } from '../data/pipeline.js';
 import type { Panel } from '../data/panel.js';
 import type { Engine } from '../engine/engine.js';
 import type { MMMConfig } from '../model/config.js';
-import { ModelTrainer, type LiftTestResult, type TrainProgress } from '../model/trainer.js';
+import type { LiftTestResult, TrainProgress } from '../model/trainer.js';
 import { resolveLiftTests, type LiftTestInput } from '../calibration/lift-tests.js';
 import type { RecoveryPanel, RecoveryTruth } from './generator.js';
 
@@ -25,6 +28,10 @@ export interface ChannelScore {
   roas: number;
   /** (roas − trueRoas) / trueRoas, in % (NaN for a channel without a true effect) */
   roasErrorPct: number;
+  /** an ensemble's interval of the share, and whether it holds the true share */
+  shareLo?: number;
+  shareHi?: number;
+  shareCovered?: boolean;
 }
 
 export interface EdgeScore {
@@ -55,6 +62,9 @@ export interface RecoveryScore {
   fitSeconds: number;
   /** with lift tests: each test's measured lift and the model's before and after calibration */
   liftTests?: LiftTestResult[];
+  /** an ensemble's members, and the share of holdout region-weeks inside the 90 % interval */
+  members?: number;
+  holdoutPredictionCoverage?: number;
 }
 
 /** The same panel with its channels in another order (columns permuted, nothing else). */
@@ -76,6 +86,7 @@ export function scoreAgainstTruth(
     roas: number[];
     mediaTotal: number;
     edgeShare: number[][];
+    intervals?: ChannelIntervals;
   },
   kpiTotal: number,
   evalFigures: Pick<
@@ -88,6 +99,8 @@ export function scoreAgainstTruth(
     | 'epochs'
     | 'fitSeconds'
     | 'liftTests'
+    | 'members'
+    | 'holdoutPredictionCoverage'
   >,
 ): RecoveryScore {
   const at = new Map(effects.channels.map((c, i) => [c, i]));
@@ -95,14 +108,19 @@ export function scoreAgainstTruth(
     const i = at.get(t.name)!;
     const share = effects.shareOfMedia[i];
     const roas = effects.roas[i];
+    const iv = effects.intervals?.shareOfMedia[i];
+    const trueShare = truth.shareOfMedia[c];
     return {
       channel: t.name,
-      trueShare: truth.shareOfMedia[c],
+      trueShare,
       share,
-      shareErrorPts: 100 * (share - truth.shareOfMedia[c]),
+      shareErrorPts: 100 * (share - trueShare),
       trueRoas: truth.roas[c],
       roas,
       roasErrorPct: truth.total[c] > 0 ? (100 * (roas - truth.roas[c])) / truth.roas[c] : NaN,
+      ...(iv
+        ? { shareLo: iv.lo, shareHi: iv.hi, shareCovered: iv.lo <= trueShare && trueShare <= iv.hi }
+        : {}),
     };
   });
   const abs = channels.map((c) => Math.abs(c.shareErrorPts));
@@ -137,7 +155,10 @@ export function scoreAgainstTruth(
   };
 }
 
-/** Trains `config` on the panel (optionally with its channels permuted) and scores it. */
+/**
+ * Trains `config` on the panel (optionally with its channels permuted) and scores it; with
+ * `members` ≥ 2 an ensemble (src/model/ensemble.ts), scored on its mean with its intervals.
+ */
 export async function fitAndScore(
   engine: Engine,
   rp: RecoveryPanel,
@@ -146,6 +167,7 @@ export async function fitAndScore(
     channelOrder?: number[];
     onProgress?: (p: TrainProgress) => void;
     liftTests?: LiftTestInput[];
+    members?: number;
   } = {},
 ): Promise<RecoveryScore> {
   const panel = opts.channelOrder ? permuteChannels(rp.panel, opts.channelOrder) : rp.panel;
@@ -153,14 +175,19 @@ export async function fitAndScore(
   const liftTests = opts.liftTests?.length
     ? resolveLiftTests(opts.liftTests, panel, { wTrain: prepared.wTrain })
     : undefined;
-  const fitted = await new ModelTrainer(engine, config).fit(prepared, {
+  const members = await fitEnsemble(engine, config, prepared, {
+    members: opts.members ?? 1,
     onProgress: opts.onProgress,
     liftTests,
   });
   try {
-    const dec = await fitted.decompose();
+    const decs: Decomposition[] = [];
+    for (const m of members) decs.push(await m.decompose());
+    const dec = meanDecomposition(decs);
+    const fitted = members[0];
     const report = await fitted.evaluate(dec);
-    const effects = await channelEffects(fitted, dec, {
+    const effects = await ensembleChannelEffects(members, {
+      decompositions: decs,
       rawMedia: panel.media,
       costPerImpression: rp.costPerImpression,
     });
@@ -169,6 +196,13 @@ export async function fitAndScore(
     for (let r = 0; r < prepared.R; r++)
       for (let w = 0; w < prepared.wTrain; w++)
         if (prepared.observed[r * prepared.W + w]) kpi += prepared.rawTarget[r * prepared.W + w];
+    const ensemble =
+      members.length > 1
+        ? {
+            members: members.length,
+            holdoutPredictionCoverage: predictionIntervals(decs, prepared).holdoutCoverage,
+          }
+        : {};
     return scoreAgainstTruth(rp.truth, effects, kpi, {
       holdoutRmse: report.holdout.rmse,
       naiveRecentRmse: report.naive.recentMean.rmse,
@@ -176,10 +210,11 @@ export async function fitAndScore(
       holdoutR2Scaled: report.holdout.r2Scaled,
       naiveRecentR2Scaled: report.naive.recentMean.r2Scaled,
       epochs: fitted.training.epochs,
-      fitSeconds: fitted.training.seconds,
+      fitSeconds: members.reduce((a, m) => a + m.training.seconds, 0),
       ...(fitted.training.liftTests ? { liftTests: fitted.training.liftTests } : {}),
+      ...ensemble,
     });
   } finally {
-    fitted.dispose();
+    members.forEach((m) => m.dispose());
   }
 }

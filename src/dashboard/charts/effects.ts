@@ -4,6 +4,7 @@
  * other channels' inputs), and its ROAS when costs are known. A channel that works only through
  * other channels gets its share here, which the decomposition's per-input contributions miss.
  */
+import type { TopLevelSpec } from 'vega-lite';
 import type { ChannelEffectRow } from '../data.js';
 import type { ChartDef, Prepared } from './common.js';
 import { baseConfig, channelColor, chartTitle, round } from './common.js';
@@ -60,6 +61,51 @@ export function channelShareChart(p: Prepared): ChartDef {
     pi: r.pathway === DIRECT_LABEL ? 0 : 1,
   }));
   const title = 'Share of media per channel (total effects)';
+  const x = {
+    field: 'channel',
+    type: 'nominal',
+    sort: byShare(effects),
+    title: null,
+    axis: { labelAngle: -35 },
+  };
+  const bands = intervalRows(effects, 'shareOfMediaLo', 'shareOfMediaHi');
+  const bars = {
+    mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
+    encoding: {
+      x,
+      y: {
+        field: 'share',
+        type: 'quantitative',
+        stack: 'zero',
+        title: 'Share of media (total effect)',
+        axis: { format: '.0%' },
+      },
+      color: {
+        field: 'channel',
+        type: 'nominal',
+        scale: channelColor(p.data.channels),
+        legend: null,
+      },
+      // the channel keeps its colour; the mediated part is the paler one
+      opacity: {
+        field: 'pathway',
+        type: 'ordinal',
+        sort: [DIRECT_LABEL, MEDIATED_LABEL],
+        title: 'Effect',
+        scale: { domain: [DIRECT_LABEL, MEDIATED_LABEL], range: [1, 0.45] },
+        legend: { orient: 'top', labelLimit: 320 },
+      },
+      order: { field: 'pi', type: 'quantitative', sort: 'ascending' },
+      tooltip: [
+        { field: 'channel', type: 'nominal', title: 'Channel' },
+        { field: 'pathway', type: 'nominal', title: 'Effect' },
+        { field: 'value', type: 'quantitative', title: p.kpi, format: ',.0f' },
+        { field: 'share', type: 'quantitative', title: 'Share of media', format: '.1%' },
+        { field: 'total', type: 'quantitative', title: `Total ${p.kpi}`, format: ',.0f' },
+        { field: 'totalShare', type: 'quantitative', title: 'Total share', format: '.1%' },
+      ],
+    },
+  };
   return {
     id: 'channel-contributions',
     title,
@@ -68,52 +114,56 @@ export function channelShareChart(p: Prepared): ChartDef {
       title: chartTitle(
         title,
         `Each channel's effect on ${p.kpi} over the observed training weeks, own input plus ` +
-          `what it causes through other channels (media total ${Math.round(mediaTotal).toLocaleString('en-US')})`,
+          `what it causes through other channels (media total ${Math.round(mediaTotal).toLocaleString('en-US')})` +
+          (bands.length > 0 ? `; lines: ${bandNote(bands.length, effects)}` : ''),
       ),
       data: { values: rows },
       width: 560,
       height: 280,
-      mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
-      encoding: {
-        x: {
-          field: 'channel',
-          type: 'nominal',
-          sort: '-y',
-          title: null,
-          axis: { labelAngle: -35 },
-        },
-        y: {
-          field: 'share',
-          type: 'quantitative',
-          stack: 'zero',
-          title: 'Share of media (total effect)',
-          axis: { format: '.0%' },
-        },
-        color: {
-          field: 'channel',
-          type: 'nominal',
-          scale: channelColor(p.data.channels),
-          legend: null,
-        },
-        // the channel keeps its colour; the mediated part is the paler one
-        opacity: {
-          field: 'pathway',
-          type: 'ordinal',
-          sort: [DIRECT_LABEL, MEDIATED_LABEL],
-          title: 'Effect',
-          scale: { domain: [DIRECT_LABEL, MEDIATED_LABEL], range: [1, 0.45] },
-          legend: { orient: 'top', labelLimit: 320 },
-        },
-        order: { field: 'pi', type: 'quantitative', sort: 'ascending' },
-        tooltip: [
-          { field: 'channel', type: 'nominal', title: 'Channel' },
-          { field: 'pathway', type: 'nominal', title: 'Effect' },
-          { field: 'value', type: 'quantitative', title: p.kpi, format: ',.0f' },
-          { field: 'share', type: 'quantitative', title: 'Share of media', format: '.1%' },
-          { field: 'total', type: 'quantitative', title: `Total ${p.kpi}`, format: ',.0f' },
-          { field: 'totalShare', type: 'quantitative', title: 'Total share', format: '.1%' },
-        ],
-      },
+      ...(bands.length > 0
+        ? { layer: [bars, intervalLayer(x, bands, 'Share of media', '.1%')] }
+        : bars),
+    } as TopLevelSpec,
+  };
+}
+
+/** Channels by share, largest first: one explicit order for the bars and their interval lines. */
+function byShare(effects: ChannelEffectRow[]): string[] {
+  return [...effects].sort((a, b) => b.shareOfMedia - a.shareOfMedia).map((e) => e.channel);
+}
+
+type BoundKey = 'shareOfMediaLo' | 'shareOfMediaHi' | 'roasLo' | 'roasHi';
+
+/** An ensemble's bounds per channel (none for one model). */
+function intervalRows(effects: ChannelEffectRow[], lo: BoundKey, hi: BoundKey) {
+  return effects
+    .filter((e) => e[lo] !== undefined && e[hi] !== undefined)
+    .map((e) => ({ channel: e.channel, lo: round(e[lo]!), hi: round(e[hi]!) }));
+}
+
+const bandNote = (n: number, effects: ChannelEffectRow[]) =>
+  `90 % intervals across the ensemble's members` +
+  (n < effects.length ? ` (${n} of ${effects.length} channels)` : '');
+
+/** A vertical line from each channel's lower to its upper bound, over the bars. */
+function intervalLayer(
+  x: Record<string, unknown>,
+  rows: ReturnType<typeof intervalRows>,
+  what: string,
+  format: string,
+) {
+  return {
+    data: { values: rows },
+    mark: { type: 'rule', strokeWidth: 2, color: '#222' },
+    encoding: {
+      x,
+      y: { field: 'lo', type: 'quantitative' },
+      y2: { field: 'hi' },
+      tooltip: [
+        { field: 'channel', type: 'nominal', title: 'Channel' },
+        { field: 'lo', type: 'quantitative', title: `${what}, 90 % low`, format },
+        { field: 'hi', type: 'quantitative', title: `${what}, 90 % high`, format },
+      ],
     },
   };
 }
@@ -128,6 +178,32 @@ export function roasChart(p: Prepared): ChartDef | null {
     total: round(e.total),
   }));
   const title = 'ROAS per channel (total effects)';
+  const x = {
+    field: 'channel',
+    type: 'nominal',
+    sort: [...priced].sort((a, b) => b.roas! - a.roas!).map((e) => e.channel),
+    title: null,
+    axis: { labelAngle: -35 },
+  };
+  const bands = intervalRows(priced, 'roasLo', 'roasHi');
+  const bars = {
+    mark: { type: 'bar' },
+    encoding: {
+      x,
+      y: { field: 'roas', type: 'quantitative', title: `ROAS (${p.kpi} per unit of spend)` },
+      color: {
+        field: 'channel',
+        type: 'nominal',
+        scale: channelColor(p.data.channels),
+        legend: null,
+      },
+      tooltip: [
+        { field: 'channel', type: 'nominal', title: 'Channel' },
+        { field: 'roas', type: 'quantitative', title: 'ROAS', format: '.3~r' },
+        { field: 'total', type: 'quantitative', title: `Total ${p.kpi}`, format: ',.0f' },
+      ],
+    },
+  };
   return {
     id: 'channel-roas',
     title,
@@ -136,33 +212,13 @@ export function roasChart(p: Prepared): ChartDef | null {
       title: chartTitle(
         title,
         `${p.kpi} per unit of spend over the observed training weeks, counting what each ` +
-          'channel causes through other channels',
+          'channel causes through other channels' +
+          (bands.length > 0 ? `; lines: ${bandNote(bands.length, priced)}` : ''),
       ),
       data: { values: rows },
       width: 560,
       height: 260,
-      mark: { type: 'bar' },
-      encoding: {
-        x: {
-          field: 'channel',
-          type: 'nominal',
-          sort: '-y',
-          title: null,
-          axis: { labelAngle: -35 },
-        },
-        y: { field: 'roas', type: 'quantitative', title: `ROAS (${p.kpi} per unit of spend)` },
-        color: {
-          field: 'channel',
-          type: 'nominal',
-          scale: channelColor(p.data.channels),
-          legend: null,
-        },
-        tooltip: [
-          { field: 'channel', type: 'nominal', title: 'Channel' },
-          { field: 'roas', type: 'quantitative', title: 'ROAS', format: '.3~r' },
-          { field: 'total', type: 'quantitative', title: `Total ${p.kpi}`, format: ',.0f' },
-        ],
-      },
-    },
+      ...(bands.length > 0 ? { layer: [bars, intervalLayer(x, bands, 'ROAS', '.3~r')] } : bars),
+    } as TopLevelSpec,
   };
 }

@@ -53,6 +53,15 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
         y: round(curveValue(c, x)),
       });
     }
+    for (const b of c.band ?? [])
+      rows.push({
+        panel,
+        channel: c.channel,
+        kind: 'band',
+        x: round(b.x),
+        lo: round(b.lo),
+        hi: round(b.hi),
+      });
     for (const q of c.points)
       rows.push({
         panel,
@@ -72,6 +81,7 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
     });
   }
   const sim = sorted.some((c) => c.source === 'simulated');
+  const banded = sorted.some((c) => (c.band?.length ?? 0) > 0);
   const xTitle = sim
     ? `Weekly ${p.spendUnit} (planning window)`
     : `Weekly ${p.spendUnit} (national)`;
@@ -98,7 +108,8 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
       title: chartTitle(
         title,
         sim
-          ? `The model run with each channel's last-weeks input × 0–3 (dots), the curve the optimizer uses (line: Hill fit, or the points' interpolation where R² < 0.99), half-saturation (diamond)`
+          ? `The model run with each channel's last-weeks input × 0–3 (dots), the curve the optimizer uses (line: Hill fit, or the points' interpolation where R² < 0.99), half-saturation (diamond)` +
+              (banded ? `; shaded: 90 % intervals across the ensemble's members` : '')
           : `Fitted Hill curves (lines), observed weeks (dots), half-saturation point (diamond); ${p.spendUnit} vs ${p.kpi}`,
       ),
       data: { values: rows },
@@ -113,6 +124,36 @@ export function responseCurvesChart(p: Prepared): ChartDef | null {
         width: 220,
         height: 160,
         layer: [
+          ...(banded
+            ? [
+                {
+                  // an ensemble's 90 % interval of the simulated response
+                  transform: [{ filter: "datum.kind === 'band'" }],
+                  mark: { type: 'area' as const, opacity: 0.2 },
+                  encoding: {
+                    x,
+                    y: { field: 'lo', type: 'quantitative' as const },
+                    y2: { field: 'hi' },
+                    color,
+                    tooltip: [
+                      { field: 'channel', type: 'nominal' as const, title: 'Channel' },
+                      {
+                        field: 'lo',
+                        type: 'quantitative' as const,
+                        title: '90 % low',
+                        format: ',.0f',
+                      },
+                      {
+                        field: 'hi',
+                        type: 'quantitative' as const,
+                        title: '90 % high',
+                        format: ',.0f',
+                      },
+                    ],
+                  },
+                },
+              ]
+            : []),
           {
             transform: [{ filter: "datum.kind === 'observed'" }],
             mark: { type: 'point', filled: true, opacity: sim ? 0.85 : 0.35, size: sim ? 30 : 16 },
