@@ -253,8 +253,10 @@ describe('model-implied curves on a trained model', () => {
     }
     const csv = mc.toCsv().trimEnd().split('\n');
     expect(csv[0]).toBe(
-      'channel,source,curve,r2,multiplier,input,unit,response,weekly_input,weekly_response,window_weeks,tail_weeks,pattern,top,saturation,slope,equation',
+      'channel,source,curve,r2,multiplier,input,unit,response,weekly_input,weekly_response,window_weeks,tail_weeks,pattern,top,saturation,slope,equation,response_lo,response_hi',
     );
+    // one model: no bounds
+    expect(csv[1].endsWith(',,')).toBe(true);
     expect(csv).toHaveLength(1 + 3 * 16);
     expect(csv[1].split(',').slice(0, 2)).toEqual(['tv', 'simulated']);
 
