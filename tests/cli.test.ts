@@ -6,6 +6,7 @@
  * but our own lines may reach stderr (Dawn's start-up notes are held back without --verbose).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,7 @@ describe('causalmix fit', () => {
     expect(run.stdout).toContain('x is impressions, not spend');
     // one model: no intervals, and the report says how to get them
     expect(run.stdout).toContain('one model, so no intervals: --members 8');
+    expect(existsSync(join(out, 'forecast.csv'))).toBe(false);
   });
 
   test('writes model.json, metrics.json, the CSVs, the dashboard and its charts', async () => {
@@ -315,6 +317,19 @@ describe('causalmix fit --members', () => {
     const model = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
     expect(model.members).toHaveLength(1);
     expect(model.extras.memberResponseCurves).toHaveLength(2);
+    // forecast.csv: every observed region-week with its 90 % prediction interval
+    const fc = (await readFile(join(out, 'forecast.csv'), 'utf8')).trim().split('\n');
+    expect(fc[0]).toBe('region,week,split,actual,prediction,prediction_lo,prediction_hi');
+    expect(fc).toHaveLength(1 + 4 * 60);
+    const holdout = fc.slice(1).filter((l) => l.split(',')[2] === 'holdout');
+    expect(holdout).toHaveLength(28);
+    const inside = holdout.filter((l) => {
+      const [, , , y, , lo, hi] = l.split(',').map(Number);
+      return y >= lo && y <= hi;
+    }).length;
+    expect(run.stdout).toContain(
+      `holdout: ${Math.round((100 * inside) / 28)} % of 28 region-weeks inside`,
+    );
     // the curves are the members' mean with bounds; the report gives the recommendation's spread
     const curves = (await readFile(join(out, 'response-curves.csv'), 'utf8')).trim().split('\n');
     expect(curves[0].endsWith(',response_lo,response_hi')).toBe(true);

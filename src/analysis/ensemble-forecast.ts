@@ -7,6 +7,7 @@
  * Student t adds nothing there).
  */
 import type { PreparedData } from '../data/pipeline.js';
+import { rowsToCsv } from './table.js';
 import type { Decomposition } from '../model/fitted.js';
 import normalQuantileOf from '@stdlib/stats-base-dists-normal-quantile';
 import { INTERVAL_LEVEL } from './intervals.js';
@@ -103,4 +104,39 @@ export function predictionIntervals(
     holdoutCoverage: cells > 0 ? inside / cells : NaN,
     holdoutCells: cells,
   };
+}
+
+/**
+ * `forecast.csv`: every observed region-week with the KPI, the ensemble's mean prediction and its
+ * 90 % prediction interval, and whether the week was trained on or held out.
+ */
+export function forecastCsv(
+  p: Pick<PreparedData, 'R' | 'W' | 'wTrain' | 'observed' | 'rawTarget' | 'regions' | 'weeks'>,
+  mean: Decomposition,
+  pi: PredictionIntervals,
+): string {
+  const rows = [];
+  for (let r = 0; r < p.R; r++)
+    for (let w = 0; w < p.W; w++) {
+      const i = r * p.W + w;
+      if (!p.observed[i]) continue;
+      rows.push({
+        region: p.regions[r],
+        week: p.weeks[w],
+        split: w < p.wTrain ? 'train' : 'holdout',
+        actual: p.rawTarget[i],
+        prediction: mean.prediction[i],
+        prediction_lo: pi.lo[i],
+        prediction_hi: pi.hi[i],
+      });
+    }
+  return rowsToCsv(rows, [
+    'region',
+    'week',
+    'split',
+    'actual',
+    'prediction',
+    'prediction_lo',
+    'prediction_hi',
+  ]);
 }

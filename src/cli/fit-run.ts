@@ -27,7 +27,11 @@ import { saveModel } from '../model/checkpoint-file.js';
 import { ModelTrainer } from '../model/trainer.js';
 import { CliError, plainJson, progressReporter, toJson } from './common.js';
 import { ensembleChannelEffects, type ChannelEffects } from '../analysis/channel-effects.js';
-import { meanDecomposition, predictionIntervals } from '../analysis/ensemble-forecast.js';
+import {
+  forecastCsv,
+  meanDecomposition,
+  predictionIntervals,
+} from '../analysis/ensemble-forecast.js';
 import {
   allocationSpread,
   checkPlanWithMembers,
@@ -505,6 +509,7 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     );
     writeFileAtomic(out('channels.csv'), effects.toCsv());
     writeFileAtomic(out('contributions.csv'), contributions.toCsv());
+    if (intervals) writeFileAtomic(out('forecast.csv'), forecastCsv(prepared, dec, intervals));
     writeFileAtomic(out('response-curves.csv'), curves.toCsv());
     writeFileAtomic(out('dag.csv'), adjacencyToCsv(adjacency, prepared.channels));
     const data = await buildDashboardData(fitted, {
@@ -554,7 +559,10 @@ export async function fitAndWrite(panel: Panel, overrides: ConfigOverrides, opts
     }
     if (spread) for (const line of formatAllocationSpread(spread, curves.unit)) say(`  ${line}`);
     say(`wrote ${opts.outDir}: model.json, metrics.json, channels.csv, contributions.csv,`);
-    say(`  response-curves.csv, dag.csv, ${dash.svgPaths.length} charts, dashboard.html`);
+    say(
+      `  response-curves.csv, dag.csv, ${intervals ? 'forecast.csv, ' : ''}` +
+        `${dash.svgPaths.length} charts, dashboard.html`,
+    );
     // every result is written: the checkpoint has nothing left to resume
     if (ck) removeRunCheckpoint(opts.outDir);
     for (const m of ensemble) m.dispose();
