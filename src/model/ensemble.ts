@@ -67,15 +67,12 @@ export async function fitEnsemble(
   prepared: PreparedData,
   opts: EnsembleOptions,
 ): Promise<FittedMMM[]> {
-  const K = opts.members;
+  const { members: K, resampling = 'blocks', onMember, ...fitOpts } = opts;
   if (!Number.isInteger(K) || K < 1)
     throw new Error(`causalmix: members must be a whole number ≥ 1 (got ${K})`);
-  const { resampling = 'blocks', onMember, ...rest } = opts;
-  const fitOpts: FitOptions = { ...rest };
-  delete (fitOpts as { members?: number }).members;
   const out: FittedMMM[] = [];
   for (let k = 0; k < K; k++) {
-    if (opts.signal?.aborted && out.length > 0) break;
+    if (fitOpts.signal?.aborted && out.length > 0) break;
     onMember?.(k, K);
     const cfg = { ...config, seed: config.seed + k };
     const lossWeights =

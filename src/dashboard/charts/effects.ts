@@ -61,13 +61,7 @@ export function channelShareChart(p: Prepared): ChartDef {
     pi: r.pathway === DIRECT_LABEL ? 0 : 1,
   }));
   const title = 'Share of media per channel (total effects)';
-  const x = {
-    field: 'channel',
-    type: 'nominal',
-    sort: byShare(effects),
-    title: null,
-    axis: { labelAngle: -35 },
-  };
+  const x = channelAxis(byShare(effects));
   const bands = intervalRows(effects, 'shareOfMediaLo', 'shareOfMediaHi');
   const bars = {
     mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
@@ -127,6 +121,15 @@ export function channelShareChart(p: Prepared): ChartDef {
   };
 }
 
+/** The channel axis in an explicit order, shared by the bars and their interval lines. */
+const channelAxis = (sort: string[]) => ({
+  field: 'channel',
+  type: 'nominal',
+  sort,
+  title: null,
+  axis: { labelAngle: -35 },
+});
+
 /** Channels by share, largest first: one explicit order for the bars and their interval lines. */
 function byShare(effects: ChannelEffectRow[]): string[] {
   return [...effects].sort((a, b) => b.shareOfMedia - a.shareOfMedia).map((e) => e.channel);
@@ -178,13 +181,7 @@ export function roasChart(p: Prepared): ChartDef | null {
     total: round(e.total),
   }));
   const title = 'ROAS per channel (total effects)';
-  const x = {
-    field: 'channel',
-    type: 'nominal',
-    sort: [...priced].sort((a, b) => b.roas! - a.roas!).map((e) => e.channel),
-    title: null,
-    axis: { labelAngle: -35 },
-  };
+  const x = channelAxis([...priced].sort((a, b) => b.roas! - a.roas!).map((e) => e.channel));
   const bands = intervalRows(priced, 'roasLo', 'roasHi');
   const bars = {
     mark: { type: 'bar' },
